@@ -1,6 +1,20 @@
+using Broker.Api.Discovery;
+using Broker.Api.Entities;
+using Broker.Api.Health;
+using Broker.Api.Problems;
+using Broker.Hosting;
+
 var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://localhost:1026");
+builder.AddBroker();
+
 var app = builder.Build();
-app.MapGet("/health", () => Results.Ok());
+app.UseMiddleware<ProblemDetailsMiddleware>();
+app.MapHealthApi();
+app.MapEntitiesApi();
+app.MapDiscoveryApi();
+app.MapFallback(UnknownResource.Handle);
 app.Run();
 
+/// <summary>The entry point, visible to the HTTP tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -1,0 +1,268 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Broker.Api.Http;
+using Broker.Entities;
+using Broker.Entities.Representation;
+using Broker.Problems;
+using Broker.Storage;
+
+namespace Broker.Api.Entities;
+
+/// <summary>The entity resources of clause 6.4–6.7: /entities, /entities/{id}, /entities/{id}/attrs[/{attrId}].</summary>
+public static class EntitiesApi
+{
+    private static readonly HashSet<string> QueryParameters =
+    [
+        "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
+        "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "datasetId",
+    ];
+
+    private static readonly HashSet<string> NotImplementedQueryParameters = ["join", "joinLevel", "containedBy", "entityMap", "orderBy", "collect", "expandValues", "jsonKeys", "doNotCompact"];
+
+    private static readonly HashSet<string> RetrieveParameters = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local", "datasetId"];
+
+    public static RouteGroupBuilder MapEntitiesApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/ngsi-ld/v1/entities");
+        group.MapPost("/", CreateEntity);
+        group.MapGet("/", QueryEntities);
+        group.MapGet("/{entityId}", RetrieveEntity);
+        group.MapDelete("/{entityId}", DeleteEntity);
+        group.MapPut("/{entityId}", ReplaceEntity);
+        group.MapPatch("/{entityId}", MergeEntity);
+        group.MapPost("/{entityId}/attrs", AppendAttributes);
+        group.MapPatch("/{entityId}/attrs", UpdateAttributes);
+        group.MapPatch("/{entityId}/attrs/{attrId}", PatchAttribute);
+        group.MapPut("/{entityId}/attrs/{attrId}", ReplaceAttribute);
+        group.MapDelete("/{entityId}/attrs/{attrId}", DeleteAttribute);
+        group.MapPost("/{entityId}/attrs/", AppendAttributes);
+        return group;
+    }
+
+    private static async Task CreateEntity(HttpContext http, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body);
+        await entities.CreateAsync(request.Tenant, entity, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status201Created;
+        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{Uri.EscapeDataString(entity.Id)}";
+    }
+
+    private static async Task RetrieveEntity(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, RetrieveParameters);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var options = RequestParameters.Representation(http.Request, request.Context);
+        var entity = await entities.GetAsync(request.Tenant, entityId, http.RequestAborted);
+        if (options.Projection.Include is { } include && !include.Any(name => name is "id" or "type" || entity.Attributes.Contains(name)))
+            throw NgsiLdException.NotFound($"The entity '{entityId}' has none of the requested attributes.");
+        await NgsiResponse.WriteEntityAsync(http, request, entity, options);
+    }
+
+    private static async Task QueryEntities(HttpContext http, EntityService entities, BrokerOptions limits)
+    {
+        RequestParameters.RejectUnknown(http.Request, QueryParameters, NotImplementedQueryParameters);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var options = RequestParameters.Representation(http.Request, request.Context);
+        var query = BuildQuery(http.Request, request, limits);
+        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
+        var page = await entities.Store.QueryAsync(request.Tenant, query, http.RequestAborted);
+        if (page.TotalCount is { } total)
+            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+    }
+
+    internal static EntityQuery BuildQuery(HttpRequest http, NgsiRequest request, BrokerOptions limits)
+    {
+        var ids = RequestParameters.List(http, "id");
+        if (ids is not null)
+        {
+            foreach (var id in ids)
+                RequestParameters.RequireUri(id);
+        }
+        var types = RequestParameters.List(http, "type");
+        var idPatternText = RequestParameters.Single(http, "idPattern");
+        Regex? idPattern = null;
+        if (idPatternText is not null)
+        {
+            try
+            {
+                idPattern = new Regex(idPatternText, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
+            }
+            catch (ArgumentException)
+            {
+                throw NgsiLdException.BadRequestData($"idPattern '{idPatternText}' is not a valid regular expression.");
+            }
+        }
+        var attrs = RequestParameters.List(http, "attrs");
+        var hasQuery = RequestParameters.Single(http, "q") is not null || RequestParameters.Single(http, "georel") is not null;
+        if (ids is null && types is null && idPattern is null && attrs is null && !hasQuery)
+            throw NgsiLdException.BadRequestData("A query needs at least one of id, idPattern, type, attrs, q or a geo-query (clause 5.7.2).");
+        var count = RequestParameters.Boolean(http, "count");
+        var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);
+        if (limit == 0 && !count)
+            throw NgsiLdException.BadRequestData("limit=0 is only allowed together with count=true.");
+        return new EntityQuery
+        {
+            Ids = ids,
+            IdPattern = idPattern,
+            Types = types?.Select(t => ValidType(t, request)).ToList(),
+            Attrs = attrs is null ? null : RequestParameters.ExpandNames(attrs, request.Context).ToList(),
+            Limit = limit,
+            Offset = RequestParameters.Integer(http, "offset", 0, 0, int.MaxValue),
+            Count = count,
+        };
+    }
+
+    private static string ValidType(string type, NgsiRequest request)
+    {
+        if (!Uris.IsValidName(type))
+            throw NgsiLdException.BadRequestData($"'{type}' is not a valid entity type.");
+        return request.Context.ExpandTerm(type);
+    }
+
+    private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RequireUri(entityId);
+        var tenant = NgsiRequest.ReadTenant(http.Request);
+        await entities.DeleteAsync(tenant, entityId, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task ReplaceEntity(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body, entityId);
+        await entities.ReplaceAsync(request.Tenant, entity, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task MergeEntity(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, OptionsOnly);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
+        if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
+            throw NgsiLdException.BadRequestData("The merge payload has no attributes.");
+        await entities.MergeAsync(request.Tenant, entityId, fragment, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task AppendAttributes(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, OptionsOnly);
+        RequestParameters.RequireUri(entityId);
+        var noOverwrite = RequestParameters.HasOption(http.Request, "noOverwrite");
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var attributes = new EntityReader(request.Context, ReadMode.Fragment).ReadAttributes(request.Body);
+        if (attributes.Count == 0)
+            throw NgsiLdException.BadRequestData("The payload has no attributes to append.");
+        var result = await entities.AppendAsync(request.Tenant, entityId, attributes, noOverwrite, http.RequestAborted);
+        await WriteUpdateResultAsync(http, request, result);
+    }
+
+    private static async Task UpdateAttributes(HttpContext http, string entityId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var attributes = new EntityReader(request.Context, ReadMode.Fragment).ReadAttributes(request.Body);
+        if (attributes.Count == 0)
+            throw NgsiLdException.BadRequestData("The payload has no attributes to update.");
+        var result = await entities.UpdateAsync(request.Tenant, entityId, attributes, http.RequestAborted);
+        await WriteUpdateResultAsync(http, request, result);
+    }
+
+    private static async Task PatchAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var name = ExpandAttributeName(request, attrId);
+        var reader = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true);
+        var instances = reader.ReadAttribute(name, FragmentWithType(request.Body, entityId), attrId);
+        foreach (var instance in instances)
+            await entities.PatchAttributeAsync(request.Tenant, entityId, name, instance, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task ReplaceAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var name = ExpandAttributeName(request, attrId);
+        var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.Body, attrId);
+        foreach (var instance in instances)
+            await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instance, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static async Task DeleteAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    {
+        RequestParameters.RejectUnknown(http.Request, DeleteAttributeParameters);
+        RequestParameters.RequireUri(entityId);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var name = ExpandAttributeName(request, attrId);
+        var datasetId = RequestParameters.Single(http.Request, "datasetId");
+        if (datasetId is not null)
+            RequestParameters.RequireUri(datasetId, "datasetId");
+        var deleteAll = RequestParameters.Boolean(http.Request, "deleteAll");
+        await entities.DeleteAttributeAsync(request.Tenant, entityId, name, datasetId, deleteAll, http.RequestAborted);
+        http.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static string ExpandAttributeName(NgsiRequest request, string attrId)
+    {
+        if (!Uris.IsValidName(attrId))
+            throw NgsiLdException.BadRequestData($"'{attrId}' is not a valid attribute name.");
+        return request.Context.ExpandTerm(attrId);
+    }
+
+    /// <summary>A partial attribute update may leave out the type: it then keeps the attribute a Property.</summary>
+    private static System.Text.Json.Nodes.JsonNode? FragmentWithType(System.Text.Json.Nodes.JsonNode? body, string entityId)
+    {
+        if (body is not System.Text.Json.Nodes.JsonObject fragment)
+            throw NgsiLdException.BadRequestData($"The attribute fragment for '{entityId}' must be a JSON object.");
+        return fragment;
+    }
+
+    private static async Task WriteUpdateResultAsync(HttpContext http, NgsiRequest request, UpdateResult result)
+    {
+        if (result.Complete)
+        {
+            http.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json => WriteUpdateResult(json, result, request));
+    }
+
+    private static void WriteUpdateResult(Utf8JsonWriter json, UpdateResult result, NgsiRequest request)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("updated"u8);
+        foreach (var name in result.Updated)
+            json.WriteStringValue(request.Context.CompactIri(name));
+        json.WriteEndArray();
+        json.WriteStartArray("notUpdated"u8);
+        foreach (var item in result.NotUpdated)
+        {
+            json.WriteStartObject();
+            json.WriteString("attributeName"u8, request.Context.CompactIri(item.AttributeName));
+            json.WriteString("reason"u8, item.Reason);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private static readonly HashSet<string> EmptySet = [];
+    private static readonly HashSet<string> OptionsOnly = ["options"];
+    private static readonly HashSet<string> DeleteAttributeParameters = ["datasetId", "deleteAll"];
+}

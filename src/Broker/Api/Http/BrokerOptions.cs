@@ -1,0 +1,17 @@
+namespace Broker.Api.Http;
+
+/// <summary>Limits of the HTTP API (configuration section Broker).</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>Largest request body accepted, in bytes; larger bodies get 413.</summary>
+    public long MaxBodyBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Deepest JSON nesting accepted in a request body.</summary>
+    public int MaxJsonDepth { get; set; } = 64;
+
+    /// <summary>Default page size of queries (clause 6.3.10).</summary>
+    public int DefaultLimit { get; set; } = 20;
+
+    /// <summary>Largest page size a client may ask for; beyond it the broker answers TooManyResults.</summary>
+    public int MaxLimit { get; set; } = 1000;
+}

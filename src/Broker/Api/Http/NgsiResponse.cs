@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.Text.Json;
+using Broker.Entities.Representation;
+using Ontology.JsonLd;
+using Ontology.Model;
+
+namespace Broker.Api.Http;
+
+/// <summary>Writes response bodies with the @context as a Link header (application/json) or as a member (application/ld+json), clause 6.3.5.</summary>
+public static class NgsiResponse
+{
+    public const string CountHeader = "NGSILD-Results-Count";
+
+    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, int status = 200)
+    {
+        var writer = EntityWriter.For(request.Context, options);
+        return WriteJsonAsync(http, request, status, json => writer.WriteEntity(json, entity, ContextMemberWriter(request)));
+    }
+
+    public static Task WriteEntitiesAsync(HttpContext http, NgsiRequest request, IReadOnlyList<Entity> entities, RepresentationOptions options)
+    {
+        var writer = EntityWriter.For(request.Context, options);
+        var writeContext = ContextMemberWriter(request);
+        return WriteJsonAsync(http, request, 200, json =>
+        {
+            json.WriteStartArray();
+            foreach (var entity in entities)
+                writer.WriteEntity(json, entity, writeContext);
+            json.WriteEndArray();
+        });
+    }
+
+    /// <summary>Writes a JSON body produced by <paramref name="write"/>; the @context goes in a Link header unless the body is JSON-LD.</summary>
+    public static async Task WriteJsonAsync(HttpContext http, NgsiRequest request, int status, Action<Utf8JsonWriter> write)
+    {
+        var response = http.Response;
+        response.StatusCode = status;
+        response.ContentType = request.ResponseType;
+        if (request.ResponseType != MediaTypes.JsonLd)
+            AddContextLink(response, request);
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+            write(json);
+        response.ContentLength = buffer.WrittenCount;
+        await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+    }
+
+    public static void AddContextLink(HttpResponse response, NgsiRequest request) =>
+        response.Headers.Link = $"<{request.ContextUrl ?? CoreContext.VersionedUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+
+    /// <summary>Writes the @context member of a JSON-LD body: the request's own context, otherwise the core context.</summary>
+    public static Action<Utf8JsonWriter>? ContextMemberWriter(NgsiRequest request)
+    {
+        if (request.ResponseType != MediaTypes.JsonLd)
+            return null;
+        if (request.InlineContext is { } inline)
+            return json => { json.WritePropertyName("@context"u8); inline.WriteTo(json); };
+        var url = request.ContextUrl ?? CoreContext.VersionedUrl;
+        return json => json.WriteString("@context"u8, url);
+    }
+}

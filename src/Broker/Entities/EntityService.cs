@@ -1,0 +1,312 @@
+using Broker.Entities.Representation;
+using Broker.Problems;
+using Broker.Storage;
+using Ontology.Model;
+
+namespace Broker.Entities;
+
+/// <summary>The outcome of append and update of attributes (UpdateResult, clause 5.2.18).</summary>
+public sealed record UpdateResult(IReadOnlyList<string> Updated, IReadOnlyList<NotUpdated> NotUpdated)
+{
+    public bool Complete => NotUpdated.Count == 0;
+}
+
+public sealed record NotUpdated(string AttributeName, string Reason);
+
+/// <summary>
+/// Context information provision and consumption for single entities (clause 5.6 and 5.7.1). Every write reads the
+/// current entity, builds the new one and commits it with the version it read; on a conflict it reads again, so
+/// concurrent writers lose no updates.
+/// </summary>
+public sealed class EntityService(IEntityStore store, TimeProvider clock)
+{
+    private const int MaxAttempts = 64;
+
+    public IEntityStore Store => store;
+
+    public DateTimeOffset Now() => Timestamps.Truncate(clock.GetUtcNow());
+
+    public async Task<Entity> GetAsync(string tenant, string id, CancellationToken ct)
+    {
+        await RequireTenantAsync(tenant, ct);
+        return await store.GetAsync(tenant, id, ct) ?? throw NotFound(id);
+    }
+
+    public async Task RequireTenantAsync(string tenant, CancellationToken ct)
+    {
+        if (!await store.TenantExistsAsync(tenant, ct))
+            throw new NgsiLdException(ErrorType.NonexistentTenant, $"The tenant '{tenant}' does not exist: a tenant comes into being with its first write.");
+    }
+
+    public async Task CreateAsync(string tenant, Entity entity, CancellationToken ct)
+    {
+        var now = Now();
+        entity.CreatedAt = entity.ModifiedAt = now;
+        StampAll(entity.Attributes, now);
+        var change = new EntityChange(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], now);
+        var outcome = (await store.CommitAsync(tenant, [change], ct))[0];
+        if (outcome == CommitOutcome.AlreadyExists)
+            throw new NgsiLdException(ErrorType.AlreadyExists, $"An entity with id '{entity.Id}' already exists.");
+    }
+
+    public async Task DeleteAsync(string tenant, string id, CancellationToken ct)
+    {
+        await RequireTenantAsync(tenant, ct);
+        await MutateAsync(tenant, id, static (_, _) => (null, []), ct);
+    }
+
+    /// <summary>Replace entity (clause 5.6.18): everything but id and createdAt is replaced.</summary>
+    public Task ReplaceAsync(string tenant, Entity replacement, CancellationToken ct) =>
+        MutateAsync(tenant, replacement.Id, (current, now) =>
+        {
+            var next = replacement.DeepClone();
+            next.CreatedAt = current.CreatedAt;
+            next.ModifiedAt = now;
+            StampAll(next.Attributes, now);
+            var changed = current.Attributes.Names.Union(next.Attributes.Names).ToList();
+            return (next, changed);
+        }, ct);
+
+    /// <summary>Merge entity (clause 5.6.17, merge-patch of clause 5.5.8): attributes are merged, null deletes.</summary>
+    public Task MergeAsync(string tenant, string id, Entity fragment, CancellationToken ct) =>
+        MutateAsync(tenant, id, (current, now) =>
+        {
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            foreach (var type in fragment.Types)
+            {
+                if (!next.Types.Contains(type))
+                    next.Types.Add(type);
+            }
+            if (fragment.Scopes is not null)
+                next.Scopes = fragment.Scopes;
+            var changed = new List<string>();
+            foreach (var (name, instances) in fragment.Attributes)
+            {
+                foreach (var instance in instances)
+                {
+                    var existing = next.Attributes.Find(name, instance.DatasetId);
+                    if (EntityReader.IsNullMarker(instance))
+                    {
+                        if (existing is not null)
+                            RemoveInstance(next.Attributes, name, instance.DatasetId);
+                    }
+                    else if (existing is null)
+                    {
+                        Stamp(instance, now, null);
+                        next.Attributes.Put(name, instance.DeepClone());
+                    }
+                    else
+                    {
+                        next.Attributes.Put(name, MergeInstance(existing, instance, now));
+                    }
+                }
+                changed.Add(name);
+            }
+            return (next, changed);
+        }, ct);
+
+    /// <summary>Append entity attributes (clause 5.6.3): adds attributes, overwriting unless noOverwrite.</summary>
+    public async Task<UpdateResult> AppendAsync(string tenant, string id, AttributeMap attributes, bool noOverwrite, CancellationToken ct)
+    {
+        UpdateResult result = new([], []);
+        await MutateAsync(tenant, id, (current, now) =>
+        {
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            var updated = new List<string>();
+            var notUpdated = new List<NotUpdated>();
+            foreach (var (name, instances) in attributes)
+            {
+                var any = false;
+                foreach (var instance in instances)
+                {
+                    var existing = next.Attributes.Find(name, instance.DatasetId);
+                    if (existing is not null && noOverwrite)
+                    {
+                        notUpdated.Add(new NotUpdated(name, "The attribute exists and noOverwrite was given."));
+                        continue;
+                    }
+                    var copy = instance.DeepClone();
+                    Stamp(copy, now, existing?.CreatedAt);
+                    next.Attributes.Put(name, copy);
+                    any = true;
+                }
+                if (any)
+                    updated.Add(name);
+            }
+            result = new UpdateResult(updated, notUpdated);
+            return updated.Count == 0 ? (current, []) : (next, updated);
+        }, ct);
+        return result;
+    }
+
+    /// <summary>Update entity attributes (clause 5.6.2): only attributes (and datasetIds) that exist are replaced.</summary>
+    public async Task<UpdateResult> UpdateAsync(string tenant, string id, AttributeMap attributes, CancellationToken ct)
+    {
+        UpdateResult result = new([], []);
+        await MutateAsync(tenant, id, (current, now) =>
+        {
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            var updated = new List<string>();
+            var notUpdated = new List<NotUpdated>();
+            foreach (var (name, instances) in attributes)
+            {
+                var any = false;
+                foreach (var instance in instances)
+                {
+                    var existing = next.Attributes.Find(name, instance.DatasetId);
+                    if (existing is null)
+                    {
+                        notUpdated.Add(new NotUpdated(name, instance.DatasetId is null
+                            ? "The entity has no such attribute."
+                            : $"The attribute has no instance with datasetId '{instance.DatasetId}'."));
+                        continue;
+                    }
+                    var copy = instance.DeepClone();
+                    Stamp(copy, now, existing.CreatedAt);
+                    next.Attributes.Put(name, copy);
+                    any = true;
+                }
+                if (any)
+                    updated.Add(name);
+            }
+            result = new UpdateResult(updated, notUpdated);
+            return updated.Count == 0 ? (current, []) : (next, updated);
+        }, ct);
+        return result;
+    }
+
+    /// <summary>Partial attribute update (clause 5.6.4): the members given replace those of the instance.</summary>
+    public Task PatchAttributeAsync(string tenant, string id, string name, AttributeInstance fragment, CancellationToken ct) =>
+        MutateAsync(tenant, id, (current, now) =>
+        {
+            var existing = current.Attributes.Find(name, fragment.DatasetId) ?? throw AttributeNotFound(id, name, fragment.DatasetId);
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            next.Attributes.Put(name, MergeInstance(existing, fragment, now));
+            return (next, [name]);
+        }, ct);
+
+    /// <summary>Replace attribute (clause 5.6.19).</summary>
+    public Task ReplaceAttributeAsync(string tenant, string id, string name, AttributeInstance replacement, CancellationToken ct) =>
+        MutateAsync(tenant, id, (current, now) =>
+        {
+            var existing = current.Attributes.Find(name, replacement.DatasetId) ?? throw AttributeNotFound(id, name, replacement.DatasetId);
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            var copy = replacement.DeepClone();
+            Stamp(copy, now, existing.CreatedAt);
+            next.Attributes.Put(name, copy);
+            return (next, [name]);
+        }, ct);
+
+    /// <summary>Delete entity attribute (clause 5.6.5): one instance (datasetId, or the default one), or all with deleteAll.</summary>
+    public Task DeleteAttributeAsync(string tenant, string id, string name, string? datasetId, bool deleteAll, CancellationToken ct) =>
+        MutateAsync(tenant, id, (current, now) =>
+        {
+            if (!current.Attributes.Contains(name) || (!deleteAll && current.Attributes.Find(name, datasetId) is null))
+                throw AttributeNotFound(id, name, deleteAll ? null : datasetId);
+            var next = current.DeepClone();
+            next.ModifiedAt = now;
+            if (deleteAll)
+                next.Attributes.Remove(name);
+            else
+                RemoveInstance(next.Attributes, name, datasetId);
+            return (next, [name]);
+        }, ct);
+
+    /// <summary>
+    /// Reads the entity, applies <paramref name="mutate"/> (which returns the new entity, or null to delete it, and the
+    /// changed attributes) and commits with optimistic concurrency, reading again after a conflict.
+    /// </summary>
+    private async Task MutateAsync(string tenant, string id, Func<Entity, DateTimeOffset, (Entity? Next, IReadOnlyList<string> Changed)> mutate, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var current = await store.GetAsync(tenant, id, ct) ?? throw await NotFoundAsync(tenant, id, ct);
+            var now = Now();
+            var (next, changed) = mutate(current, now);
+            if (ReferenceEquals(next, current))
+                return;
+            var change = next is null
+                ? new EntityChange(ChangeKind.Delete, id, current, null, [.. current.Attributes.Names], now)
+                : new EntityChange(ChangeKind.Update, id, current, next, changed, now);
+            var outcome = (await store.CommitAsync(tenant, [change], ct))[0];
+            switch (outcome)
+            {
+                case CommitOutcome.Committed:
+                    return;
+                case CommitOutcome.NotFound:
+                    throw NotFound(id);
+            }
+        }
+        throw new NgsiLdException(ErrorType.Conflict, $"The entity '{id}' changed concurrently {MaxAttempts} times while this update was applied; retry.");
+    }
+
+    private async Task<NgsiLdException> NotFoundAsync(string tenant, string id, CancellationToken ct) =>
+        await store.TenantExistsAsync(tenant, ct)
+            ? NotFound(id)
+            : new NgsiLdException(ErrorType.NonexistentTenant, $"The tenant '{tenant}' does not exist.");
+
+    public static NgsiLdException NotFound(string id) => NgsiLdException.NotFound($"No entity with id '{id}' exists.");
+
+    private static NgsiLdException AttributeNotFound(string id, string name, string? datasetId) =>
+        NgsiLdException.NotFound(datasetId is null
+            ? $"The entity '{id}' has no attribute '{name}'."
+            : $"The entity '{id}' has no instance of attribute '{name}' with datasetId '{datasetId}'.");
+
+    private static void RemoveInstance(AttributeMap attributes, string name, string? datasetId)
+    {
+        var list = attributes.Get(name)!;
+        list.RemoveAll(i => i.DatasetId == datasetId);
+        if (list.Count == 0)
+            attributes.Remove(name);
+    }
+
+    private static AttributeInstance MergeInstance(AttributeInstance existing, AttributeInstance fragment, DateTimeOffset now)
+    {
+        var merged = existing.DeepClone();
+        merged.Kind = fragment.Kind;
+        merged.Value = fragment.Value?.DeepClone();
+        if (fragment.ObservedAt is not null)
+            merged.ObservedAt = fragment.ObservedAt;
+        if (fragment.UnitCode is not null)
+            merged.UnitCode = fragment.UnitCode;
+        if (fragment.ObjectType is not null)
+            merged.ObjectType = fragment.ObjectType.DeepClone();
+        foreach (var (subName, subInstances) in fragment.SubAttributes)
+        {
+            foreach (var sub in subInstances)
+            {
+                if (EntityReader.IsNullMarker(sub))
+                {
+                    merged.SubAttributes.Remove(subName);
+                    continue;
+                }
+                var copy = sub.DeepClone();
+                Stamp(copy, now, merged.SubAttributes.Find(subName, null)?.CreatedAt);
+                merged.SubAttributes.Put(subName, copy);
+            }
+        }
+        merged.ModifiedAt = now;
+        return merged;
+    }
+
+    private static void Stamp(AttributeInstance instance, DateTimeOffset now, DateTimeOffset? createdAt)
+    {
+        instance.CreatedAt = createdAt ?? now;
+        instance.ModifiedAt = now;
+        StampAll(instance.SubAttributes, now);
+    }
+
+    private static void StampAll(AttributeMap attributes, DateTimeOffset now)
+    {
+        foreach (var (_, instances) in attributes)
+        {
+            foreach (var instance in instances)
+                Stamp(instance, now, null);
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ontology.JsonLd;
+using Ontology.Model;
+
+namespace Broker.Entities.Representation;
+
+/// <summary>
+/// Writes expanded entities in the representation a client asked for (clause 4.5), compacting every IRI with the
+/// request's @context (clause 6.3.6). The stored form is the normalized representation with full IRIs.
+/// </summary>
+public sealed class EntityWriter(Func<string, string> compact, RepresentationOptions options)
+{
+    public static EntityWriter For(JsonLdContext context, RepresentationOptions options) => new(context.CompactIri, options);
+
+    /// <summary>The writer of the stores' documents: expanded names, every system attribute, the version.</summary>
+    public static readonly EntityWriter Stored = new(static iri => iri, new RepresentationOptions(EntityFormat.Normalized, SysAttrs: true));
+
+    public void WriteEntity(Utf8JsonWriter writer, Entity entity, Action<Utf8JsonWriter>? writeContext = null, bool withVersion = false)
+    {
+        var projection = options.Projection;
+        writer.WriteStartObject();
+        if (projection.ShowsIdMember)
+            writer.WriteString("id"u8, entity.Id);
+        if (projection.ShowsType)
+            WriteTypes(writer, "type"u8, entity.Types);
+        if (entity.Scopes is { Count: > 0 } scopes && projection.Shows(NgsiLd.Scope))
+        {
+            writer.WritePropertyName("scope"u8);
+            if (scopes.Count == 1 && options.Format != EntityFormat.Normalized)
+            {
+                writer.WriteStringValue(scopes[0]);
+            }
+            else
+            {
+                writer.WriteStartArray();
+                foreach (var scope in scopes)
+                    writer.WriteStringValue(scope);
+                writer.WriteEndArray();
+            }
+        }
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            if (!projection.Shows(name))
+                continue;
+            writer.WritePropertyName(compact(name));
+            WriteAttribute(writer, instances);
+        }
+        if (options.SysAttrs && options.Format != EntityFormat.KeyValues)
+        {
+            writer.WriteString("createdAt"u8, Timestamps.Format6(entity.CreatedAt));
+            writer.WriteString("modifiedAt"u8, Timestamps.Format6(entity.ModifiedAt));
+        }
+        if (withVersion)
+            writer.WriteNumber("version"u8, entity.Version);
+        writeContext?.Invoke(writer);
+        writer.WriteEndObject();
+    }
+
+    public void WriteAttribute(Utf8JsonWriter writer, List<AttributeInstance> instances)
+    {
+        if (instances.Count == 1)
+        {
+            WriteInstance(writer, instances[0]);
+            return;
+        }
+        writer.WriteStartArray();
+        foreach (var instance in instances)
+            WriteInstance(writer, instance);
+        writer.WriteEndArray();
+    }
+
+    private void WriteTypes(Utf8JsonWriter writer, ReadOnlySpan<byte> member, List<string> types)
+    {
+        writer.WritePropertyName(member);
+        if (types.Count == 1)
+        {
+            writer.WriteStringValue(compact(types[0]));
+            return;
+        }
+        writer.WriteStartArray();
+        foreach (var type in types)
+            writer.WriteStringValue(compact(type));
+        writer.WriteEndArray();
+    }
+
+    public void WriteInstance(Utf8JsonWriter writer, AttributeInstance instance)
+    {
+        var kind = instance.Kind;
+        var language = kind == AttributeKind.LanguageProperty ? SelectLanguage(instance.Value) : null;
+        if (options.Format == EntityFormat.KeyValues)
+        {
+            WriteValue(writer, instance, language);
+            return;
+        }
+        var concise = options.Format == EntityFormat.Concise;
+        if (concise && kind is AttributeKind.Property or AttributeKind.GeoProperty && language is null && !HasMetadata(instance))
+        {
+            WriteValue(writer, instance, language);
+            return;
+        }
+        writer.WriteStartObject();
+        if (!concise)
+            writer.WriteString("type"u8, language is null ? kind.TypeName() : "Property");
+        writer.WritePropertyName(language is null ? kind.ValueMember() : "value");
+        WriteValue(writer, instance, language);
+        if (language is not null)
+            writer.WriteString("lang"u8, language.Value.Tag);
+        if (instance.ObjectType is { } objectType)
+        {
+            writer.WritePropertyName("objectType"u8);
+            WriteCompacted(writer, objectType);
+        }
+        if (instance.DatasetId is { } datasetId)
+            writer.WriteString("datasetId"u8, datasetId);
+        if (instance.ObservedAt is { } observedAt)
+            writer.WriteString("observedAt"u8, observedAt);
+        if (instance.UnitCode is { } unitCode)
+            writer.WriteString("unitCode"u8, unitCode);
+        foreach (var (name, subInstances) in instance.SubAttributes)
+        {
+            writer.WritePropertyName(compact(name));
+            WriteAttribute(writer, subInstances);
+        }
+        if (options.SysAttrs)
+        {
+            writer.WriteString("createdAt"u8, Timestamps.Format6(instance.CreatedAt));
+            writer.WriteString("modifiedAt"u8, Timestamps.Format6(instance.ModifiedAt));
+        }
+        writer.WriteEndObject();
+    }
+
+    private bool HasMetadata(AttributeInstance instance) =>
+        instance.DatasetId is not null || instance.ObservedAt is not null || instance.UnitCode is not null || instance.SubAttributes.Count > 0
+        || options.SysAttrs || instance.Value is JsonObject;
+
+    private void WriteValue(Utf8JsonWriter writer, AttributeInstance instance, LanguageChoice? language)
+    {
+        if (language is { } chosen)
+        {
+            chosen.Text.WriteTo(writer);
+            return;
+        }
+        switch (instance.Kind)
+        {
+            case AttributeKind.VocabProperty:
+                WriteCompacted(writer, instance.Value);
+                break;
+            case AttributeKind.ListRelationship when options.Format == EntityFormat.Normalized:
+                instance.Value?.WriteTo(writer);
+                break;
+            default:
+                if (instance.Value is null)
+                    writer.WriteNullValue();
+                else
+                    instance.Value.WriteTo(writer);
+                break;
+        }
+    }
+
+    private void WriteCompacted(Utf8JsonWriter writer, JsonNode? value)
+    {
+        if (value is JsonArray array)
+        {
+            writer.WriteStartArray();
+            foreach (var item in array)
+                writer.WriteStringValue(compact(item!.GetValue<string>()));
+            writer.WriteEndArray();
+        }
+        else if (value is JsonValue single && single.TryGetValue<string>(out var iri))
+        {
+            writer.WriteStringValue(compact(iri));
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+
+    private readonly record struct LanguageChoice(string Tag, JsonNode Text);
+
+    /// <summary>
+    /// The lang parameter (clause 4.15): a LanguageProperty is shown as a Property holding the string of the best
+    /// matching language ("tag", "tag1,tag2;q=0.5" as in Accept-Language, "*" for the whole map), falling back to
+    /// "@none" and then to the first language given.
+    /// </summary>
+    private LanguageChoice? SelectLanguage(JsonNode? map)
+    {
+        if (options.Lang is null || options.Lang == "*" || map is not JsonObject languages || languages.Count == 0)
+            return null;
+        foreach (var range in options.Lang.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tag = range.Split(';')[0].Trim();
+            if (tag == "*")
+                break;
+            if (languages[tag] is { } text)
+                return new LanguageChoice(tag, text);
+        }
+        if (languages["@none"] is { } none)
+            return new LanguageChoice("@none", none);
+        var first = languages.First();
+        return new LanguageChoice(first.Key, first.Value!);
+    }
+}

@@ -1,0 +1,54 @@
+namespace Broker.Entities.Representation;
+
+/// <summary>The representations of clause 4.5: normalized (4.5.1), concise (4.5.2.3) and simplified / keyValues (4.5.4).</summary>
+public enum EntityFormat
+{
+    Normalized,
+    Concise,
+    KeyValues,
+}
+
+/// <summary>Which members of an entity a response shows (attrs / pick / omit, clause 4.21). Names are expanded.</summary>
+public sealed class AttributeProjection
+{
+    public static readonly AttributeProjection All = new(null, null);
+
+    public AttributeProjection(IReadOnlySet<string>? include, IReadOnlySet<string>? exclude)
+    {
+        Include = include;
+        Exclude = exclude;
+    }
+
+    /// <summary>The attributes to keep, or null for all. May contain "id" and "type" (pick=id,type).</summary>
+    public IReadOnlySet<string>? Include { get; }
+
+    public IReadOnlySet<string>? Exclude { get; }
+
+    public bool ShowsId => Include is null || Include.Contains("id") || Include.Contains("@id") || HasAttributesOnly(Include);
+
+    public bool ShowsType => (Include is null || Include.Contains("type") || Include.Contains("@type") || HasAttributesOnly(Include))
+        && (Exclude is null || !(Exclude.Contains("type") || Exclude.Contains("@type")));
+
+    public bool ShowsIdMember => ShowsId && (Exclude is null || !(Exclude.Contains("id") || Exclude.Contains("@id")));
+
+    public bool Shows(string expandedName) =>
+        (Include is null || Include.Contains(expandedName)) && (Exclude is null || !Exclude.Contains(expandedName));
+
+    // attrs=a,b (without id/type) still returns id and type, as in NGSI-LD before pick/omit existed.
+    private static bool HasAttributesOnly(IReadOnlySet<string> include)
+    {
+        foreach (var name in include)
+        {
+            if (name is "id" or "type" or "@id" or "@type")
+                return false;
+        }
+        return true;
+    }
+}
+
+public sealed record RepresentationOptions(EntityFormat Format = EntityFormat.Normalized, bool SysAttrs = false, string? Lang = null)
+{
+    public static readonly RepresentationOptions Default = new();
+
+    public AttributeProjection Projection { get; init; } = AttributeProjection.All;
+}

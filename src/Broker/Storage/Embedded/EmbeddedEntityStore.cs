@@ -1,0 +1,274 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Ontology.Model;
+
+namespace Broker.Storage.Embedded;
+
+/// <summary>
+/// The default store: SQLite in WAL mode with synchronous=FULL, so a commit is on disk when it returns. Current
+/// state is also kept in memory and reads are served from there. Writes from all requests queue up for one writer
+/// that groups them into few transactions (group commit) and updates memory only after SQLite has committed.
+/// </summary>
+public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, ILogger<EmbeddedEntityStore> logger) : IEntityStore
+{
+    public const string DefaultTenant = "";
+
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entity>> _tenants = new(StringComparer.Ordinal);
+    private readonly Channel<PendingCommit> _queue = Channel.CreateBounded<PendingCommit>(new BoundedChannelOptions(10_000) { SingleReader = true });
+    private SqliteConnection? _connection;
+    private Task? _writer;
+
+    private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion);
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.GetFullPath(options.DataPath);
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, "broker.db");
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        await _connection.OpenAsync(cancellationToken);
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS entities (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
+                PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS changes (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
+            """);
+        _tenants[DefaultTenant] = new(StringComparer.Ordinal);
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT name FROM tenants";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                _tenants.TryAdd(reader.GetString(0), new(StringComparer.Ordinal));
+        }
+        var count = 0;
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT tenant, doc FROM entities";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var entity = StoredEntityJson.Deserialize(reader.GetString(1));
+                _tenants.GetOrAdd(reader.GetString(0), _ => new(StringComparer.Ordinal))[entity.Id] = entity;
+                count++;
+            }
+        }
+        LogLoaded(logger, count, _tenants.Count, path);
+        _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
+    }
+
+    public Task<bool> IsReadyAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(_connection is { State: System.Data.ConnectionState.Open } && _writer is { IsCompleted: false });
+
+    public ValueTask<bool> TenantExistsAsync(string tenant, CancellationToken cancellationToken) => ValueTask.FromResult(_tenants.ContainsKey(tenant));
+
+    public ValueTask<Entity?> GetAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_tenants.TryGetValue(tenant, out var entities) && entities.TryGetValue(id, out var entity) ? entity : null);
+
+    public ValueTask<EntityPage> QueryAsync(string tenant, EntityQuery query, CancellationToken cancellationToken)
+    {
+        if (!_tenants.TryGetValue(tenant, out var entities))
+            return ValueTask.FromResult(new EntityPage([], query.Count ? 0 : null));
+        var matches = new List<Entity>();
+        if (query.Ids is { } ids)
+        {
+            foreach (var id in ids)
+            {
+                if (entities.TryGetValue(id, out var entity) && EntityQueryMatcher.Matches(entity, query))
+                    matches.Add(entity);
+            }
+        }
+        else
+        {
+            foreach (var entity in entities.Values)
+            {
+                if (EntityQueryMatcher.Matches(entity, query))
+                    matches.Add(entity);
+            }
+        }
+        matches.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
+        var page = matches.Skip(query.Offset).Take(query.Limit).ToList();
+        return ValueTask.FromResult(new EntityPage(page, query.Count ? matches.Count : null));
+    }
+
+    public ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)
+    {
+        var shapes = new List<EntityShape>();
+        if (_tenants.TryGetValue(tenant, out var entities))
+        {
+            foreach (var entity in entities.Values)
+            {
+                var attributes = new List<(string, AttributeKind)>();
+                foreach (var (name, instances) in entity.Attributes)
+                {
+                    foreach (var instance in instances)
+                        attributes.Add((name, instance.Kind));
+                }
+                shapes.Add(new EntityShape(entity.Types, attributes));
+            }
+        }
+        return ValueTask.FromResult<IReadOnlyList<EntityShape>>(shapes);
+    }
+
+    public async ValueTask<IReadOnlyList<CommitOutcome>> CommitAsync(string tenant, IReadOnlyList<EntityChange> changes, CancellationToken cancellationToken)
+    {
+        if (changes.Count == 0)
+            return [];
+        var pending = new PendingCommit(tenant, changes, new TaskCompletionSource<IReadOnlyList<CommitOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        // Once queued, the write goes through even if the client goes away: the answer just has no one to read it.
+        return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingCommit>(options.MaxGroupSize);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < options.MaxGroupSize && reader.TryRead(out var item))
+                group.Add(item);
+            try
+            {
+                var results = WriteGroup(group);
+                for (var i = 0; i < group.Count; i++)
+                    group[i].Completion.TrySetResult(results[i]);
+            }
+            catch (Exception e)
+            {
+                LogWriteFailed(logger, e, group.Count);
+                var failure = new StoreUnavailableException("The embedded store could not commit the write.", e);
+                foreach (var item in group)
+                    item.Completion.TrySetException(failure);
+            }
+        }
+    }
+
+    private CommitOutcome[][] WriteGroup(List<PendingCommit> group)
+    {
+        var connection = _connection!;
+        var results = new CommitOutcome[group.Count][];
+        var pendingState = new Dictionary<(string Tenant, string Id), Entity?>();
+        var newTenants = new HashSet<string>(StringComparer.Ordinal);
+        using var transaction = connection.BeginTransaction();
+        using var insertEntity = Command(transaction, "INSERT INTO entities (tenant, id, version, doc) VALUES ($tenant, $id, $version, $doc)", "$tenant", "$id", "$version", "$doc");
+        using var updateEntity = Command(transaction, "UPDATE entities SET version = $version, doc = $doc WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version", "$doc");
+        using var deleteEntity = Command(transaction, "DELETE FROM entities WHERE tenant = $tenant AND id = $id", "$tenant", "$id");
+        using var insertChange = Command(transaction, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES ($tenant, $id, $kind, $at, $attributes, $after)", "$tenant", "$id", "$kind", "$at", "$attributes", "$after");
+        using var insertTenant = Command(transaction, "INSERT OR IGNORE INTO tenants (name) VALUES ($name)", "$name");
+
+        for (var g = 0; g < group.Count; g++)
+        {
+            var (tenant, changes, _) = group[g];
+            var outcomes = new CommitOutcome[changes.Count];
+            results[g] = outcomes;
+            _tenants.TryGetValue(tenant, out var committed);
+            for (var c = 0; c < changes.Count; c++)
+            {
+                var change = changes[c];
+                var key = (tenant, change.EntityId);
+                var current = pendingState.TryGetValue(key, out var pendingEntity) ? pendingEntity
+                    : committed is not null && committed.TryGetValue(change.EntityId, out var stored) ? stored : null;
+                var outcome = Check(change, current);
+                outcomes[c] = outcome;
+                if (outcome != CommitOutcome.Committed)
+                    continue;
+
+                if (tenant != DefaultTenant && committed is null && newTenants.Add(tenant))
+                {
+                    insertTenant.Parameters[0].Value = tenant;
+                    insertTenant.ExecuteNonQuery();
+                }
+                string? doc = null;
+                if (change.After is { } after)
+                {
+                    after.Version = (current?.Version ?? 0) + 1;
+                    doc = StoredEntityJson.Serialize(after);
+                }
+                var statement = change.Kind switch
+                {
+                    ChangeKind.Create => insertEntity,
+                    ChangeKind.Update => updateEntity,
+                    _ => deleteEntity,
+                };
+                statement.Parameters[0].Value = tenant;
+                statement.Parameters[1].Value = change.EntityId;
+                if (change.Kind != ChangeKind.Delete)
+                {
+                    statement.Parameters[2].Value = change.After!.Version;
+                    statement.Parameters[3].Value = doc;
+                }
+                statement.ExecuteNonQuery();
+
+                insertChange.Parameters[0].Value = tenant;
+                insertChange.Parameters[1].Value = change.EntityId;
+                insertChange.Parameters[2].Value = change.Kind.ToString();
+                insertChange.Parameters[3].Value = Entities.Representation.Timestamps.Format6(change.At);
+                insertChange.Parameters[4].Value = System.Text.Json.JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString);
+                insertChange.Parameters[5].Value = (object?)doc ?? DBNull.Value;
+                insertChange.ExecuteNonQuery();
+                pendingState[key] = change.After;
+            }
+        }
+        transaction.Commit();
+
+        foreach (var ((tenant, id), entity) in pendingState)
+        {
+            var entities = _tenants.GetOrAdd(tenant, _ => new(StringComparer.Ordinal));
+            if (entity is null)
+                entities.TryRemove(id, out _);
+            else
+                entities[id] = entity;
+        }
+        return results;
+    }
+
+    private static CommitOutcome Check(EntityChange change, Entity? current) => change.Kind switch
+    {
+        ChangeKind.Create => current is null ? CommitOutcome.Committed : CommitOutcome.AlreadyExists,
+        _ when current is null => CommitOutcome.NotFound,
+        _ when change.ExpectedVersion != current.Version => CommitOutcome.Conflict,
+        _ => CommitOutcome.Committed,
+    };
+
+    private static SqliteCommand Command(SqliteTransaction transaction, string sql, params string[] parameters)
+    {
+        var command = transaction.Connection!.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        return command;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_writer is not null)
+            await _writer.ConfigureAwait(false);
+        if (_connection is not null)
+            await _connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Embedded store loaded {Count} entities of {Tenants} tenants from {Path}")]
+    private static partial void LogLoaded(ILogger logger, int count, int tenants, string path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Embedded store failed to commit a group of {Count} writes")]
+    private static partial void LogWriteFailed(ILogger logger, Exception exception, int count);
+}
