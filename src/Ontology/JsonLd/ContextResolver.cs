@@ -107,6 +107,12 @@ public sealed class ContextResolver
                 chain.RemoveAt(chain.Count - 1);
                 break;
             case JsonValueKind.Array when topLevel:
+                // Reject a malformed array before fetching any of its URLs.
+                foreach (var item in context.EnumerateArray())
+                {
+                    if (item.ValueKind is not (JsonValueKind.String or JsonValueKind.Object or JsonValueKind.Null))
+                        throw JsonLdContextException.Invalid($"Invalid local context: an @context array may hold strings, objects and null, not {item.ValueKind}.");
+                }
                 foreach (var item in context.EnumerateArray())
                     await CollectAsync(item, output, chain, topLevel: false).ConfigureAwait(false);
                 break;
