@@ -89,6 +89,34 @@ public class ContextResolverTests
     }
 
     [Fact]
+    public async Task Remote_nesting_deeper_than_the_limit_is_rejected()
+    {
+        var loader = new FakeLoader()
+            .Add(A, $$"""{ "@context": "{{B}}" }""")
+            .Add(B, """{ "@context": "https://example.org/c.jsonld" }""")
+            .Add("https://example.org/c.jsonld", """{ "@context": { "c": "https://example.org/c" } }""");
+        var error = await Assert.ThrowsAsync<JsonLdContextException>(
+            () => new ContextResolver(loader, new RemoteContextOptions { MaxRemoteDepth = 2 }).ResolveAsync(null, A, CancellationToken.None).AsTask());
+        Assert.Contains("overflow", error.Message, StringComparison.Ordinal);
+        var context = await new ContextResolver(loader, new RemoteContextOptions()).ResolveAsync(null, A, CancellationToken.None);
+        Assert.Equal("https://example.org/c", context.ExpandTerm("c"));
+    }
+
+    [Fact]
+    public async Task Loader_failures_such_as_timeouts_and_oversize_propagate_as_not_available()
+    {
+        var loader = new ThrowingLoader(new JsonLdContextException(JsonLdContextError.ContextNotAvailable, $"The @context '{A}' is not available: larger than 1048576 bytes"));
+        var error = await Assert.ThrowsAsync<JsonLdContextException>(
+            () => new ContextResolver(loader, new RemoteContextOptions()).ResolveAsync(Json($"[\"{A}\"]"), null, CancellationToken.None).AsTask());
+        Assert.Equal(JsonLdContextError.ContextNotAvailable, error.Kind);
+    }
+
+    private sealed class ThrowingLoader(Exception exception) : IRemoteContextLoader
+    {
+        public ValueTask<JsonDocument> LoadAsync(Uri url, CancellationToken ct) => ValueTask.FromException<JsonDocument>(exception);
+    }
+
+    [Fact]
     public async Task Import_merges_a_remote_object_under_local_definitions()
     {
         var loader = new FakeLoader().Add(A, """{ "@context": { "a": "https://example.org/imported", "b": "https://example.org/b" } }""");
