@@ -80,13 +80,8 @@ internal static class ContextProcessor
             throw JsonLdContextException.Invalid("Invalid @direction value: expected \"ltr\", \"rtl\" or null.");
         if (local.TryGetValue("@propagate", out var propagate) && propagate.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
             throw JsonLdContextException.Invalid("Invalid @propagate value: expected a boolean.");
-        var protectedDefault = false;
-        if (local.TryGetValue("@protected", out var isProtected))
-        {
-            if (isProtected.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
-                throw JsonLdContextException.Invalid("Invalid @protected value: expected a boolean.");
-            protectedDefault = isProtected.ValueKind == JsonValueKind.True;
-        }
+        if (local.TryGetValue("@protected", out var isProtected) && isProtected.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            throw JsonLdContextException.Invalid("Invalid @protected value: expected a boolean.");
         if (local.TryGetValue("@vocab", out var vocab))
         {
             if (vocab.ValueKind == JsonValueKind.Null)
@@ -111,12 +106,12 @@ internal static class ContextProcessor
         {
             if (term is "@base" or "@direction" or "@import" or "@language" or "@propagate" or "@protected" or "@version" or "@vocab")
                 continue;
-            CreateTermDefinition(active, local, term, defined, protectedDefault);
+            CreateTermDefinition(active, local, term, defined);
         }
     }
 
     private static void CreateTermDefinition(
-        ActiveContextBuilder active, Dictionary<string, JsonElement> local, string term, Dictionary<string, bool> defined, bool protectedDefault)
+        ActiveContextBuilder active, Dictionary<string, JsonElement> local, string term, Dictionary<string, bool> defined)
     {
         if (defined.TryGetValue(term, out var done))
         {
@@ -181,7 +176,7 @@ internal static class ContextProcessor
         }
         else
         {
-            var isProtected = protectedDefault;
+            var isProtected = local.TryGetValue("@protected", out var protectedDefault) && protectedDefault.ValueKind == JsonValueKind.True;
             var mapping = TermTypeMapping.None;
             string? typeIri = null;
             string? container = null;
@@ -248,7 +243,7 @@ internal static class ContextProcessor
             {
                 var prefix = term[..colon];
                 if (local.ContainsKey(prefix))
-                    CreateTermDefinition(active, local, prefix, defined, protectedDefault);
+                    CreateTermDefinition(active, local, prefix, defined);
                 iri = active.Terms.TryGetValue(prefix, out var prefixDefinition) && prefixDefinition is not null
                     ? prefixDefinition.Iri + term[(colon + 1)..]
                     : term;
@@ -309,7 +304,7 @@ internal static class ContextProcessor
         if (LooksLikeKeyword(value))
             return null;
         if (local is not null && local.ContainsKey(value) && (!defined!.TryGetValue(value, out var d) || !d))
-            CreateTermDefinition(active, local, value, defined!, false);
+            CreateTermDefinition(active, local, value, defined!);
         if (active.Terms.TryGetValue(value, out var definition))
         {
             if (definition is not null && IsKeyword(definition.Iri))
@@ -325,7 +320,7 @@ internal static class ContextProcessor
             if (prefix == "_" || suffix.StartsWith("//", StringComparison.Ordinal))
                 return value;
             if (local is not null && local.ContainsKey(prefix) && (!defined!.TryGetValue(prefix, out var pd) || !pd))
-                CreateTermDefinition(active, local, prefix, defined!, false);
+                CreateTermDefinition(active, local, prefix, defined!);
             if (active.Terms.TryGetValue(prefix, out var prefixDefinition) && prefixDefinition is { IsPrefix: true })
                 return prefixDefinition.Iri + suffix;
             if (IsAbsoluteIri(value))

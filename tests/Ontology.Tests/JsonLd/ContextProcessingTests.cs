@@ -173,6 +173,7 @@ public class ContextProcessingTests
     [InlineData("""{ "a": "relative" , "@vocab": null }""")]
     [InlineData("""[{ "@protected": true, "a": "https://example.org/a" }, { "a": "https://example.org/b" }]""")]
     [InlineData("""[{ "@protected": true, "a": "https://example.org/a" }, null]""")]
+    [InlineData("""[{ "@protected": true, "b": "ex:b", "ex": "https://example.org/" }, { "ex": "https://example.com/" }]""")]
     public async Task Invalid_contexts_are_rejected(string json)
     {
         var error = await InlineFails(json);
