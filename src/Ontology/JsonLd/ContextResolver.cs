@@ -35,9 +35,17 @@ public sealed class ContextResolver
         {
             if (inline.ValueKind is JsonValueKind.Undefined)
                 return JsonLdContext.Core;
-            var key = "inline\n" + Canonical(inline);
-            var copy = inline.Clone();
-            return await _contexts.GetOrAddAsync(key, () => BuildAsync(copy), ct).ConfigureAwait(false);
+            // An inline URL is the same source as a Link header with that URL.
+            if (inline.ValueKind == JsonValueKind.String)
+            {
+                linkUrl = inline.GetString()!;
+            }
+            else
+            {
+                var key = "inline\n" + Canonical(inline);
+                var copy = inline.Clone();
+                return await _contexts.GetOrAddAsync(key, () => BuildAsync(copy), ct).ConfigureAwait(false);
+            }
         }
         if (linkUrl is null || CoreContext.IsCoreUrl(linkUrl))
             return JsonLdContext.Core;

@@ -166,6 +166,30 @@ public class ContextResolverTests
         Assert.Equal("https://example.org/a", context.ExpandTerm("a"));
     }
 
+    [Theory]
+    [InlineData("context-invalid-array-item.json")]
+    [InlineData("context-invalid-boolean.json")]
+    [InlineData("context-invalid-number.json")]
+    public async Task Golden_etsi_invalid_contexts_are_rejected_without_fetching(string file)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Golden", "JsonLd", file)));
+        var loader = new FakeLoader();
+        var error = await Assert.ThrowsAsync<JsonLdContextException>(() => new ContextResolver(loader, new RemoteContextOptions())
+            .ResolveAsync(document.RootElement.GetProperty("@context"), null, CancellationToken.None).AsTask());
+        Assert.Equal(JsonLdContextError.InvalidContext, error.Kind);
+        Assert.Empty(loader.Calls);
+    }
+
+    [Fact]
+    public async Task An_inline_url_and_a_link_share_one_cache_entry()
+    {
+        var loader = new FakeLoader().Add(A, """{ "@context": { "a": "https://example.org/a" } }""");
+        var resolver = new ContextResolver(loader, new RemoteContextOptions());
+        var linked = await resolver.ResolveAsync(null, A, CancellationToken.None);
+        Assert.Same(linked, await resolver.ResolveAsync(Json($"\"{A}\""), null, CancellationToken.None));
+        Assert.Equal([A], linked.SourceUrls);
+    }
+
     [Fact]
     public async Task Golden_etsi_contexts_expand_and_compact_as_expected()
     {
