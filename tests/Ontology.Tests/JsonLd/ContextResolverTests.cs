@@ -156,6 +156,22 @@ public class ContextResolverTests
     }
 
     [Fact]
+    public async Task The_oldest_entries_are_evicted_beyond_the_maximum()
+    {
+        var time = new ManualTime();
+        var loader = new FakeLoader().Add(A, """{ "@context": { "a": "https://example.org/a" } }""").Add(B, """{ "@context": { "b": "https://example.org/b" } }""");
+        var resolver = new ContextResolver(loader, new RemoteContextOptions { MaxCacheEntries = 1 }, time);
+        await resolver.ResolveAsync(null, A, CancellationToken.None);
+        time.Now += TimeSpan.FromSeconds(1);
+        await resolver.ResolveAsync(null, B, CancellationToken.None);
+        time.Now += TimeSpan.FromSeconds(1);
+        await resolver.ResolveAsync(null, B, CancellationToken.None);
+        await resolver.ResolveAsync(null, A, CancellationToken.None);
+        Assert.Equal(2, loader.CallsTo(A));
+        Assert.Equal(1, loader.CallsTo(B));
+    }
+
+    [Fact]
     public async Task Failures_are_not_cached()
     {
         var loader = new FakeLoader();
