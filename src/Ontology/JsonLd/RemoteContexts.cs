@@ -1,0 +1,74 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace Ontology.JsonLd;
+
+/// <summary>Limits for remote @context documents and for the caches of the <see cref="ContextResolver"/>.</summary>
+public sealed record RemoteContextOptions
+{
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(5);
+    public long MaxDocumentBytes { get; init; } = 1024 * 1024;
+    public TimeSpan TimeToLive { get; init; } = TimeSpan.FromHours(1);
+    public int MaxCacheEntries { get; init; } = 1000;
+
+    /// <summary>How deep remote contexts may reference other remote contexts (JSON-LD "context overflow").</summary>
+    public int MaxRemoteDepth { get; init; } = 8;
+}
+
+/// <summary>Fetches a remote JSON-LD context document. Failures throw <see cref="JsonLdContextException"/> (ContextNotAvailable).</summary>
+public interface IRemoteContextLoader
+{
+    ValueTask<JsonDocument> LoadAsync(Uri url, CancellationToken ct);
+}
+
+/// <summary>
+/// Loads remote contexts over http(s), asking for application/ld+json or application/json, with a timeout and a size limit.
+/// The content type of the answer is not enforced (raw.githubusercontent.com, used by the ETSI test suite, answers text/plain);
+/// what is not JSON is rejected as not available.
+/// </summary>
+public sealed class HttpRemoteContextLoader(HttpClient client, RemoteContextOptions options) : IRemoteContextLoader
+{
+    public async ValueTask<JsonDocument> LoadAsync(Uri url, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var text = url.ToString();
+        if (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            throw JsonLdContextException.NotAvailable(text, "only http and https URLs are fetched");
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/ld+json"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+                throw JsonLdContextException.NotAvailable(text, $"HTTP status {(int)response.StatusCode}");
+            if (response.Content.Headers.ContentLength > options.MaxDocumentBytes)
+                throw JsonLdContextException.NotAvailable(text, $"larger than {options.MaxDocumentBytes} bytes");
+            using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            var chunk = new byte[16 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false)) > 0)
+            {
+                if (buffer.Length + read > options.MaxDocumentBytes)
+                    throw JsonLdContextException.NotAvailable(text, $"larger than {options.MaxDocumentBytes} bytes");
+                buffer.Write(chunk, 0, read);
+            }
+            return JsonDocument.Parse(buffer.ToArray());
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            throw JsonLdContextException.NotAvailable(text, $"no answer within {options.Timeout.TotalSeconds} s", e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw JsonLdContextException.NotAvailable(text, e.Message, e);
+        }
+        catch (JsonException e)
+        {
+            throw JsonLdContextException.NotAvailable(text, "the document is not JSON", e);
+        }
+    }
+}
