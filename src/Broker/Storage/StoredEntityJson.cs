@@ -16,7 +16,7 @@ public static class StoredEntityJson
     public static string Serialize(Entity entity)
     {
         var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             EntityWriter.Stored.WriteEntity(writer, entity, withVersion: true);
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }

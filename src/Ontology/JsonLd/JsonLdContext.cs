@@ -71,6 +71,11 @@ public sealed class JsonLdContext
 
     public static JsonLdContext Core => CoreContext.Instance;
 
+    /// <summary>The URL of the built-in core context version (never fetched).</summary>
+    public static string CoreContextUrl => CoreContext.VersionedUrl;
+
+    public static bool IsCoreContextUrl(string url) => CoreContext.IsCoreUrl(url);
+
     public TermDefinition? FindTerm(string term) => _terms.GetValueOrDefault(term);
 
     /// <summary>True when the term was mapped to null (decoupled from @vocab): JSON-LD expansion drops it.</summary>

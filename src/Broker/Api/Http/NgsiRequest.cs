@@ -144,7 +144,7 @@ public sealed class NgsiRequest
         }
         if (buffer.WrittenCount == 0)
             throw NgsiLdException.InvalidRequest("The request has no body, but this operation needs one.");
-        return Entities.Representation.EntityReader.ParseBody(buffer.WrittenSpan, options.MaxJsonDepth);
+        return Broker.Entities.Representation.EntityReader.ParseBody(buffer.WrittenSpan, options.MaxJsonDepth);
     }
 
     private static NgsiLdException TooLarge(BrokerOptions options) =>

@@ -39,14 +39,14 @@ public static class NgsiResponse
         if (request.ResponseType != MediaTypes.JsonLd)
             AddContextLink(response, request);
         var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             write(json);
         response.ContentLength = buffer.WrittenCount;
         await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
     }
 
     public static void AddContextLink(HttpResponse response, NgsiRequest request) =>
-        response.Headers.Link = $"<{request.ContextUrl ?? CoreContext.VersionedUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+        response.Headers.Link = $"<{request.ContextUrl ?? JsonLdContext.CoreContextUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
 
     /// <summary>Writes the @context member of a JSON-LD body: the request's own context, otherwise the core context.</summary>
     public static Action<Utf8JsonWriter>? ContextMemberWriter(NgsiRequest request)
@@ -55,7 +55,7 @@ public static class NgsiResponse
             return null;
         if (request.InlineContext is { } inline)
             return json => { json.WritePropertyName("@context"u8); inline.WriteTo(json); };
-        var url = request.ContextUrl ?? CoreContext.VersionedUrl;
+        var url = request.ContextUrl ?? JsonLdContext.CoreContextUrl;
         return json => json.WriteString("@context"u8, url);
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class ProblemDetailsMiddleware(RequestDelegate next, ILogg
         response.Clear();
         response.StatusCode = type.Status;
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body);
+        await using var json = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("type"u8, type.Uri);
         json.WriteString("title"u8, type.Title);
