@@ -41,9 +41,8 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
     public async Task CreateAsync(string tenant, Entity entity, CancellationToken ct)
     {
         var now = Now();
-        entity.CreatedAt = entity.ModifiedAt = now;
-        StampAll(entity.Attributes, now);
-        var change = new EntityChange(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], now);
+        var created = EntityMutations.Create(entity, now);
+        var change = new EntityChange(ChangeKind.Create, created.Id, null, created, [.. created.Attributes.Names], now);
         var outcome = (await store.CommitAsync(tenant, [change], ct))[0];
         if (outcome == CommitOutcome.AlreadyExists)
             throw new NgsiLdException(ErrorType.AlreadyExists, $"An entity with id '{entity.Id}' already exists.");
@@ -55,56 +54,13 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
         await MutateAsync(tenant, id, static (_, _) => (null, []), ct);
     }
 
-    /// <summary>Replace entity (clause 5.6.18): everything but id and createdAt is replaced.</summary>
+    /// <summary>Replace entity (clause 5.6.18).</summary>
     public Task ReplaceAsync(string tenant, Entity replacement, CancellationToken ct) =>
-        MutateAsync(tenant, replacement.Id, (current, now) =>
-        {
-            var next = replacement.DeepClone();
-            next.CreatedAt = current.CreatedAt;
-            next.ModifiedAt = now;
-            StampAll(next.Attributes, now);
-            var changed = current.Attributes.Names.Union(next.Attributes.Names).ToList();
-            return (next, changed);
-        }, ct);
+        MutateAsync(tenant, replacement.Id, (current, now) => (EntityMutations.Replace(current, replacement, now, out var changed), changed), ct);
 
-    /// <summary>Merge entity (clause 5.6.17, merge-patch of clause 5.5.8): attributes are merged, null deletes.</summary>
+    /// <summary>Merge entity (clause 5.6.17).</summary>
     public Task MergeAsync(string tenant, string id, Entity fragment, CancellationToken ct) =>
-        MutateAsync(tenant, id, (current, now) =>
-        {
-            var next = current.DeepClone();
-            next.ModifiedAt = now;
-            foreach (var type in fragment.Types)
-            {
-                if (!next.Types.Contains(type))
-                    next.Types.Add(type);
-            }
-            if (fragment.Scopes is not null)
-                next.Scopes = fragment.Scopes;
-            var changed = new List<string>();
-            foreach (var (name, instances) in fragment.Attributes)
-            {
-                foreach (var instance in instances)
-                {
-                    var existing = next.Attributes.Find(name, instance.DatasetId);
-                    if (EntityReader.IsNullMarker(instance))
-                    {
-                        if (existing is not null)
-                            RemoveInstance(next.Attributes, name, instance.DatasetId);
-                    }
-                    else if (existing is null)
-                    {
-                        Stamp(instance, now, null);
-                        next.Attributes.Put(name, instance.DeepClone());
-                    }
-                    else
-                    {
-                        next.Attributes.Put(name, MergeInstance(existing, instance, now));
-                    }
-                }
-                changed.Add(name);
-            }
-            return (next, changed);
-        }, ct);
+        MutateAsync(tenant, id, (current, now) => (EntityMutations.Merge(current, fragment, now, out var changed), changed), ct);
 
     /// <summary>Append entity attributes (clause 5.6.3): adds attributes, overwriting unless noOverwrite.</summary>
     public async Task<UpdateResult> AppendAsync(string tenant, string id, AttributeMap attributes, bool noOverwrite, CancellationToken ct)
@@ -112,31 +68,8 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = current.DeepClone();
-            next.ModifiedAt = now;
-            var updated = new List<string>();
-            var notUpdated = new List<NotUpdated>();
-            foreach (var (name, instances) in attributes)
-            {
-                var any = false;
-                foreach (var instance in instances)
-                {
-                    var existing = next.Attributes.Find(name, instance.DatasetId);
-                    if (existing is not null && noOverwrite)
-                    {
-                        notUpdated.Add(new NotUpdated(name, "The attribute exists and noOverwrite was given."));
-                        continue;
-                    }
-                    var copy = instance.DeepClone();
-                    Stamp(copy, now, existing?.CreatedAt);
-                    next.Attributes.Put(name, copy);
-                    any = true;
-                }
-                if (any)
-                    updated.Add(name);
-            }
-            result = new UpdateResult(updated, notUpdated);
-            return updated.Count == 0 ? (current, []) : (next, updated);
+            var next = EntityMutations.Upsert(current, attributes, mustExist: false, noOverwrite, now, out result);
+            return (next, result.Updated);
         }, ct);
         return result;
     }
@@ -147,33 +80,8 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = current.DeepClone();
-            next.ModifiedAt = now;
-            var updated = new List<string>();
-            var notUpdated = new List<NotUpdated>();
-            foreach (var (name, instances) in attributes)
-            {
-                var any = false;
-                foreach (var instance in instances)
-                {
-                    var existing = next.Attributes.Find(name, instance.DatasetId);
-                    if (existing is null)
-                    {
-                        notUpdated.Add(new NotUpdated(name, instance.DatasetId is null
-                            ? "The entity has no such attribute."
-                            : $"The attribute has no instance with datasetId '{instance.DatasetId}'."));
-                        continue;
-                    }
-                    var copy = instance.DeepClone();
-                    Stamp(copy, now, existing.CreatedAt);
-                    next.Attributes.Put(name, copy);
-                    any = true;
-                }
-                if (any)
-                    updated.Add(name);
-            }
-            result = new UpdateResult(updated, notUpdated);
-            return updated.Count == 0 ? (current, []) : (next, updated);
+            var next = EntityMutations.Upsert(current, attributes, mustExist: true, noOverwrite: false, now, out result);
+            return (next, result.Updated);
         }, ct);
         return result;
     }
@@ -185,7 +93,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
             var existing = current.Attributes.Find(name, fragment.DatasetId) ?? throw AttributeNotFound(id, name, fragment.DatasetId);
             var next = current.DeepClone();
             next.ModifiedAt = now;
-            next.Attributes.Put(name, MergeInstance(existing, fragment, now));
+            next.Attributes.Put(name, EntityMutations.MergeInstance(existing, fragment, now));
             return (next, [name]);
         }, ct);
 
@@ -197,7 +105,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
             var next = current.DeepClone();
             next.ModifiedAt = now;
             var copy = replacement.DeepClone();
-            Stamp(copy, now, existing.CreatedAt);
+            EntityMutations.Stamp(copy, now, existing.CreatedAt);
             next.Attributes.Put(name, copy);
             return (next, [name]);
         }, ct);
@@ -213,7 +121,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
             if (deleteAll)
                 next.Attributes.Remove(name);
             else
-                RemoveInstance(next.Attributes, name, datasetId);
+                EntityMutations.RemoveInstance(next.Attributes, name, datasetId);
             return (next, [name]);
         }, ct);
 
@@ -256,57 +164,4 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
         NgsiLdException.NotFound(datasetId is null
             ? $"The entity '{id}' has no attribute '{name}'."
             : $"The entity '{id}' has no instance of attribute '{name}' with datasetId '{datasetId}'.");
-
-    private static void RemoveInstance(AttributeMap attributes, string name, string? datasetId)
-    {
-        var list = attributes.Get(name)!;
-        list.RemoveAll(i => i.DatasetId == datasetId);
-        if (list.Count == 0)
-            attributes.Remove(name);
-    }
-
-    private static AttributeInstance MergeInstance(AttributeInstance existing, AttributeInstance fragment, DateTimeOffset now)
-    {
-        var merged = existing.DeepClone();
-        merged.Kind = fragment.Kind;
-        merged.Value = fragment.Value?.DeepClone();
-        if (fragment.ObservedAt is not null)
-            merged.ObservedAt = fragment.ObservedAt;
-        if (fragment.UnitCode is not null)
-            merged.UnitCode = fragment.UnitCode;
-        if (fragment.ObjectType is not null)
-            merged.ObjectType = fragment.ObjectType.DeepClone();
-        foreach (var (subName, subInstances) in fragment.SubAttributes)
-        {
-            foreach (var sub in subInstances)
-            {
-                if (EntityReader.IsNullMarker(sub))
-                {
-                    merged.SubAttributes.Remove(subName);
-                    continue;
-                }
-                var copy = sub.DeepClone();
-                Stamp(copy, now, merged.SubAttributes.Find(subName, null)?.CreatedAt);
-                merged.SubAttributes.Put(subName, copy);
-            }
-        }
-        merged.ModifiedAt = now;
-        return merged;
-    }
-
-    private static void Stamp(AttributeInstance instance, DateTimeOffset now, DateTimeOffset? createdAt)
-    {
-        instance.CreatedAt = createdAt ?? now;
-        instance.ModifiedAt = now;
-        StampAll(instance.SubAttributes, now);
-    }
-
-    private static void StampAll(AttributeMap attributes, DateTimeOffset now)
-    {
-        foreach (var (_, instances) in attributes)
-        {
-            foreach (var instance in instances)
-                Stamp(instance, now, null);
-        }
-    }
 }
