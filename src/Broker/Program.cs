@@ -10,6 +10,7 @@ builder.AddBroker();
 
 var app = builder.Build();
 app.UseMiddleware<ProblemDetailsMiddleware>();
+app.UseRouting();
 app.MapHealthApi();
 app.MapEntitiesApi();
 app.MapDiscoveryApi();

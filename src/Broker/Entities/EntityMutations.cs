@@ -75,18 +75,46 @@ public static class EntityMutations
     /// Append (clause 5.6.3) and update (clause 5.6.2) of attributes: append adds or overwrites (unless noOverwrite),
     /// update only replaces instances that exist. Returns the current entity itself when nothing changed.
     /// </summary>
-    public static Entity Upsert(Entity current, AttributeMap attributes, bool mustExist, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
+    public static Entity Upsert(Entity current, Entity fragment, bool mustExist, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
     {
         var next = current.DeepClone();
         next.ModifiedAt = now;
         var updated = new List<string>();
         var notUpdated = new List<NotUpdated>();
-        foreach (var (name, instances) in attributes)
+        foreach (var type in fragment.Types)
+        {
+            if (!next.Types.Contains(type))
+            {
+                next.Types.Add(type);
+                if (!updated.Contains("type"))
+                    updated.Add("type");
+            }
+        }
+        if (fragment.Scopes is { } scopes)
+        {
+            if (noOverwrite && next.Scopes is not null)
+                next.Scopes = [.. next.Scopes.Union(scopes)];
+            else
+                next.Scopes = [.. scopes];
+            updated.Add("scope");
+        }
+        foreach (var (name, instances) in fragment.Attributes)
         {
             var any = false;
             foreach (var instance in instances)
             {
                 var existing = next.Attributes.Find(name, instance.DatasetId);
+                if (EntityReader.IsNullMarker(instance))
+                {
+                    if (existing is null)
+                    {
+                        notUpdated.Add(new NotUpdated(name, "The entity has no such attribute to delete."));
+                        continue;
+                    }
+                    RemoveInstance(next.Attributes, name, instance.DatasetId);
+                    any = true;
+                    continue;
+                }
                 if (existing is null && mustExist)
                 {
                     notUpdated.Add(new NotUpdated(name, instance.DatasetId is null
@@ -123,7 +151,8 @@ public static class EntityMutations
     {
         var merged = existing.DeepClone();
         merged.Kind = fragment.Kind;
-        merged.Value = fragment.Value?.DeepClone();
+        if (fragment.Value is not null)
+            merged.Value = fragment.Value.DeepClone();
         if (fragment.ObservedAt is not null)
             merged.ObservedAt = fragment.ObservedAt;
         if (fragment.UnitCode is not null)

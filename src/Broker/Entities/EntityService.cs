@@ -63,36 +63,44 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
         MutateAsync(tenant, id, (current, now) => (EntityMutations.Merge(current, fragment, now, out var changed), changed), ct);
 
     /// <summary>Append entity attributes (clause 5.6.3): adds attributes, overwriting unless noOverwrite.</summary>
-    public async Task<UpdateResult> AppendAsync(string tenant, string id, AttributeMap attributes, bool noOverwrite, CancellationToken ct)
+    public async Task<UpdateResult> AppendAsync(string tenant, string id, Entity fragment, bool noOverwrite, CancellationToken ct)
     {
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = EntityMutations.Upsert(current, attributes, mustExist: false, noOverwrite, now, out result);
+            var next = EntityMutations.Upsert(current, fragment, mustExist: false, noOverwrite, now, out result);
             return (next, result.Updated);
         }, ct);
         return result;
     }
 
     /// <summary>Update entity attributes (clause 5.6.2): only attributes (and datasetIds) that exist are replaced.</summary>
-    public async Task<UpdateResult> UpdateAsync(string tenant, string id, AttributeMap attributes, CancellationToken ct)
+    public async Task<UpdateResult> UpdateAsync(string tenant, string id, Entity fragment, CancellationToken ct)
     {
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = EntityMutations.Upsert(current, attributes, mustExist: true, noOverwrite: false, now, out result);
+            var next = EntityMutations.Upsert(current, fragment, mustExist: true, noOverwrite: false, now, out result);
             return (next, result.Updated);
         }, ct);
         return result;
     }
 
     /// <summary>Partial attribute update (clause 5.6.4): the members given replace those of the instance.</summary>
-    public Task PatchAttributeAsync(string tenant, string id, string name, AttributeInstance fragment, CancellationToken ct) =>
+    public Task PatchAttributeAsync(string tenant, string id, string name, string? datasetId, Func<AttributeKind, AttributeInstance> readFragment, CancellationToken ct) =>
         MutateAsync(tenant, id, (current, now) =>
         {
-            var existing = current.Attributes.Find(name, fragment.DatasetId) ?? throw AttributeNotFound(id, name, fragment.DatasetId);
+            var existing = current.Attributes.Find(name, datasetId) ?? throw AttributeNotFound(id, name, datasetId);
+            var fragment = readFragment(existing.Kind);
             var next = current.DeepClone();
             next.ModifiedAt = now;
+            if (EntityReader.IsNullMarker(fragment))
+            {
+                EntityMutations.RemoveInstance(next.Attributes, name, fragment.DatasetId);
+                return (next, [name]);
+            }
+            if (fragment.Kind != existing.Kind)
+                throw NgsiLdException.BadRequestData($"The attribute '{name}' is a {existing.Kind.TypeName()}; a partial update cannot make it a {fragment.Kind.TypeName()}.");
             next.Attributes.Put(name, EntityMutations.MergeInstance(existing, fragment, now));
             return (next, [name]);
         }, ct);
@@ -114,6 +122,15 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
     public Task DeleteAttributeAsync(string tenant, string id, string name, string? datasetId, bool deleteAll, CancellationToken ct) =>
         MutateAsync(tenant, id, (current, now) =>
         {
+            if (name == Ontology.Model.NgsiLd.Scope)
+            {
+                if (current.Scopes is null)
+                    throw AttributeNotFound(id, "scope", null);
+                var unscoped = current.DeepClone();
+                unscoped.Scopes = null;
+                unscoped.ModifiedAt = now;
+                return (unscoped, ["scope"]);
+            }
             if (!current.Attributes.Contains(name) || (!deleteAll && current.Attributes.Find(name, datasetId) is null))
                 throw AttributeNotFound(id, name, deleteAll ? null : datasetId);
             var next = current.DeepClone();

@@ -70,6 +70,7 @@ public static class DiscoveryApi
     {
         RequestParameters.RejectUnknown(http.Request, DetailParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        type = RequestParameters.PathSegment(type);
         if (!Uris.IsValidName(type))
             throw NgsiLdException.BadRequestData($"'{type}' is not a valid entity type.");
         var expanded = request.Context.ExpandTerm(type);
@@ -135,6 +136,7 @@ public static class DiscoveryApi
     {
         RequestParameters.RejectUnknown(http.Request, DetailParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        attrId = RequestParameters.PathSegment(attrId);
         if (!Uris.IsValidName(attrId))
             throw NgsiLdException.BadRequestData($"'{attrId}' is not a valid attribute name.");
         var expanded = request.Context.ExpandTerm(attrId);

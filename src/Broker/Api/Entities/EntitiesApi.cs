@@ -35,7 +35,6 @@ public static class EntitiesApi
         group.MapPatch("/{entityId}/attrs/{attrId}", PatchAttribute);
         group.MapPut("/{entityId}/attrs/{attrId}", ReplaceAttribute);
         group.MapDelete("/{entityId}/attrs/{attrId}", DeleteAttribute);
-        group.MapPost("/{entityId}/attrs/", AppendAttributes);
         return group;
     }
 
@@ -46,7 +45,7 @@ public static class EntitiesApi
         var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body);
         await entities.CreateAsync(request.Tenant, entity, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
-        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{Uri.EscapeDataString(entity.Id)}";
+        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{entity.Id}";
     }
 
     private static async Task RetrieveEntity(HttpContext http, string entityId, EntityService entities)
@@ -160,10 +159,10 @@ public static class EntitiesApi
         RequestParameters.RequireUri(entityId);
         var noOverwrite = RequestParameters.HasOption(http.Request, "noOverwrite");
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        var attributes = new EntityReader(request.Context, ReadMode.Fragment).ReadAttributes(request.Body);
-        if (attributes.Count == 0)
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment).ReadEntity(request.Body, entityId);
+        if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to append.");
-        var result = await entities.AppendAsync(request.Tenant, entityId, attributes, noOverwrite, http.RequestAborted);
+        var result = await entities.AppendAsync(request.Tenant, entityId, fragment, noOverwrite, http.RequestAborted);
         await WriteUpdateResultAsync(http, request, result);
     }
 
@@ -171,11 +170,11 @@ public static class EntitiesApi
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
         RequestParameters.RequireUri(entityId);
-        var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        var attributes = new EntityReader(request.Context, ReadMode.Fragment).ReadAttributes(request.Body);
-        if (attributes.Count == 0)
+        var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
+        if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to update.");
-        var result = await entities.UpdateAsync(request.Tenant, entityId, attributes, http.RequestAborted);
+        var result = await entities.UpdateAsync(request.Tenant, entityId, fragment, http.RequestAborted);
         await WriteUpdateResultAsync(http, request, result);
     }
 
@@ -183,12 +182,19 @@ public static class EntitiesApi
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
         RequestParameters.RequireUri(entityId);
-        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var name = ExpandAttributeName(request, attrId);
         var reader = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true);
-        var instances = reader.ReadAttribute(name, FragmentWithType(request.Body, entityId), attrId);
-        foreach (var instance in instances)
-            await entities.PatchAttributeAsync(request.Tenant, entityId, name, instance, http.RequestAborted);
+        if (request.Body is not System.Text.Json.Nodes.JsonObject fragment)
+            throw NgsiLdException.BadRequestData($"The partial update of '{attrId}' must be a JSON object.");
+        string? datasetId = null;
+        if (fragment["datasetId"] is { } datasetNode)
+        {
+            if (datasetNode is not System.Text.Json.Nodes.JsonValue dv || !dv.TryGetValue<string>(out datasetId) || !Uris.IsAbsoluteUri(datasetId))
+                throw NgsiLdException.BadRequestData("The datasetId must be a URI.");
+        }
+        await entities.PatchAttributeAsync(request.Tenant, entityId, name, datasetId,
+            kind => reader.ReadFragmentInstance(fragment, attrId, kind), http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
@@ -220,17 +226,10 @@ public static class EntitiesApi
 
     private static string ExpandAttributeName(NgsiRequest request, string attrId)
     {
+        attrId = RequestParameters.PathSegment(attrId);
         if (!Uris.IsValidName(attrId))
             throw NgsiLdException.BadRequestData($"'{attrId}' is not a valid attribute name.");
         return request.Context.ExpandTerm(attrId);
-    }
-
-    /// <summary>A partial attribute update may leave out the type: it then keeps the attribute a Property.</summary>
-    private static System.Text.Json.Nodes.JsonNode? FragmentWithType(System.Text.Json.Nodes.JsonNode? body, string entityId)
-    {
-        if (body is not System.Text.Json.Nodes.JsonObject fragment)
-            throw NgsiLdException.BadRequestData($"The attribute fragment for '{entityId}' must be a JSON object.");
-        return fragment;
     }
 
     private static async Task WriteUpdateResultAsync(HttpContext http, NgsiRequest request, UpdateResult result)

@@ -16,7 +16,7 @@ public static class RequestParameters
             if (notImplemented is not null && notImplemented.Contains(name))
                 throw new NgsiLdException(ErrorType.NotImplemented, $"The parameter '{name}' is not supported by this broker yet.");
             if (!known.Contains(name))
-                throw NgsiLdException.BadRequestData($"Unknown query parameter '{name}'.");
+                throw NgsiLdException.InvalidRequest($"Unknown query parameter '{name}'.");
         }
     }
 
@@ -73,7 +73,12 @@ public static class RequestParameters
         var lang = Single(request, "lang");
         if (lang is not null && (lang.Length == 0 || lang.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or ',' or ';' or '=' or '.' or '*' or ' '))))
             throw NgsiLdException.BadRequestData($"'{lang}' is not a language range.");
-        return new RepresentationOptions(format, sysAttrs, lang) { Projection = Projection(request, context) };
+        var datasetIds = List(request, "datasetId");
+        return new RepresentationOptions(format, sysAttrs, lang)
+        {
+            Projection = Projection(request, context),
+            DatasetIds = datasetIds is null ? null : new HashSet<string>(datasetIds, StringComparer.Ordinal),
+        };
     }
 
     public static bool HasOption(HttpRequest request, string option) =>
@@ -133,6 +138,9 @@ public static class RequestParameters
         if (!Uris.IsAbsoluteUri(id))
             throw NgsiLdException.BadRequestData($"The {what} '{id}' is not a URI.");
     }
+
+    /// <summary>Route values keep an encoded '/' (%2F) as it came; expanded IRIs in a path segment need it decoded.</summary>
+    public static string PathSegment(string raw) => raw.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(raw) : raw;
 
     internal static StringValues Values(HttpRequest request, string name) => request.Query[name];
 }

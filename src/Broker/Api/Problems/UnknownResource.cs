@@ -10,6 +10,8 @@ public static class UnknownResource
         var path = http.Request.Path.Value ?? "";
         if (path.StartsWith("/ngsi-ld/v1/", StringComparison.Ordinal))
         {
+            if (path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
+                return ProblemDetailsMiddleware.WriteAsync(http, ErrorType.BadRequestData, $"The path {path} has an empty segment where an id is expected.");
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal);
             if (known)

@@ -56,7 +56,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     public Entity ReadEntity(JsonNode? node, string? expectedId = null)
     {
         if (node is not JsonObject json)
-            throw NgsiLdException.BadRequestData("An entity must be a JSON object.");
+            throw NgsiLdException.InvalidRequest("An entity must be a JSON object.");
 
         var id = ReadId(json, expectedId);
         var entity = new Entity { Id = id };
@@ -219,7 +219,12 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     {
         if (!value.TryGetValue<string>(out var type) || !Uris.IsValidName(type))
             throw NgsiLdException.BadRequestData($"'{value.ToJsonString()}' is not a valid entity type.");
-        return mode == ReadMode.Stored ? type : context.ExpandTerm(type);
+        if (mode == ReadMode.Stored)
+            return type;
+        var expanded = context.ExpandTerm(type);
+        if (expanded.StartsWith('@'))
+            throw NgsiLdException.BadRequestData($"'{type}' is a JSON-LD keyword, not an entity type.");
+        return expanded;
     }
 
     private static List<string> ReadScopes(JsonNode? node)
@@ -253,31 +258,43 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return scope;
     }
 
-    private AttributeInstance ReadInstance(JsonNode? node, string displayName, bool nested)
+    /// <summary>
+    /// Reads the payload of a partial attribute update (clause 5.6.4): any members of the instance, where type and
+    /// value may be left out (the instance keeps its own). A left-out value leaves <see cref="AttributeInstance.Value"/> null.
+    /// </summary>
+    public AttributeInstance ReadFragmentInstance(JsonNode? node, string displayName, AttributeKind existingKind) =>
+        ReadInstance(node, displayName, nested: false, existingKind);
+
+    private AttributeInstance ReadInstance(JsonNode? node, string displayName, bool nested, AttributeKind? fragmentOf = null)
     {
         if (node is null || node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullUri)
         {
             if (AllowNull)
-                return NullMarker();
+                return NullMarker(null);
             throw NgsiLdException.BadRequestData($"The attribute '{displayName}' is null.");
         }
         if (node is not JsonObject json)
             return ConciseValue(node, displayName);
 
-        var kind = InferKind(json, displayName);
+        var partial = fragmentOf is not null && !json.ContainsKey("type") && !HasValueMember(json);
+        var kind = partial ? fragmentOf!.Value : InferKind(json, displayName);
         var instance = new AttributeInstance { Kind = kind };
         var valueMember = kind.ValueMember();
         var valueNode = json[valueMember];
         if (kind == AttributeKind.GeoProperty && valueNode is null && json["type"] is JsonValue geoType && geoType.TryGetValue<string>(out var gt) && gt != "GeoProperty")
             valueNode = json;
-        if (valueNode is null || valueNode is JsonValue nv && nv.TryGetValue<string>(out var ns) && ns == NullUri && kind != AttributeKind.JsonProperty)
+        if (AllowNull && IsNullValue(kind, json, valueMember))
+            return NullMarker(json["datasetId"] is JsonValue d0 && d0.TryGetValue<string>(out var nullDataset) ? nullDataset : null);
+        if (partial)
         {
-            if (AllowNull && json.Count <= 2)
-                return NullMarker();
-            if (!json.ContainsKey(valueMember) || !AllowNull)
-                throw NgsiLdException.BadRequestData($"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
+            instance.Value = null;
         }
-        instance.Value = ReadValue(kind, valueNode, displayName);
+        else
+        {
+            if (valueNode is null)
+                throw NgsiLdException.BadRequestData($"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
+            instance.Value = ReadValue(kind, valueNode, displayName);
+        }
 
         foreach (var (key, member) in json)
         {
@@ -326,7 +343,27 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return instance;
     }
 
-    private static AttributeInstance NullMarker() => new() { Kind = AttributeKind.Property, Value = JsonValue.Create(NullUri) };
+    private static AttributeInstance NullMarker(string? datasetId) => new() { Kind = AttributeKind.Property, Value = JsonValue.Create(NullUri), DatasetId = datasetId };
+
+    private static bool HasValueMember(JsonObject json) =>
+        json.ContainsKey("value") || json.ContainsKey("object") || json.ContainsKey("languageMap") || json.ContainsKey("vocab")
+        || json.ContainsKey("valueList") || json.ContainsKey("objectList") || json.ContainsKey("json");
+
+    /// <summary>The merge-patch null of each kind (clause 5.5.8): "urn:ngsi-ld:null", {"@none": "urn:ngsi-ld:null"}, ["urn:ngsi-ld:null"].</summary>
+    private static bool IsNullValue(AttributeKind kind, JsonObject json, string valueMember)
+    {
+        if (!json.TryGetPropertyValue(valueMember, out var value))
+            return false;
+        if (value is null)
+            return true;
+        if (IsNullUri(value))
+            return true;
+        if (kind == AttributeKind.LanguageProperty && value is JsonObject map && map.Count == 1 && map["@none"] is { } none && IsNullUri(none))
+            return true;
+        return value is JsonArray { Count: 1 } array && array[0] is { } only && IsNullUri(only);
+    }
+
+    private static bool IsNullUri(JsonNode node) => node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullUri;
 
     /// <summary>Is this instance the merge-patch deletion marker?</summary>
     public static bool IsNullMarker(AttributeInstance instance) =>

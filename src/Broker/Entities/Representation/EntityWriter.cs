@@ -27,7 +27,7 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         if (entity.Scopes is { Count: > 0 } scopes && projection.Shows(NgsiLd.Scope))
         {
             writer.WritePropertyName("scope"u8);
-            if (scopes.Count == 1 && options.Format != EntityFormat.Normalized)
+            if (scopes.Count == 1)
             {
                 writer.WriteStringValue(scopes[0]);
             }
@@ -43,8 +43,15 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         {
             if (!projection.Shows(name))
                 continue;
+            var shown = instances;
+            if (options.DatasetIds is { } datasetIds)
+            {
+                shown = instances.FindAll(i => datasetIds.Contains(i.DatasetId ?? "@none"));
+                if (shown.Count == 0)
+                    continue;
+            }
             writer.WritePropertyName(compact(name));
-            WriteAttribute(writer, instances);
+            WriteAttribute(writer, shown);
         }
         if (options.SysAttrs && options.Format != EntityFormat.KeyValues)
         {

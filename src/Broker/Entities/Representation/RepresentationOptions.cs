@@ -51,4 +51,7 @@ public sealed record RepresentationOptions(EntityFormat Format = EntityFormat.No
     public static readonly RepresentationOptions Default = new();
 
     public AttributeProjection Projection { get; init; } = AttributeProjection.All;
+
+    /// <summary>The datasetId parameter (clause 4.5.5): only these instances are shown; "@none" names the default instance.</summary>
+    public IReadOnlySet<string>? DatasetIds { get; init; }
 }

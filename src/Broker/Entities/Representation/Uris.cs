@@ -34,7 +34,7 @@ public static class Uris
     /// <summary>Attribute and type names may not contain characters that the query languages use as syntax (clause 4.6.2).</summary>
     public static bool IsValidName(string? name)
     {
-        if (string.IsNullOrEmpty(name) || name.Length > 1024)
+        if (string.IsNullOrEmpty(name) || name.Length > 1024 || name[0] == '@')
             return false;
         foreach (var c in name)
         {
