@@ -1,3 +1,4 @@
+using Broker.Api.Batch;
 using Broker.Api.Discovery;
 using Broker.Api.Entities;
 using Broker.Api.Health;
@@ -14,6 +15,7 @@ app.UseRouting();
 app.MapHealthApi();
 app.MapEntitiesApi();
 app.MapDiscoveryApi();
+app.MapBatchApi();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

@@ -24,7 +24,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
 
     public IEntityStore Store => store;
 
-    public DateTimeOffset Now() => Timestamps.Truncate(clock.GetUtcNow());
+    public DateTimeOffset Now() => Timestamps.Now(clock);
 
     public async Task<Entity> GetAsync(string tenant, string id, CancellationToken ct)
     {

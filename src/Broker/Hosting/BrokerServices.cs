@@ -40,6 +40,7 @@ public static class BrokerServices
         services.AddHostedService<StoreInitializer>();
         services.AddSingleton<EntityService>();
         services.AddSingleton<DiscoveryService>();
+        services.AddSingleton<BatchService>();
         return builder;
     }
 }

@@ -78,12 +78,23 @@ public sealed class NgsiRequest
             }
         }
 
-        var resolver = services.GetRequiredService<ContextResolver>();
-        JsonLdContext context;
+        var context = await ResolveContextAsync(http, inlineContext, linkUrl);
+        return new NgsiRequest(tenant, context, linkUrl, inlineContext, body, responseType)
+        {
+            IsJsonLdBody = withBody && request.ContentType?.StartsWith(MediaTypes.JsonLd, StringComparison.OrdinalIgnoreCase) == true,
+        };
+    }
+
+    /// <summary>True when the body is application/ld+json, so each element of a batch carries its own @context.</summary>
+    public bool IsJsonLdBody { get; private init; }
+
+    public static async Task<JsonLdContext> ResolveContextAsync(HttpContext http, JsonNode? inlineContext, string? linkUrl)
+    {
+        var resolver = http.RequestServices.GetRequiredService<ContextResolver>();
         try
         {
             JsonElement? inline = inlineContext is null ? null : JsonSerializer.SerializeToElement(inlineContext, JsonNodeContext.Default.JsonNode);
-            context = await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted);
+            return await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted);
         }
         catch (JsonLdContextException e)
         {
@@ -91,7 +102,6 @@ public sealed class NgsiRequest
                 ? new NgsiLdException(ErrorType.LdContextNotAvailable, e.Message)
                 : NgsiLdException.BadRequestData($"The @context is invalid: {e.Message}");
         }
-        return new NgsiRequest(tenant, context, linkUrl, inlineContext, body, responseType);
     }
 
     /// <summary>Tenant names are URIs or plain names; anything else is refused before it reaches a store.</summary>

@@ -12,6 +12,8 @@ public static class Timestamps
     /// <summary>Truncates to microseconds, the precision every store keeps.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset instant) => new(instant.UtcTicks - instant.UtcTicks % 10, TimeSpan.Zero);
 
+    public static DateTimeOffset Now(TimeProvider clock) => Truncate(clock.GetUtcNow());
+
     public static bool TryParse(string? text, out DateTimeOffset instant)
     {
         instant = default;

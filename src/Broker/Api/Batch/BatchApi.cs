@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Broker.Api.Entities;
+using Broker.Api.Http;
+using Broker.Entities;
+using Broker.Entities.Representation;
+using Broker.Problems;
+
+namespace Broker.Api.Batch;
+
+/// <summary>Batch entity operations (clause 6.14–6.18, 6.31): /entityOperations/create, upsert, update, delete, merge.</summary>
+public static class BatchApi
+{
+    private static readonly HashSet<string> OptionsOnly = ["options"];
+    private static readonly HashSet<string> NoParameters = [];
+
+    public static void MapBatchApi(this IEndpointRouteBuilder routes)
+    {
+        var group = routes.MapGroup("/ngsi-ld/v1/entityOperations");
+        group.MapPost("/create", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Create, NoParameters));
+        group.MapPost("/upsert", (HttpContext http, BatchService batch) =>
+        {
+            var update = RequestParameters.HasOption(http.Request, "update");
+            if (update && RequestParameters.HasOption(http.Request, "replace"))
+                throw NgsiLdException.BadRequestData("options=update and options=replace exclude each other.");
+            return Run(http, batch, update ? BatchOperation.UpsertUpdate : BatchOperation.Upsert, OptionsOnly, "update", "replace");
+        });
+        group.MapPost("/update", (HttpContext http, BatchService batch) =>
+            Run(http, batch, RequestParameters.HasOption(http.Request, "noOverwrite") ? BatchOperation.UpdateNoOverwrite : BatchOperation.Update, OptionsOnly, "noOverwrite"));
+        group.MapPost("/merge", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Merge, NoParameters));
+        group.MapPost("/delete", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Delete, NoParameters));
+    }
+
+    private static async Task Run(HttpContext http, BatchService batch, BatchOperation operation, HashSet<string> parameters, params string[] allowedOptions)
+    {
+        RequestParameters.RejectUnknown(http.Request, parameters);
+        foreach (var option in RequestParameters.List(http.Request, "options") ?? [])
+        {
+            if (!allowedOptions.Contains(option))
+                throw NgsiLdException.BadRequestData($"Unknown option '{option}' for this batch operation.");
+        }
+        var request = await NgsiRequest.ReadAsync(http, withBody: true);
+        if (request.Body is not JsonArray elements)
+            throw NgsiLdException.BadRequestData("A batch operation takes a JSON array.");
+        if (elements.Count == 0)
+            throw NgsiLdException.BadRequestData("The batch is empty.");
+
+        var items = new List<BatchItem>(elements.Count);
+        foreach (var element in elements)
+            items.Add(await ReadItemAsync(http, request, operation, element));
+        var result = await batch.ExecuteAsync(request.Tenant, operation, items, http.RequestAborted);
+        await WriteResultAsync(http, request, operation, result);
+    }
+
+    private static async Task<BatchItem> ReadItemAsync(HttpContext http, NgsiRequest request, BatchOperation operation, JsonNode? element)
+    {
+        if (operation == BatchOperation.Delete)
+        {
+            if (element is JsonValue value && value.TryGetValue<string>(out var id))
+            {
+                return Uris.IsAbsoluteUri(id)
+                    ? new BatchItem(id, null, null)
+                    : new BatchItem(id, null, NgsiLdException.BadRequestData($"The entity id '{id}' is not a URI."));
+            }
+            return new BatchItem(null, null, NgsiLdException.BadRequestData("A batch delete takes an array of entity ids."));
+        }
+        var entityId = element is JsonObject o && o["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var given) ? given : null;
+        try
+        {
+            var context = request.Context;
+            if (request.IsJsonLdBody && element is JsonObject withContext)
+                context = await NgsiRequest.ResolveContextAsync(http, withContext["@context"], null);
+            var mode = operation is BatchOperation.Create or BatchOperation.Upsert or BatchOperation.UpsertUpdate ? ReadMode.Create : ReadMode.Fragment;
+            var reader = new EntityReader(context, mode, allowNull: operation is BatchOperation.Merge or BatchOperation.Update or BatchOperation.UpdateNoOverwrite);
+            var entity = reader.ReadEntity(element);
+            return new BatchItem(entity.Id, entity, null);
+        }
+        catch (NgsiLdException e)
+        {
+            return new BatchItem(entityId, null, e);
+        }
+    }
+
+    private static async Task WriteResultAsync(HttpContext http, NgsiRequest request, BatchOperation operation, BatchResult result)
+    {
+        if (result.Errors.Count == 0)
+        {
+            var listsIds = operation == BatchOperation.Create || (operation is BatchOperation.Upsert or BatchOperation.UpsertUpdate && result.Created.Count > 0);
+            if (!listsIds)
+            {
+                http.Response.StatusCode = StatusCodes.Status204NoContent;
+                return;
+            }
+            var ids = operation == BatchOperation.Create ? result.Success : result.Created;
+            await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status201Created, json =>
+            {
+                json.WriteStartArray();
+                foreach (var id in ids)
+                    json.WriteStringValue(id);
+                json.WriteEndArray();
+            });
+            return;
+        }
+        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json => WriteBatchResult(json, result));
+    }
+
+    private static void WriteBatchResult(Utf8JsonWriter json, BatchResult result)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("success"u8);
+        foreach (var id in result.Success)
+            json.WriteStringValue(id);
+        json.WriteEndArray();
+        json.WriteStartArray("errors"u8);
+        foreach (var error in result.Errors)
+        {
+            json.WriteStartObject();
+            if (error.EntityId is not null)
+                json.WriteString("entityId"u8, error.EntityId);
+            json.WriteStartObject("error"u8);
+            json.WriteString("type"u8, error.Error.Type.Uri);
+            json.WriteString("title"u8, error.Error.Type.Title);
+            json.WriteNumber("status"u8, error.Error.Type.Status);
+            json.WriteString("detail"u8, error.Error.Detail);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}
