@@ -9,7 +9,13 @@ namespace Broker.Query.Ast;
 /// </remarks>
 public abstract record Literal;
 
-public sealed record StringLiteral(string Value) : Literal;
+/// <summary>A quoted string.</summary>
+/// <param name="Value">The string as written.</param>
+/// <param name="Expanded">
+/// The string expanded through the @context as a term, used only against a VocabProperty, whose vocab is stored
+/// expanded (clause 4.5.20); null when no expansion applies.
+/// </param>
+public sealed record StringLiteral(string Value, string? Expanded = null) : Literal;
 
 /// <summary>A number; kept as decimal when it fits (exact), otherwise as double.</summary>
 public sealed record NumberLiteral(decimal? Exact, double Approximate, string Text) : Literal

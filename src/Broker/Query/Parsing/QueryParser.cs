@@ -216,7 +216,11 @@ public static class QueryParser
         {
             var start = Cursor.Position;
             if (Cursor.Current == '"')
-                return new StringLiteral(ParseQuoted());
+            {
+                var value = ParseQuoted();
+                var expanded = value.Length == 0 ? null : expandTerm(value);
+                return new StringLiteral(value, expanded == value ? null : expanded);
+            }
             while (!Cursor.AtEnd && Cursor.Current is not (';' or '|' or ')' or ',') && !Cursor.StartsWith(".."))
                 Cursor.Position++;
             var token = Cursor.Text[start..Cursor.Position];

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Broker.Query.Ast;
+using Broker.Query.Parsing;
+using Ontology.Model;
+
+namespace Broker.Query.Evaluation;
+
+/// <summary>
+/// The in-memory evaluation of q (clause 4.9): the reference semantics of the broker. Subscriptions use it, and every
+/// store's SQL translation is checked against it.
+/// </summary>
+/// <remarks>
+/// <para><b>Targets.</b> A path resolves to a bag of target values, pooled over everything it reaches:</para>
+/// <list type="bullet">
+/// <item>every instance of a multi-instance attribute (clause 4.5.5, datasetId): a term matches if any instance matches;</item>
+/// <item>sub-attributes <c>a.b.c</c> (clause 4.9 attrPathName), each level over all its instances; the last segment may be
+/// observedAt, createdAt, modifiedAt, unitCode or datasetId, which name the member of the instance, not a sub-attribute;</item>
+/// <item><c>createdAt</c> / <c>modifiedAt</c> as the whole path name the entity's own timestamps;</item>
+/// <item>the value of an instance by kind (clause 4.5): Property, GeoProperty and JsonProperty their value; Relationship its
+/// <c>object</c> (clause 4.9: "the object of the Relationship"); ListProperty the elements of <c>valueList</c>; ListRelationship
+/// the elements of <c>objectList</c>; VocabProperty the expanded <c>vocab</c>; LanguageProperty the string of every language
+/// (a term matches if any language matches), while <c>name[en]</c> selects the language <c>en</c> only;</item>
+/// <item>compound members <c>a[b][c]</c> index into the JSON value (clause 4.9 compoundAttrName); a member applied to an
+/// array applies to each element that is an object;</item>
+/// <item>a value that is an array contributes its elements (one level): <c>==</c> and the orderings match if any element
+/// matches; a JSON-LD value object <c>{"@value": ...}</c> contributes its @value; JSON null contributes nothing.</item>
+/// </list>
+/// <para><b>Terms.</b></para>
+/// <list type="bullet">
+/// <item><c>a</c> is true when the path has at least one target; <c>!a</c> is its negation.</item>
+/// <item><c>==</c>, <c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>~=</c>: true when some target compares true.
+/// An absent path or a type mismatch (a number against a string, a boolean ordered) makes that comparison false, never an error.</item>
+/// <item><c>a!=v</c> is exactly "<c>a</c> is present and <c>a==v</c> is false": so a list or array matches
+/// <c>!=</c> only when none of its elements equals v (or any value of a value list, or lies in the range), an absent attribute never
+/// matches, and a value of another type does match (5 != "open"). <c>!~=</c> is likewise "present and not <c>~=</c>".
+/// Hence q=a==v and q=a!=v partition q=a.</item>
+/// <item>Ranges <c>x..y</c> include both ends.</item>
+/// </list>
+/// <para><b>Comparing.</b> Numbers numerically (decimal when both sides are exact, else double). Strings ordinally
+/// (UTF-16 code units, culture-free). A date-time literal compares with a target string that parses as an ISO 8601
+/// date-time, as instants; a date literal with a date (or the UTC date of a date-time); a time literal with a time of day.
+/// A URI or string literal equals a string target with the same characters (so relationship objects match both
+/// <c>rel==urn:x</c> and <c>rel=="urn:x"</c>). Against a VocabProperty a string literal is compared in its expanded form
+/// (the vocab is stored expanded, clause 4.5.20). Booleans only with == and !=.</para>
+/// <para><b>Regular expressions</b> run with the match timeout set when parsing; a timeout is raised as
+/// <see cref="QueryTimeoutException"/>.</para>
+/// </remarks>
+public static class QueryEvaluator
+{
+    public static bool Matches(Entity entity, QueryExpression q)
+    {
+        ArgumentNullException.ThrowIfNull(entity);
+        ArgumentNullException.ThrowIfNull(q);
+        switch (q)
+        {
+            case AndExpression and:
+                for (var i = 0; i < and.Operands.Count; i++)
+                {
+                    if (!Matches(entity, and.Operands[i]))
+                        return false;
+                }
+                return true;
+            case OrExpression or:
+                for (var i = 0; i < or.Operands.Count; i++)
+                {
+                    if (Matches(entity, or.Operands[i]))
+                        return true;
+                }
+                return false;
+            case ExistsExpression exists:
+                return Resolve(entity, exists.Path).Count > 0;
+            case NotExistsExpression notExists:
+                return Resolve(entity, notExists.Path).Count == 0;
+            case ComparisonExpression comparison:
+                return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
+            case PatternExpression pattern:
+                return MatchPattern(Resolve(entity, pattern.Path), pattern);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(q));
+        }
+    }
+
+    /// <summary>A target value and whether it came from a VocabProperty.</summary>
+    internal readonly record struct Target(JsonNode Value, bool IsVocab);
+
+    internal static List<Target> Resolve(Entity entity, AttributePath path)
+    {
+        var targets = new List<Target>();
+        if (path.SubAttributes.Count == 0 && path.Members.Count == 0 && !entity.Attributes.Contains(path.Attribute))
+        {
+            if (path.Attribute == NgsiLd.CreatedAt)
+                targets.Add(new Target(Timestamp(entity.CreatedAt), false));
+            else if (path.Attribute == NgsiLd.ModifiedAt)
+                targets.Add(new Target(Timestamp(entity.ModifiedAt), false));
+            return targets;
+        }
+        var instances = entity.Attributes.Get(path.Attribute);
+        if (instances is null)
+            return targets;
+        for (var i = 0; i < instances.Count; i++)
+            Collect(instances[i], path, 0, targets);
+        return targets;
+    }
+
+    private static void Collect(AttributeInstance instance, AttributePath path, int depth, List<Target> targets)
+    {
+        if (depth < path.SubAttributes.Count)
+        {
+            var segment = path.SubAttributes[depth];
+            if (SpecialMembers.IsSpecial(segment) && !instance.SubAttributes.Contains(segment))
+            {
+                if (depth != path.SubAttributes.Count - 1 || path.Members.Count > 0)
+                    return;
+                var member = segment switch
+                {
+                    SpecialMembers.ObservedAt => instance.ObservedAt is null ? null : JsonValue.Create(instance.ObservedAt),
+                    SpecialMembers.UnitCode => instance.UnitCode is null ? null : JsonValue.Create(instance.UnitCode),
+                    SpecialMembers.DatasetId => instance.DatasetId is null ? null : JsonValue.Create(instance.DatasetId),
+                    SpecialMembers.CreatedAt => instance.CreatedAt == default ? null : Timestamp(instance.CreatedAt),
+                    SpecialMembers.ModifiedAt => instance.ModifiedAt == default ? null : Timestamp(instance.ModifiedAt),
+                    _ => null,
+                };
+                if (member is not null)
+                    targets.Add(new Target(member, false));
+                return;
+            }
+            var subInstances = instance.SubAttributes.Get(segment);
+            if (subInstances is null)
+                return;
+            for (var i = 0; i < subInstances.Count; i++)
+                Collect(subInstances[i], path, depth + 1, targets);
+            return;
+        }
+        var value = instance.Value;
+        if (value is null)
+            return;
+        var isVocab = instance.Kind == AttributeKind.VocabProperty;
+        if (instance.Kind == AttributeKind.LanguageProperty && path.Members.Count == 0)
+        {
+            if (value is JsonObject languageMap)
+            {
+                foreach (var (_, text) in languageMap)
+                    AddFlattened(text, false, targets);
+            }
+            return;
+        }
+        if (path.Members.Count == 0)
+        {
+            AddFlattened(value, isVocab, targets);
+            return;
+        }
+        CollectMembers(value, path.Members, 0, targets);
+    }
+
+    private static void CollectMembers(JsonNode? node, IReadOnlyList<string> members, int index, List<Target> targets)
+    {
+        if (node is null)
+            return;
+        if (index == members.Count)
+        {
+            AddFlattened(node, false, targets);
+            return;
+        }
+        switch (node)
+        {
+            case JsonObject obj:
+                if (obj.TryGetPropertyValue(members[index], out var child))
+                    CollectMembers(child, members, index + 1, targets);
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonObject element)
+                        CollectMembers(element, members, index, targets);
+                }
+                break;
+        }
+    }
+
+    private static void AddFlattened(JsonNode? node, bool isVocab, List<Target> targets)
+    {
+        switch (node)
+        {
+            case null:
+                return;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    var element = Unwrap(array[i]);
+                    if (element is not null)
+                        targets.Add(new Target(element, isVocab));
+                }
+                return;
+            default:
+                var unwrapped = Unwrap(node);
+                if (unwrapped is not null)
+                    targets.Add(new Target(unwrapped, isVocab));
+                return;
+        }
+    }
+
+    private static JsonNode? Unwrap(JsonNode? node) =>
+        node is JsonObject obj && obj.TryGetPropertyValue("@value", out var inner) ? inner : node;
+
+    private static JsonValue Timestamp(DateTimeOffset value) =>
+        JsonValue.Create(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+
+    private static bool Compare(List<Target> targets, ComparisonOperator op, Operand operand)
+    {
+        if (targets.Count == 0)
+            return false;
+        if (op == ComparisonOperator.NotEqual)
+            return !AnyEqual(targets, operand);
+        if (op == ComparisonOperator.Equal)
+            return AnyEqual(targets, operand);
+        var literal = ((SingleValueOperand)operand).Value;
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var order = Order(targets[i], literal);
+            if (order is null)
+                continue;
+            var result = op switch
+            {
+                ComparisonOperator.Greater => order > 0,
+                ComparisonOperator.GreaterOrEqual => order >= 0,
+                ComparisonOperator.Less => order < 0,
+                ComparisonOperator.LessOrEqual => order <= 0,
+                _ => false,
+            };
+            if (result)
+                return true;
+        }
+        return false;
+    }
+
+    private static bool AnyEqual(List<Target> targets, Operand operand)
+    {
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var target = targets[i];
+            switch (operand)
+            {
+                case SingleValueOperand single:
+                    if (Equal(target, single.Value))
+                        return true;
+                    break;
+                case ValueListOperand list:
+                    for (var j = 0; j < list.Values.Count; j++)
+                    {
+                        if (Equal(target, list.Values[j]))
+                            return true;
+                    }
+                    break;
+                case RangeOperand range:
+                    if (Order(target, range.Min) >= 0 && Order(target, range.Max) <= 0)
+                        return true;
+                    break;
+            }
+        }
+        return false;
+    }
+
+    private static bool Equal(Target target, Literal literal)
+    {
+        if (literal is BooleanLiteral boolean)
+            return target.Value is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False && v.GetValue<bool>() == boolean.Value;
+        return Order(target, literal) == 0;
+    }
+
+    /// <summary>The order of a target relative to a literal, or null when they are not comparable.</summary>
+    private static int? Order(Target target, Literal literal)
+    {
+        if (target.Value is not JsonValue value)
+            return null;
+        var kind = value.GetValueKind();
+        switch (literal)
+        {
+            case NumberLiteral number:
+                if (kind != JsonValueKind.Number)
+                    return null;
+                if (number.Exact is { } exact && value.TryGetValue<decimal>(out var d))
+                    return d.CompareTo(exact);
+                return value.GetValue<double>().CompareTo(number.Approximate);
+            case StringLiteral s:
+                if (kind != JsonValueKind.String)
+                    return null;
+                var text = value.GetValue<string>();
+                var literalText = target.IsVocab && s.Expanded is not null ? s.Expanded : s.Value;
+                return Math.Sign(string.CompareOrdinal(text, literalText));
+            case UriLiteral uri:
+                return kind == JsonValueKind.String ? Math.Sign(string.CompareOrdinal(value.GetValue<string>(), uri.Value)) : null;
+            case DateTimeLiteral dateTime:
+                if (kind == JsonValueKind.String && LiteralParser.TryParseDateTime(value.GetValue<string>(), out var instant)
+                    && value.GetValue<string>().Contains('T', StringComparison.Ordinal))
+                {
+                    return instant.CompareTo(dateTime.Value);
+                }
+                return null;
+            case DateLiteral date:
+                if (kind != JsonValueKind.String)
+                    return null;
+                var dateText = value.GetValue<string>();
+                if (DateOnly.TryParseExact(dateText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+                    return day.CompareTo(date.Value);
+                if (dateText.Contains('T', StringComparison.Ordinal) && LiteralParser.TryParseDateTime(dateText, out var at))
+                    return DateOnly.FromDateTime(at.UtcDateTime).CompareTo(date.Value);
+                return null;
+            case TimeLiteral time:
+                if (kind == JsonValueKind.String && !value.GetValue<string>().Contains('-', StringComparison.Ordinal)
+                    && LiteralParser.TryParseTime(value.GetValue<string>(), out var clock))
+                {
+                    return clock.CompareTo(time.Value);
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool MatchPattern(List<Target> targets, PatternExpression pattern)
+    {
+        if (targets.Count == 0)
+            return false;
+        var any = false;
+        try
+        {
+            for (var i = 0; i < targets.Count && !any; i++)
+            {
+                if (targets[i].Value is JsonValue v && v.GetValueKind() == JsonValueKind.String && pattern.Pattern.IsMatch(v.GetValue<string>()))
+                    any = true;
+            }
+        }
+        catch (RegexMatchTimeoutException e)
+        {
+            throw new QueryTimeoutException(e);
+        }
+        return pattern.Negated ? !any : any;
+    }
+}
