@@ -30,10 +30,11 @@ namespace Broker.Query.Evaluation;
 /// </list>
 /// <para><b>Terms.</b></para>
 /// <list type="bullet">
-/// <item><c>a</c> is true when the path has at least one target; <c>!a</c> is its negation.</item>
+/// <item><c>a</c> is true when the path names something present (an attribute instance, a sub-attribute, a special member
+/// with a value, a member of the JSON value), whatever its value, even an empty list; <c>!a</c> is its negation.</item>
 /// <item><c>==</c>, <c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c>, <c>~=</c>: true when some target compares true.
 /// An absent path or a type mismatch (a number against a string, a boolean ordered) makes that comparison false, never an error.</item>
-/// <item><c>a!=v</c> is exactly "<c>a</c> is present and <c>a==v</c> is false": so a list or array matches
+/// <item><c>a!=v</c> is exactly "<c>a</c> exists and <c>a==v</c> is false": so a list or array matches
 /// <c>!=</c> only when none of its elements equals v (or any value of a value list, or lies in the range), an absent attribute never
 /// matches, and a value of another type does match (5 != "open"). <c>!~=</c> is likewise "present and not <c>~=</c>".
 /// Hence q=a==v and q=a!=v partition q=a.</item>
@@ -71,15 +72,86 @@ public static class QueryEvaluator
                 }
                 return false;
             case ExistsExpression exists:
-                return Resolve(entity, exists.Path).Count > 0;
+                return Exists(entity, exists.Path);
             case NotExistsExpression notExists:
-                return Resolve(entity, notExists.Path).Count == 0;
+                return !Exists(entity, notExists.Path);
             case ComparisonExpression comparison:
+                if (comparison.Operator == ComparisonOperator.NotEqual)
+                    return Exists(entity, comparison.Path) && !AnyEqual(Resolve(entity, comparison.Path), comparison.Operand);
                 return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
             case PatternExpression pattern:
-                return MatchPattern(Resolve(entity, pattern.Path), pattern);
+                if (pattern.Negated)
+                    return Exists(entity, pattern.Path) && !AnyMatch(Resolve(entity, pattern.Path), pattern.Pattern);
+                return AnyMatch(Resolve(entity, pattern.Path), pattern.Pattern);
             default:
                 throw new ArgumentOutOfRangeException(nameof(q));
+        }
+    }
+
+    /// <summary>
+    /// Whether the path names something that is there: an attribute instance, a sub-attribute, a special member with a
+    /// value, or a member of the JSON value (whatever its value, even an empty list).
+    /// </summary>
+    internal static bool Exists(Entity entity, AttributePath path)
+    {
+        var instances = entity.Attributes.Get(path.Attribute);
+        if (instances is null)
+        {
+            return path.SubAttributes.Count == 0 && path.Members.Count == 0
+                && ((path.Attribute == NgsiLd.CreatedAt && entity.CreatedAt != default)
+                    || (path.Attribute == NgsiLd.ModifiedAt && entity.ModifiedAt != default));
+        }
+        for (var i = 0; i < instances.Count; i++)
+        {
+            if (ExistsIn(instances[i], path, 0))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool ExistsIn(AttributeInstance instance, AttributePath path, int depth)
+    {
+        if (depth < path.SubAttributes.Count)
+        {
+            var segment = path.SubAttributes[depth];
+            if (SpecialMembers.IsSpecial(segment) && !instance.SubAttributes.Contains(segment))
+            {
+                var targets = new List<Target>(1);
+                Collect(instance, path, depth, targets);
+                return targets.Count > 0;
+            }
+            var subInstances = instance.SubAttributes.Get(segment);
+            if (subInstances is null)
+                return false;
+            for (var i = 0; i < subInstances.Count; i++)
+            {
+                if (ExistsIn(subInstances[i], path, depth + 1))
+                    return true;
+            }
+            return false;
+        }
+        return path.Members.Count == 0 || MemberExists(instance.Value, path.Members, 0);
+    }
+
+    private static bool MemberExists(JsonNode? node, IReadOnlyList<string> members, int index)
+    {
+        if (node is null)
+            return false;
+        if (index == members.Count)
+            return true;
+        switch (node)
+        {
+            case JsonObject obj:
+                return obj.TryGetPropertyValue(members[index], out var child) && MemberExists(child, members, index + 1);
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    if (array[i] is JsonObject element && MemberExists(element, members, index))
+                        return true;
+                }
+                return false;
+            default:
+                return false;
         }
     }
 
@@ -212,8 +284,6 @@ public static class QueryEvaluator
     {
         if (targets.Count == 0)
             return false;
-        if (op == ComparisonOperator.NotEqual)
-            return !AnyEqual(targets, operand);
         if (op == ComparisonOperator.Equal)
             return AnyEqual(targets, operand);
         var literal = ((SingleValueOperand)operand).Value;
@@ -320,23 +390,20 @@ public static class QueryEvaluator
         }
     }
 
-    private static bool MatchPattern(List<Target> targets, PatternExpression pattern)
+    private static bool AnyMatch(List<Target> targets, Regex pattern)
     {
-        if (targets.Count == 0)
-            return false;
-        var any = false;
         try
         {
-            for (var i = 0; i < targets.Count && !any; i++)
+            for (var i = 0; i < targets.Count; i++)
             {
-                if (targets[i].Value is JsonValue v && v.GetValueKind() == JsonValueKind.String && pattern.Pattern.IsMatch(v.GetValue<string>()))
-                    any = true;
+                if (targets[i].Value is JsonValue v && v.GetValueKind() == JsonValueKind.String && pattern.IsMatch(v.GetValue<string>()))
+                    return true;
             }
+            return false;
         }
         catch (RegexMatchTimeoutException e)
         {
             throw new QueryTimeoutException(e);
         }
-        return pattern.Negated ? !any : any;
     }
 }
