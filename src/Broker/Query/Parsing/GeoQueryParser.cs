@@ -39,6 +39,11 @@ public static class GeoQueryParser
         }
 
         var text = coordinates.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(coordinates) : coordinates;
+        if (!text.StartsWith('['))
+        {
+            return ParseResult<GeoQuery>.Fail(ParseMessages.Error(ParseMessages.Coordinates, 0, ParseMessages.ExpectedCoordinates,
+                text.Length == 0 ? "nothing" : "'" + text[0] + "'"));
+        }
         JsonNode? node;
         try
         {
