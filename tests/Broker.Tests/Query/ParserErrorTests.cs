@@ -28,6 +28,7 @@ public sealed class ParserErrorTests
     [InlineData("a==true..false", 9, "range ends of the same kind")]
     [InlineData("a[b", 3, "']'")]
     [InlineData("a[]==1", 2, "an attribute name")]
+    [InlineData("a[b.]==1", 4, "an attribute name")]
     [InlineData("a.==1", 2, "an attribute name")]
     [InlineData("a~=", 3, "a valid regular expression")]
     [InlineData("a~=[z-a]", 3, "a valid regular expression")]

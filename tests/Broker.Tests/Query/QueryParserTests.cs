@@ -27,6 +27,15 @@ public sealed class QueryParserTests
         Assert.Equal(ComparisonOperator.Greater, comparison.Operator);
     }
 
+    [Fact]
+    public void Dotted_members_in_brackets_are_the_same_path_as_repeated_brackets()
+    {
+        var dotted = Assert.IsType<ExistsExpression>(Parse("rawdata[airquality.particulate]")).Path;
+        var repeated = Assert.IsType<ExistsExpression>(Parse("rawdata[airquality][particulate]")).Path;
+        Assert.Equal(["airquality", "particulate"], dotted.Members);
+        Assert.Equal(dotted, repeated);
+    }
+
     [Theory]
     [InlineData("observedAt")]
     [InlineData("createdAt")]

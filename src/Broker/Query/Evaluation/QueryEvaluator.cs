@@ -22,9 +22,10 @@ namespace Broker.Query.Evaluation;
 /// <item>the value of an instance by kind (clause 4.5): Property, GeoProperty and JsonProperty their value; Relationship its
 /// <c>object</c> (clause 4.9: "the object of the Relationship"); ListProperty the elements of <c>valueList</c>; ListRelationship
 /// the elements of <c>objectList</c>; VocabProperty the expanded <c>vocab</c>; LanguageProperty the string of every language
-/// (a term matches if any language matches), while <c>name[en]</c> selects the language <c>en</c> only;</item>
-/// <item>compound members <c>a[b][c]</c> index into the JSON value (clause 4.9 compoundAttrName); a member applied to an
-/// array applies to each element that is an object;</item>
+/// (a term matches if any language matches, as with <c>name[*]</c>), while <c>name[en]</c> selects the language <c>en</c> only;</item>
+/// <item>compound members <c>a[b.c]</c> (the spec's form) or <c>a[b][c]</c> index into the JSON value (clause 4.9: an ECMA 262
+/// member expression; an undefined result means the target does not exist); a member applied to an array applies to each
+/// element that is an object;</item>
 /// <item>a value that is an array contributes its elements (one level): <c>==</c> and the orderings match if any element
 /// matches; a JSON-LD value object <c>{"@value": ...}</c> contributes its @value; JSON null contributes nothing.</item>
 /// </list>
@@ -36,8 +37,14 @@ namespace Broker.Query.Evaluation;
 /// An absent path or a type mismatch (a number against a string, a boolean ordered) makes that comparison false, never an error.</item>
 /// <item><c>a!=v</c> is exactly "<c>a</c> exists and <c>a==v</c> is false": so a list or array matches
 /// <c>!=</c> only when none of its elements equals v (or any value of a value list, or lies in the range), an absent attribute never
-/// matches, and a value of another type does match (5 != "open"). <c>!~=</c> is likewise "present and not <c>~=</c>".
-/// Hence q=a==v and q=a!=v partition q=a.</item>
+/// matches, and a value of another type does match (5 != "open"), as clause 4.9 says ("if the data type of the target value and
+/// the data type of the Query Term value are different, then they shall be considered unequal"). Hence q=a==v and q=a!=v
+/// partition q=a.</item>
+/// <item><c>~=</c> matches when some string target matches; <c>!~=</c> when there is at least one string target and none
+/// matches: clause 4.9 says a target that is not a String does not match either pattern operator.</item>
+/// <item>Relationship and ListRelationship objects only take part in <c>==</c>, <c>!=</c> and the pattern operators; with
+/// <c>&gt;</c>, <c>&gt;=</c>, <c>&lt;</c>, <c>&lt;=</c> they do not match (clause 4.9). Their sub-attributes and special members
+/// (e.g. <c>rel.observedAt</c>) compare normally.</item>
 /// <item>Ranges <c>x..y</c> include both ends.</item>
 /// </list>
 /// <para><b>Comparing.</b> Numbers numerically (decimal when both sides are exact, else double). Strings ordinally
@@ -80,9 +87,10 @@ public static class QueryEvaluator
                     return Exists(entity, comparison.Path) && !AnyEqual(Resolve(entity, comparison.Path), comparison.Operand);
                 return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
             case PatternExpression pattern:
+                var strings = Resolve(entity, pattern.Path);
                 if (pattern.Negated)
-                    return Exists(entity, pattern.Path) && !AnyMatch(Resolve(entity, pattern.Path), pattern.Pattern);
-                return AnyMatch(Resolve(entity, pattern.Path), pattern.Pattern);
+                    return AnyString(strings) && !AnyMatch(strings, pattern.Pattern);
+                return AnyMatch(strings, pattern.Pattern);
             default:
                 throw new ArgumentOutOfRangeException(nameof(q));
         }
@@ -130,8 +138,22 @@ public static class QueryEvaluator
             }
             return false;
         }
-        return path.Members.Count == 0 || MemberExists(instance.Value, path.Members, 0);
+        if (path.Members.Count == 0)
+            return true;
+        if (instance.Kind == AttributeKind.LanguageProperty && path.Members[0] == AnyLanguage && instance.Value is JsonObject languageMap)
+        {
+            foreach (var (_, text) in languageMap)
+            {
+                if (MemberExists(text, path.Members, 1))
+                    return true;
+            }
+            return false;
+        }
+        return MemberExists(instance.Value, path.Members, 0);
     }
+
+    /// <summary><c>name[*]</c>: any language of a LanguageProperty (clause 4.9).</summary>
+    private const string AnyLanguage = "*";
 
     private static bool MemberExists(JsonNode? node, IReadOnlyList<string> members, int index)
     {
@@ -155,8 +177,8 @@ public static class QueryEvaluator
         }
     }
 
-    /// <summary>A target value and whether it came from a VocabProperty.</summary>
-    internal readonly record struct Target(JsonNode Value, bool IsVocab);
+    /// <summary>A target value, whether it came from a VocabProperty and whether it is a relationship object.</summary>
+    internal readonly record struct Target(JsonNode Value, bool IsVocab, bool IsObject = false);
 
     internal static List<Target> Resolve(Entity entity, AttributePath path)
     {
@@ -209,19 +231,19 @@ public static class QueryEvaluator
         var value = instance.Value;
         if (value is null)
             return;
-        var isVocab = instance.Kind == AttributeKind.VocabProperty;
-        if (instance.Kind == AttributeKind.LanguageProperty && path.Members.Count == 0)
+        if (instance.Kind == AttributeKind.LanguageProperty && (path.Members.Count == 0 || path.Members[0] == AnyLanguage))
         {
             if (value is JsonObject languageMap)
             {
                 foreach (var (_, text) in languageMap)
-                    AddFlattened(text, false, targets);
+                    CollectMembers(text, path.Members, path.Members.Count == 0 ? 0 : 1, targets);
             }
             return;
         }
         if (path.Members.Count == 0)
         {
-            AddFlattened(value, isVocab, targets);
+            AddFlattened(value, instance.Kind == AttributeKind.VocabProperty,
+                instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship, targets);
             return;
         }
         CollectMembers(value, path.Members, 0, targets);
@@ -233,7 +255,7 @@ public static class QueryEvaluator
             return;
         if (index == members.Count)
         {
-            AddFlattened(node, false, targets);
+            AddFlattened(node, false, false, targets);
             return;
         }
         switch (node)
@@ -252,7 +274,7 @@ public static class QueryEvaluator
         }
     }
 
-    private static void AddFlattened(JsonNode? node, bool isVocab, List<Target> targets)
+    private static void AddFlattened(JsonNode? node, bool isVocab, bool isObject, List<Target> targets)
     {
         switch (node)
         {
@@ -263,13 +285,13 @@ public static class QueryEvaluator
                 {
                     var element = Unwrap(array[i]);
                     if (element is not null)
-                        targets.Add(new Target(element, isVocab));
+                        targets.Add(new Target(element, isVocab, isObject));
                 }
                 return;
             default:
                 var unwrapped = Unwrap(node);
                 if (unwrapped is not null)
-                    targets.Add(new Target(unwrapped, isVocab));
+                    targets.Add(new Target(unwrapped, isVocab, isObject));
                 return;
         }
     }
@@ -289,6 +311,8 @@ public static class QueryEvaluator
         var literal = ((SingleValueOperand)operand).Value;
         for (var i = 0; i < targets.Count; i++)
         {
+            if (targets[i].IsObject)
+                continue;
             var order = Order(targets[i], literal);
             if (order is null)
                 continue;
@@ -388,6 +412,16 @@ public static class QueryEvaluator
             default:
                 return null;
         }
+    }
+
+    private static bool AnyString(List<Target> targets)
+    {
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (targets[i].Value is JsonValue v && v.GetValueKind() == JsonValueKind.String)
+                return true;
+        }
+        return false;
     }
 
     private static bool AnyMatch(List<Target> targets, Regex pattern)

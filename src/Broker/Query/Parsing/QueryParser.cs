@@ -14,14 +14,14 @@ namespace Broker.Query.Parsing;
 /// Or         = And *( "|" And )
 /// And        = Term *( ";" Term )
 /// Term       = "(" Or ")" / "!" Path / Path [ Op Operand ] / Path PatOp Regex
-/// Path       = Name *( "." Name ) *( "[" Member "]" )
+/// Path       = Name *( "." Name ) *( "[" Member *( "." Member ) "]" )   ; a[b.c] (clause 4.9) and a[b][c] are the same path
 /// Name       = 1*( ALPHA / DIGIT / "_" / "-" / ":" / "/" )    ; expanded through the @context, except observedAt,
 ///                                                               ; createdAt, modifiedAt, unitCode, datasetId after a "."
-/// Member     = 1*( any char except "]" )                      ; not expanded
+/// Member     = 1*( any char except "]" and "." )              ; not expanded; "*" after a LanguageProperty means any language
 /// Op         = "==" / "!=" / ">=" / ">" / "&lt;=" / "&lt;"
 /// PatOp      = "~=" / "!~="
 /// Operand    = Value [ ".." Value ] / Value 1*( "," Value )   ; ranges and lists only with == and !=
-/// Value      = quotedStr / Number / dateTime / date / time / "true" / "false" / URI
+/// Value      = quotedStr / Number / dateTime / date / time / "true" / "false" / URI   ; bare words are rejected (no expandValues)
 /// quotedStr  = DQUOTE *( char / "\" DQUOTE / "\\" ) DQUOTE
 /// Regex      = quotedStr / *char                              ; unquoted: up to a ";" or an unbalanced ")" outside
 ///                                                               ; brackets and escapes, or the end ("|" belongs to the regex)
@@ -174,15 +174,18 @@ public static class QueryParser
             List<string>? members = null;
             while (Cursor.TryConsume('['))
             {
-                var memberStart = Cursor.Position;
-                while (!Cursor.AtEnd && Cursor.Current != ']')
-                    Cursor.Position++;
-                if (Cursor.Position == memberStart)
-                    throw Fail(ParseMessages.ExpectedAttribute);
-                var member = Cursor.Text[memberStart..Cursor.Position];
+                do
+                {
+                    var memberStart = Cursor.Position;
+                    while (!Cursor.AtEnd && Cursor.Current is not (']' or '.'))
+                        Cursor.Position++;
+                    if (Cursor.Position == memberStart)
+                        throw Fail(ParseMessages.ExpectedAttribute);
+                    (members ??= []).Add(Cursor.Text[memberStart..Cursor.Position]);
+                }
+                while (Cursor.TryConsume('.'));
                 if (!Cursor.TryConsume(']'))
                     throw Fail(ParseMessages.ExpectedCloseBracket);
-                (members ??= []).Add(member);
             }
             return new AttributePath(attribute, subAttributes ?? [], members ?? [], Cursor.Text[start..Cursor.Position]);
         }
