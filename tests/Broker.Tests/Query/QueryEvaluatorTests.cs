@@ -81,4 +81,15 @@ public sealed class QueryEvaluatorTests
         Assert.True(Matches(entity, "location!=1"));
         Assert.True(Matches(entity, "location[type]==\"Point\""));
     }
+
+    [Fact]
+    public void Strings_order_by_code_point_not_by_UTF16_unit()
+    {
+        // U+1F600 (a surrogate pair in UTF-16) is above U+FF5E in code point order, below it in UTF-16 unit order.
+        var entity = Entity("""{"id":"urn:x","type":"T","s":{"type":"Property","value":"\uD83D\uDE00"}}""");
+        Assert.True(Matches(entity, "s>\"\uFF5E\""));
+        Assert.True(QueryEvaluator.CompareCodePoints("a", "ab") < 0);
+        Assert.True(QueryEvaluator.CompareCodePoints("B", "a") < 0);
+        Assert.Equal(0, QueryEvaluator.CompareCodePoints("Lübeck", "Lübeck"));
+    }
 }

@@ -47,8 +47,8 @@ namespace Broker.Query.Evaluation;
 /// (e.g. <c>rel.observedAt</c>) compare normally.</item>
 /// <item>Ranges <c>x..y</c> include both ends.</item>
 /// </list>
-/// <para><b>Comparing.</b> Numbers numerically (decimal when both sides are exact, else double). Strings ordinally
-/// (UTF-16 code units, culture-free). A date-time literal compares with a target string that parses as an ISO 8601
+/// <para><b>Comparing.</b> Numbers numerically (decimal when both sides are exact, else double). Strings by Unicode code
+/// point, culture-free (clause 4.9 refers to RFC 8259 section 8.3; the optional Unicode Collation Algorithm is not used). A date-time literal compares with a target string that parses as an ISO 8601
 /// date-time, as instants; a date literal with a date (or the UTC date of a date-time); a time literal with a time of day.
 /// A URI or string literal equals a string target with the same characters (so relationship objects match both
 /// <c>rel==urn:x</c> and <c>rel=="urn:x"</c>). Against a VocabProperty a string literal is compared in its expanded form
@@ -383,9 +383,9 @@ public static class QueryEvaluator
                     return null;
                 var text = value.GetValue<string>();
                 var literalText = target.IsVocab && s.Expanded is not null ? s.Expanded : s.Value;
-                return Math.Sign(string.CompareOrdinal(text, literalText));
+                return CompareCodePoints(text, literalText);
             case UriLiteral uri:
-                return kind == JsonValueKind.String ? Math.Sign(string.CompareOrdinal(value.GetValue<string>(), uri.Value)) : null;
+                return kind == JsonValueKind.String ? CompareCodePoints(value.GetValue<string>(), uri.Value) : null;
             case DateTimeLiteral dateTime:
                 if (kind == JsonValueKind.String && LiteralParser.TryParseDateTime(value.GetValue<string>(), out var instant)
                     && value.GetValue<string>().Contains('T', StringComparison.Ordinal))
@@ -413,6 +413,23 @@ public static class QueryEvaluator
                 return null;
         }
     }
+
+    /// <summary>
+    /// Orders strings by Unicode code point (RFC 8259 section 8.3), which is also the byte order of UTF-8, so PostgreSQL's
+    /// <c>COLLATE "C"</c> agrees; plain UTF-16 ordinal order would differ for characters above U+FFFF.
+    /// </summary>
+    internal static int CompareCodePoints(string a, string b)
+    {
+        var length = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < length; i++)
+        {
+            if (a[i] != b[i])
+                return CodePointOrder(a[i]).CompareTo(CodePointOrder(b[i])) < 0 ? -1 : 1;
+        }
+        return a.Length.CompareTo(b.Length) switch { < 0 => -1, > 0 => 1, _ => 0 };
+    }
+
+    private static int CodePointOrder(char c) => c < 0xD800 ? c : c >= 0xE000 ? c - 0x800 : c + 0x2000;
 
     private static bool AnyString(List<Target> targets)
     {
