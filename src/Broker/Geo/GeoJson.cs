@@ -1,0 +1,217 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NetTopologySuite.Geometries;
+
+namespace Broker.Geo;
+
+/// <summary>
+/// GeoJSON geometries (IETF RFC 7946, referenced by NGSI-LD clause 4.7.1) to and from NetTopologySuite, SRID 4326,
+/// x = longitude, y = latitude. Validates what NGSI-LD requires: known type, positions of 2 or 3 numbers,
+/// longitude in [-180, 180], latitude in [-90, 90], line strings of at least 2 positions, polygon rings closed
+/// with at least 4 positions.
+/// </summary>
+public static class GeoJson
+{
+    /// <summary>The factory of every geometry the broker builds: WGS84 lon/lat, floating precision.</summary>
+    public static readonly GeometryFactory Factory = new(new PrecisionModel(), 4326);
+
+    /// <summary>The geometry types accepted in the <c>geometry</c> parameter of a geo-query (clause 4.10).</summary>
+    public static bool IsQueryGeometryType(string type) =>
+        type is "Point" or "MultiPoint" or "LineString" or "MultiLineString" or "Polygon" or "MultiPolygon";
+
+    /// <summary>Reads a GeoJSON geometry object such as <c>{"type":"Point","coordinates":[10.68,53.87]}</c>.</summary>
+    public static bool TryParse(JsonNode? node, out Geometry? geometry, out string? error)
+    {
+        geometry = null;
+        if (node is not JsonObject obj)
+        {
+            error = "a GeoJSON geometry must be a JSON object";
+            return false;
+        }
+        if (obj["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type))
+        {
+            error = "a GeoJSON geometry needs a string member 'type'";
+            return false;
+        }
+        if (type == "GeometryCollection")
+        {
+            if (obj["geometries"] is not JsonArray members)
+            {
+                error = "a GeometryCollection needs an array member 'geometries'";
+                return false;
+            }
+            var parts = new Geometry[members.Count];
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (!TryParse(members[i], out var part, out error))
+                    return false;
+                parts[i] = part!;
+            }
+            geometry = Factory.CreateGeometryCollection(parts);
+            error = null;
+            return true;
+        }
+        return TryCreate(type, obj["coordinates"], out geometry, out error);
+    }
+
+    /// <summary>Builds a geometry of a GeoJSON type from its coordinates array.</summary>
+    public static bool TryCreate(string type, JsonNode? coordinates, out Geometry? geometry, out string? error)
+    {
+        geometry = null;
+        try
+        {
+            geometry = type switch
+            {
+                "Point" => Factory.CreatePoint(Position(coordinates)),
+                "MultiPoint" => Factory.CreateMultiPointFromCoords(Positions(coordinates, 1)),
+                "LineString" => Factory.CreateLineString(Positions(coordinates, 2)),
+                "MultiLineString" => Factory.CreateMultiLineString(Array(coordinates, "lines", 1).Select(l => Factory.CreateLineString(Positions(l, 2))).ToArray()),
+                "Polygon" => Polygon(coordinates),
+                "MultiPolygon" => Factory.CreateMultiPolygon(Array(coordinates, "polygons", 1).Select(Polygon).ToArray()),
+                _ => throw new FormatException($"unknown geometry type '{type}'"),
+            };
+            error = null;
+            return true;
+        }
+        catch (FormatException e)
+        {
+            error = e.Message;
+            return false;
+        }
+    }
+
+    private static JsonArray Array(JsonNode? node, string what, int minimum)
+    {
+        if (node is not JsonArray array)
+            throw new FormatException($"expected an array of {what}");
+        if (array.Count < minimum)
+            throw new FormatException($"expected at least {minimum} {what}, found {array.Count}");
+        return array;
+    }
+
+    private static Coordinate Position(JsonNode? node)
+    {
+        if (node is not JsonArray array || array.Count is < 2 or > 3)
+            throw new FormatException("a position must be an array of 2 or 3 numbers");
+        var lon = Number(array[0]);
+        var lat = Number(array[1]);
+        if (lon is < -180 or > 180 || double.IsNaN(lon))
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"longitude {lon} is outside [-180, 180]"));
+        if (lat is < -90 or > 90 || double.IsNaN(lat))
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"latitude {lat} is outside [-90, 90]"));
+        return array.Count == 3 ? new CoordinateZ(lon, lat, Number(array[2])) : new Coordinate(lon, lat);
+    }
+
+    private static double Number(JsonNode? node)
+    {
+        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number)
+            return value.GetValue<double>();
+        throw new FormatException("a coordinate must be a number");
+    }
+
+    private static Coordinate[] Positions(JsonNode? node, int minimum)
+    {
+        var array = Array(node, "positions", minimum);
+        var positions = new Coordinate[array.Count];
+        for (var i = 0; i < positions.Length; i++)
+            positions[i] = Position(array[i]);
+        return positions;
+    }
+
+    private static Polygon Polygon(JsonNode? node)
+    {
+        var rings = Array(node, "linear rings", 1);
+        var linear = new LinearRing[rings.Count];
+        for (var i = 0; i < rings.Count; i++)
+        {
+            var positions = Positions(rings[i], 4);
+            if (!positions[0].Equals2D(positions[^1]))
+                throw new FormatException($"linear ring {i} is not closed: its first and last positions differ");
+            linear[i] = Factory.CreateLinearRing(positions);
+        }
+        return Factory.CreatePolygon(linear[0], linear[1..]);
+    }
+
+    public static JsonNode ToJsonNode(Geometry geometry)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+            Write(writer, geometry);
+        return JsonNode.Parse(buffer.ToArray())!;
+    }
+
+    public static void Write(Utf8JsonWriter writer, Geometry geometry)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(geometry);
+        writer.WriteStartObject();
+        writer.WriteString("type"u8, geometry.GeometryType);
+        switch (geometry)
+        {
+            case Point point:
+                writer.WritePropertyName("coordinates"u8);
+                WritePosition(writer, point.Coordinate);
+                break;
+            case LineString line:
+                writer.WritePropertyName("coordinates"u8);
+                WritePositions(writer, line.Coordinates);
+                break;
+            case Polygon polygon:
+                writer.WritePropertyName("coordinates"u8);
+                WritePolygon(writer, polygon);
+                break;
+            case MultiPoint or MultiLineString or MultiPolygon:
+                writer.WritePropertyName("coordinates"u8);
+                writer.WriteStartArray();
+                for (var i = 0; i < geometry.NumGeometries; i++)
+                {
+                    switch (geometry.GetGeometryN(i))
+                    {
+                        case Point p: WritePosition(writer, p.Coordinate); break;
+                        case LineString l: WritePositions(writer, l.Coordinates); break;
+                        case Polygon p: WritePolygon(writer, p); break;
+                    }
+                }
+                writer.WriteEndArray();
+                break;
+            case GeometryCollection collection:
+                writer.WritePropertyName("geometries"u8);
+                writer.WriteStartArray();
+                for (var i = 0; i < collection.NumGeometries; i++)
+                    Write(writer, collection.GetGeometryN(i));
+                writer.WriteEndArray();
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(geometry));
+        }
+        writer.WriteEndObject();
+    }
+
+    private static void WritePosition(Utf8JsonWriter writer, Coordinate c)
+    {
+        writer.WriteStartArray();
+        writer.WriteNumberValue(c.X);
+        writer.WriteNumberValue(c.Y);
+        if (!double.IsNaN(c.Z))
+            writer.WriteNumberValue(c.Z);
+        writer.WriteEndArray();
+    }
+
+    private static void WritePositions(Utf8JsonWriter writer, Coordinate[] coordinates)
+    {
+        writer.WriteStartArray();
+        foreach (var c in coordinates)
+            WritePosition(writer, c);
+        writer.WriteEndArray();
+    }
+
+    private static void WritePolygon(Utf8JsonWriter writer, Polygon polygon)
+    {
+        writer.WriteStartArray();
+        WritePositions(writer, polygon.ExteriorRing.Coordinates);
+        foreach (var hole in polygon.InteriorRings)
+            WritePositions(writer, hole.Coordinates);
+        writer.WriteEndArray();
+    }
+}
