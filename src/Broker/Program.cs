@@ -16,6 +16,7 @@ app.MapHealthApi();
 app.MapEntitiesApi();
 app.MapDiscoveryApi();
 app.MapBatchApi();
+app.MapQueryPostApi();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

@@ -1,3 +1,4 @@
+using Broker.Query.Evaluation;
 using Ontology.Model;
 
 namespace Broker.Storage;
@@ -7,26 +8,29 @@ public static class EntityQueryMatcher
 {
     public static bool Matches(Entity entity, EntityQuery query)
     {
-        if (query.Ids is { } ids && !ids.Contains(entity.Id))
+        if (query.Ids is { } ids && !Contains(ids, entity.Id))
             return false;
         if (query.IdPattern is { } pattern && !pattern.IsMatch(entity.Id))
             return false;
-        if (query.Types is { } types && !HasAnyType(entity, types))
+        if (query.Types is { } types && !types.Matches(entity.Types))
             return false;
         if (query.Attrs is { } attrs && !HasAnyAttribute(entity, attrs))
+            return false;
+        if (query.ScopeQ is { } scopeQ && !ScopeEvaluator.Matches(entity, scopeQ))
+            return false;
+        if (query.Geo is { } geo && !GeoEvaluator.Matches(entity, geo))
+            return false;
+        if (query.Q is { } q && !QueryEvaluator.Matches(entity, q))
             return false;
         return true;
     }
 
-    private static bool HasAnyType(Entity entity, IReadOnlyList<string> types)
+    private static bool Contains(IReadOnlyList<string> ids, string id)
     {
-        foreach (var type in entity.Types)
+        for (var i = 0; i < ids.Count; i++)
         {
-            for (var i = 0; i < types.Count; i++)
-            {
-                if (types[i] == type)
-                    return true;
-            }
+            if (ids[i] == id)
+                return true;
         }
         return false;
     }

@@ -11,7 +11,7 @@ namespace Broker.Api.Entities;
 /// <summary>The entity resources of clause 6.4–6.7: /entities, /entities/{id}, /entities/{id}/attrs[/{attrId}].</summary>
 public static class EntitiesApi
 {
-    private static readonly HashSet<string> QueryParameters =
+    private static readonly HashSet<string> QueryParameterNames =
     [
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
         "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "datasetId",
@@ -52,7 +52,7 @@ public static class EntitiesApi
     {
         RequestParameters.RejectUnknown(http.Request, RetrieveParameters);
         RequestParameters.RequireUri(entityId);
-        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
         var entity = await entities.GetAsync(request.Tenant, entityId, http.RequestAborted);
         if (options.Projection.Include is { } include && !include.Any(name => name is "id" or "type" || entity.Attributes.Contains(name)))
@@ -62,64 +62,15 @@ public static class EntitiesApi
 
     private static async Task QueryEntities(HttpContext http, EntityService entities, BrokerOptions limits)
     {
-        RequestParameters.RejectUnknown(http.Request, QueryParameters, NotImplementedQueryParameters);
-        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        RequestParameters.RejectUnknown(http.Request, QueryParameterNames, NotImplementedQueryParameters);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
-        var query = BuildQuery(http.Request, request, limits);
+        var query = QueryParameters.Build(http.Request, request, limits);
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
         var page = await entities.Store.QueryAsync(request.Tenant, query, http.RequestAborted);
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
-    }
-
-    internal static EntityQuery BuildQuery(HttpRequest http, NgsiRequest request, BrokerOptions limits)
-    {
-        var ids = RequestParameters.List(http, "id");
-        if (ids is not null)
-        {
-            foreach (var id in ids)
-                RequestParameters.RequireUri(id);
-        }
-        var types = RequestParameters.List(http, "type");
-        var idPatternText = RequestParameters.Single(http, "idPattern");
-        Regex? idPattern = null;
-        if (idPatternText is not null)
-        {
-            try
-            {
-                idPattern = new Regex(idPatternText, RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(100));
-            }
-            catch (ArgumentException)
-            {
-                throw NgsiLdException.BadRequestData($"idPattern '{idPatternText}' is not a valid regular expression.");
-            }
-        }
-        var attrs = RequestParameters.List(http, "attrs");
-        var hasQuery = RequestParameters.Single(http, "q") is not null || RequestParameters.Single(http, "georel") is not null;
-        if (ids is null && types is null && idPattern is null && attrs is null && !hasQuery)
-            throw NgsiLdException.BadRequestData("A query needs at least one of id, idPattern, type, attrs, q or a geo-query (clause 5.7.2).");
-        var count = RequestParameters.Boolean(http, "count");
-        var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);
-        if (limit == 0 && !count)
-            throw NgsiLdException.BadRequestData("limit=0 is only allowed together with count=true.");
-        return new EntityQuery
-        {
-            Ids = ids,
-            IdPattern = idPattern,
-            Types = types?.Select(t => ValidType(t, request)).ToList(),
-            Attrs = attrs is null ? null : RequestParameters.ExpandNames(attrs, request.Context).ToList(),
-            Limit = limit,
-            Offset = RequestParameters.Integer(http, "offset", 0, 0, int.MaxValue),
-            Count = count,
-        };
-    }
-
-    private static string ValidType(string type, NgsiRequest request)
-    {
-        if (!Uris.IsValidName(type))
-            throw NgsiLdException.BadRequestData($"'{type}' is not a valid entity type.");
-        return request.Context.ExpandTerm(type);
     }
 
     private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities)

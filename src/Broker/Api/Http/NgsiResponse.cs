@@ -14,13 +14,43 @@ public static class NgsiResponse
     public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, int status = 200)
     {
         var writer = EntityWriter.For(request.Context, options);
+        if (request.ResponseType == MediaTypes.GeoJson)
+        {
+            var geometryProperty = GeometryProperty(http, request);
+            return WriteJsonAsync(http, request, status, json => writer.WriteFeature(json, entity, geometryProperty));
+        }
         return WriteJsonAsync(http, request, status, json => writer.WriteEntity(json, entity, ContextMemberWriter(request)));
+    }
+
+    /// <summary>The geometryProperty parameter (clause 4.5.16, 6.3.15): which GeoProperty becomes the Feature's geometry.</summary>
+    private static string GeometryProperty(HttpContext http, NgsiRequest request)
+    {
+        var name = http.Request.Query["geometryProperty"].ToString();
+        if (string.IsNullOrEmpty(name))
+            return NgsiLd.Location;
+        if (!Uris.IsValidName(name))
+            throw Broker.Problems.NgsiLdException.BadRequestData($"'{name}' is not a valid geometryProperty.");
+        return request.Context.ExpandTerm(name);
     }
 
     public static Task WriteEntitiesAsync(HttpContext http, NgsiRequest request, IReadOnlyList<Entity> entities, RepresentationOptions options)
     {
         var writer = EntityWriter.For(request.Context, options);
         var writeContext = ContextMemberWriter(request);
+        if (request.ResponseType == MediaTypes.GeoJson)
+        {
+            var geometryProperty = GeometryProperty(http, request);
+            return WriteJsonAsync(http, request, 200, json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("type"u8, "FeatureCollection");
+                json.WriteStartArray("features"u8);
+                foreach (var entity in entities)
+                    writer.WriteFeature(json, entity, geometryProperty);
+                json.WriteEndArray();
+                json.WriteEndObject();
+            });
+        }
         return WriteJsonAsync(http, request, 200, json =>
         {
             json.WriteStartArray();

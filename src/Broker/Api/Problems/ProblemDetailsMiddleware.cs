@@ -20,6 +20,10 @@ public sealed partial class ProblemDetailsMiddleware(RequestDelegate next, ILogg
         {
             await WriteAsync(http, e.Type, e.Detail);
         }
+        catch (Exception e) when (e is Query.Evaluation.QueryTimeoutException or System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            await WriteAsync(http, ErrorType.TooComplexQuery, "A regular expression of the query ran longer than its time limit and was stopped; simplify the pattern.");
+        }
         catch (StoreUnavailableException e)
         {
             LogStoreUnavailable(logger, e);

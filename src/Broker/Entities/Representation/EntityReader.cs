@@ -420,7 +420,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
                     throw NgsiLdException.BadRequestData($"The value of '{displayName}' is null.");
                 return Detach(value);
             case AttributeKind.GeoProperty:
-                if (!GeoJsonValidation.IsValidGeometry(value, out var reason))
+                if (!Geo.GeoJson.TryParse(value, out _, out var reason))
                     throw NgsiLdException.BadRequestData($"The GeoProperty '{displayName}' is not a valid GeoJSON geometry: {reason}");
                 return Detach(value!);
             case AttributeKind.Relationship:

@@ -16,11 +16,34 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
     /// <summary>The writer of the stores' documents: expanded names, every system attribute, the version.</summary>
     public static readonly EntityWriter Stored = new(static iri => iri, new RepresentationOptions(EntityFormat.Normalized, SysAttrs: true));
 
-    public void WriteEntity(Utf8JsonWriter writer, Entity entity, Action<Utf8JsonWriter>? writeContext = null, bool withVersion = false)
+    /// <summary>
+    /// Writes an entity as a GeoJSON Feature (clause 4.5.16.1): the geometry of the chosen GeoProperty (location by
+    /// default; the first instance), and the entity in the requested representation as properties.
+    /// </summary>
+    public void WriteFeature(Utf8JsonWriter writer, Entity entity, string geometryProperty, Action<Utf8JsonWriter>? writeContext = null)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("id"u8, entity.Id);
+        writer.WriteString("type"u8, "Feature");
+        writer.WritePropertyName("geometry"u8);
+        var geometry = entity.Attributes.Get(geometryProperty) is { Count: > 0 } instances && instances[0].Kind == AttributeKind.GeoProperty
+            ? instances[0].Value
+            : null;
+        if (geometry is null)
+            writer.WriteNullValue();
+        else
+            geometry.WriteTo(writer);
+        writer.WritePropertyName("properties"u8);
+        WriteEntity(writer, entity, withId: false);
+        writeContext?.Invoke(writer);
+        writer.WriteEndObject();
+    }
+
+    public void WriteEntity(Utf8JsonWriter writer, Entity entity, Action<Utf8JsonWriter>? writeContext = null, bool withVersion = false, bool withId = true)
     {
         var projection = options.Projection;
         writer.WriteStartObject();
-        if (projection.ShowsIdMember)
+        if (withId && projection.ShowsIdMember)
             writer.WriteString("id"u8, entity.Id);
         if (projection.ShowsType)
             WriteTypes(writer, "type"u8, entity.Types);

@@ -1,0 +1,100 @@
+using System.Text.RegularExpressions;
+using Broker.Api.Http;
+using Broker.Problems;
+using Broker.Query.Ast;
+using Broker.Query.Parsing;
+using Broker.Storage;
+using Ontology.JsonLd;
+
+namespace Broker.Api.Entities;
+
+/// <summary>The selectors of an entity query (clause 5.7.2, 6.4.3.2) from URL parameters or from a Query body (clause 5.2.23).</summary>
+public static class QueryParameters
+{
+    public sealed record Selectors(
+        IReadOnlyList<string>? Ids,
+        string? IdPattern,
+        string? Type,
+        IReadOnlyList<string>? Attrs,
+        string? Q,
+        string? ScopeQ,
+        string? GeoRel,
+        string? Geometry,
+        string? Coordinates,
+        string? GeoProperty);
+
+    public static EntityQuery Build(HttpRequest http, NgsiRequest request, BrokerOptions limits)
+    {
+        var selectors = new Selectors(
+            RequestParameters.List(http, "id"),
+            RequestParameters.Single(http, "idPattern"),
+            RequestParameters.Single(http, "type"),
+            RequestParameters.List(http, "attrs"),
+            RequestParameters.Single(http, "q"),
+            RequestParameters.Single(http, "scopeQ"),
+            RequestParameters.Single(http, "georel"),
+            RequestParameters.Single(http, "geometry"),
+            RequestParameters.Single(http, "coordinates"),
+            RequestParameters.Single(http, "geoproperty"));
+        return Build(http, selectors, request.Context, limits);
+    }
+
+    public static EntityQuery Build(HttpRequest http, Selectors selectors, JsonLdContext context, BrokerOptions limits)
+    {
+        if (selectors.Ids is { } ids)
+        {
+            foreach (var id in ids)
+                RequestParameters.RequireUri(id);
+        }
+        Regex? idPattern = null;
+        if (selectors.IdPattern is { } pattern)
+        {
+            try
+            {
+                idPattern = new Regex(pattern, RegexOptions.CultureInvariant, QueryParser.DefaultRegexTimeout);
+            }
+            catch (ArgumentException)
+            {
+                throw NgsiLdException.BadRequestData($"idPattern '{pattern}' is not a valid regular expression.");
+            }
+        }
+        TypeSelector? types = null;
+        if (selectors.Type is { } typeText)
+            types = Unwrap(TypeSelectorParser.Parse(typeText, context.ExpandTerm), "type");
+        QueryExpression? q = null;
+        if (selectors.Q is { } qText)
+            q = Unwrap(QueryParser.Parse(qText, context.ExpandTerm), "q");
+        ScopeExpression? scopeQ = null;
+        if (selectors.ScopeQ is { } scopeText)
+            scopeQ = Unwrap(ScopeQueryParser.Parse(scopeText), "scopeQ");
+        GeoQuery? geo = null;
+        if (selectors.GeoRel is not null || selectors.Geometry is not null || selectors.Coordinates is not null)
+        {
+            if (selectors.GeoRel is null || selectors.Geometry is null || selectors.Coordinates is null)
+                throw NgsiLdException.BadRequestData("A geo-query needs georel, geometry and coordinates together (clause 4.10).");
+            geo = Unwrap(GeoQueryParser.Parse(selectors.GeoRel, selectors.Geometry, selectors.Coordinates, selectors.GeoProperty, context.ExpandTerm), "geo-query");
+        }
+        if (selectors.Ids is null && types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null)
+            throw NgsiLdException.BadRequestData("A query needs at least one of id, idPattern, type, attrs, q, scopeQ or a geo-query (clause 5.7.2).");
+        var count = RequestParameters.Boolean(http, "count");
+        var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);
+        if (limit == 0 && !count)
+            throw NgsiLdException.BadRequestData("limit=0 is only allowed together with count=true.");
+        return new EntityQuery
+        {
+            Ids = selectors.Ids,
+            IdPattern = idPattern,
+            Types = types,
+            Attrs = selectors.Attrs is null ? null : [.. RequestParameters.ExpandNames(selectors.Attrs, context)],
+            Q = q,
+            ScopeQ = scopeQ,
+            Geo = geo,
+            Limit = limit,
+            Offset = RequestParameters.Integer(http, "offset", 0, 0, int.MaxValue),
+            Count = count,
+        };
+    }
+
+    private static T Unwrap<T>(ParseResult<T> result, string what) =>
+        result.Success ? result.Value! : throw NgsiLdException.BadRequestData(result.Error?.Message ?? $"The {what} could not be parsed.");
+}

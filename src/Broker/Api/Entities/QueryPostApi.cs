@@ -1,0 +1,111 @@
+using System.Text.Json.Nodes;
+using Broker.Api.Http;
+using Broker.Entities;
+using Broker.Problems;
+using Broker.Storage;
+using Ontology.Model;
+
+namespace Broker.Api.Entities;
+
+/// <summary>Query entities with a Query body (clause 5.7.2 via POST /entityOperations/query, clause 6.23 and data type 5.2.23).</summary>
+public static class QueryPostApi
+{
+    private static readonly HashSet<string> Parameters = ["limit", "offset", "count", "options", "format", "lang", "local", "geometryProperty"];
+
+    public static void MapQueryPostApi(this IEndpointRouteBuilder routes) =>
+        routes.MapPost("/ngsi-ld/v1/entityOperations/query", QueryEntities);
+
+    private static async Task QueryEntities(HttpContext http, EntityService entities, BrokerOptions limits)
+    {
+        RequestParameters.RejectUnknown(http.Request, Parameters);
+        var request = await NgsiRequest.ReadAsync(http, withBody: true, geoJsonAllowed: true);
+        if (request.Body is not JsonObject body)
+            throw NgsiLdException.BadRequestData("The Query payload must be a JSON object.");
+        if (body["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type) || type != "Query")
+            throw NgsiLdException.BadRequestData("The Query payload must have \"type\": \"Query\".");
+
+        var attrs = Strings(body["attrs"], "attrs");
+        var q = String(body["q"], "q");
+        var scopeQ = String(body["scopeQ"], "scopeQ");
+        string? georel = null, geometry = null, coordinates = null, geoproperty = null;
+        if (body["geoQ"] is { } geoNode)
+        {
+            if (geoNode is not JsonObject geoQ)
+                throw NgsiLdException.BadRequestData("geoQ must be an object with georel, geometry and coordinates.");
+            georel = String(geoQ["georel"], "georel");
+            geometry = String(geoQ["geometry"], "geometry");
+            coordinates = geoQ["coordinates"] switch
+            {
+                JsonArray array => array.ToJsonString(),
+                JsonValue value when value.TryGetValue<string>(out var text) => text,
+                null => null,
+                _ => throw NgsiLdException.BadRequestData("geoQ.coordinates must be an array."),
+            };
+            geoproperty = String(geoQ["geoproperty"], "geoproperty");
+        }
+
+        var selectors = new List<QueryParameters.Selectors>();
+        if (body["entities"] is { } entitiesNode)
+        {
+            if (entitiesNode is not JsonArray list || list.Count == 0)
+                throw NgsiLdException.BadRequestData("entities must be a non-empty array of entity selectors.");
+            foreach (var item in list)
+            {
+                if (item is not JsonObject selector)
+                    throw NgsiLdException.BadRequestData("Every entity selector must be an object.");
+                var id = String(selector["id"], "id");
+                selectors.Add(new QueryParameters.Selectors(id is null ? null : [id], String(selector["idPattern"], "idPattern"), String(selector["type"], "type"),
+                    attrs, q, scopeQ, georel, geometry, coordinates, geoproperty));
+            }
+        }
+        else
+        {
+            selectors.Add(new QueryParameters.Selectors(null, null, null, attrs, q, scopeQ, georel, geometry, coordinates, geoproperty));
+        }
+
+        var options = RequestParameters.Representation(http.Request, request.Context);
+        var queries = selectors.Select(s => QueryParameters.Build(http.Request, s, request.Context, limits)).ToList();
+        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
+
+        var first = queries[0];
+        EntityPage page;
+        if (queries.Count == 1)
+        {
+            page = await entities.Store.QueryAsync(request.Tenant, first, http.RequestAborted);
+        }
+        else
+        {
+            // Several selectors are alternatives: the union of their matches, paged once.
+            var union = new SortedDictionary<string, Entity>(StringComparer.Ordinal);
+            foreach (var query in queries)
+            {
+                var all = await entities.Store.QueryAsync(request.Tenant, query with { Limit = int.MaxValue, Offset = 0, Count = false }, http.RequestAborted);
+                foreach (var entity in all.Entities)
+                    union.TryAdd(entity.Id, entity);
+            }
+            page = new EntityPage([.. union.Values.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null);
+        }
+        if (page.TotalCount is { } total)
+            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+    }
+
+    private static string? String(JsonNode? node, string name) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => throw NgsiLdException.BadRequestData($"{name} must be a string."),
+    };
+
+    private static List<string>? Strings(JsonNode? node, string name)
+    {
+        if (node is null)
+            return null;
+        if (node is not JsonArray array)
+            throw NgsiLdException.BadRequestData($"{name} must be an array of strings.");
+        var list = new List<string>(array.Count);
+        foreach (var item in array)
+            list.Add(String(item, name) ?? throw NgsiLdException.BadRequestData($"{name} must not contain null."));
+        return list;
+    }
+}
