@@ -123,7 +123,7 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
         {
             try
             {
-                state = Apply(operation, id, state, item.Entity, now, changed);
+                state = Apply(operation, id, state, item.Entity, now, changed, errors);
             }
             catch (NgsiLdException e)
             {
@@ -139,7 +139,7 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
             : new EntityChange(ChangeKind.Update, id, current, state, [.. changed], now);
     }
 
-    private static Entity? Apply(BatchOperation operation, string id, Entity? state, Entity? entity, DateTimeOffset now, HashSet<string> changed)
+    private static Entity? Apply(BatchOperation operation, string id, Entity? state, Entity? entity, DateTimeOffset now, HashSet<string> changed, List<BatchError> errors)
     {
         {
             switch (operation)
@@ -165,6 +165,11 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
                         throw EntityService.NotFound(id);
                     state = EntityMutations.Upsert(state, entity!, mustExist: false, operation == BatchOperation.UpdateNoOverwrite, now, out var updated);
                     changed.UnionWith(updated.Updated);
+                    if (updated.NotUpdated.Count > 0)
+                    {
+                        var names = string.Join(", ", updated.NotUpdated.Select(n => n.AttributeName));
+                        errors.Add(new BatchError(id, NgsiLdException.BadRequestData($"Not updated because they exist and noOverwrite was given: {names}.")));
+                    }
                     break;
                 case BatchOperation.Merge:
                     if (state is null)

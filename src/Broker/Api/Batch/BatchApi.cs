@@ -68,8 +68,16 @@ public static class BatchApi
         try
         {
             var context = request.Context;
-            if (request.IsJsonLdBody && element is JsonObject withContext)
-                context = await NgsiRequest.ResolveContextAsync(http, withContext["@context"], null);
+            if (element is JsonObject withContext)
+            {
+                var elementContext = withContext["@context"];
+                if (request.IsJsonLdBody && elementContext is null)
+                    throw NgsiLdException.BadRequestData("With Content-Type application/ld+json every entity of a batch must carry an @context member.");
+                if (!request.IsJsonLdBody && elementContext is not null)
+                    throw NgsiLdException.BadRequestData("An @context member is only allowed with Content-Type application/ld+json.");
+                if (elementContext is not null)
+                    context = await NgsiRequest.ResolveContextAsync(http, elementContext, null);
+            }
             var mode = operation is BatchOperation.Create or BatchOperation.Upsert or BatchOperation.UpsertUpdate ? ReadMode.Create : ReadMode.Fragment;
             var reader = new EntityReader(context, mode, allowNull: operation is BatchOperation.Merge or BatchOperation.Update or BatchOperation.UpdateNoOverwrite);
             var entity = reader.ReadEntity(element);

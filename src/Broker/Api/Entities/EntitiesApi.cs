@@ -57,6 +57,8 @@ public static class EntitiesApi
         var entity = await entities.GetAsync(request.Tenant, entityId, http.RequestAborted);
         if (options.Projection.Include is { } include && !include.Any(name => name is "id" or "type" || entity.Attributes.Contains(name)))
             throw NgsiLdException.NotFound($"The entity '{entityId}' has none of the requested attributes.");
+        if (options.Projection.LeavesNothing(entity))
+            throw NgsiLdException.NotFound($"pick and omit leave nothing of the entity '{entityId}'.");
         await NgsiResponse.WriteEntityAsync(http, request, entity, options);
     }
 

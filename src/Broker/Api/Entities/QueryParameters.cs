@@ -74,7 +74,8 @@ public static class QueryParameters
                 throw NgsiLdException.BadRequestData("A geo-query needs georel, geometry and coordinates together (clause 4.10).");
             geo = Unwrap(GeoQueryParser.Parse(selectors.GeoRel, selectors.Geometry, selectors.Coordinates, selectors.GeoProperty, context.ExpandTerm), "geo-query");
         }
-        if (selectors.Ids is null && types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null)
+        var local = RequestParameters.Boolean(http, "local");
+        if (selectors.Ids is null && types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null && !local)
             throw NgsiLdException.BadRequestData("A query needs at least one of id, idPattern, type, attrs, q, scopeQ or a geo-query (clause 5.7.2).");
         var count = RequestParameters.Boolean(http, "count");
         var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);

@@ -55,7 +55,7 @@ public static class RequestParameters
                 case "sysAttrs": sysAttrs = true; break;
                 default:
                     if (!otherOptions.Contains(option))
-                        throw NgsiLdException.BadRequestData($"Unknown option '{option}'.");
+                        throw NgsiLdException.InvalidRequest($"Unknown option '{option}'.");
                     break;
             }
         }
@@ -67,7 +67,7 @@ public static class RequestParameters
                 "keyValues" or "simplified" => EntityFormat.KeyValues,
                 "concise" => EntityFormat.Concise,
                 "normalized" => EntityFormat.Normalized,
-                _ => throw NgsiLdException.BadRequestData($"Unknown format '{formatParameter}': use normalized, concise, simplified or keyValues."),
+                _ => throw NgsiLdException.InvalidRequest($"Unknown format '{formatParameter}': use normalized, concise, simplified or keyValues."),
             };
         }
         var lang = Single(request, "lang");
@@ -94,8 +94,12 @@ public static class RequestParameters
             throw NgsiLdException.BadRequestData("pick and omit cannot be used together.");
         if (pick is not null && attrs is not null)
             throw NgsiLdException.BadRequestData("pick and attrs cannot be used together.");
+        if (omit is not null && attrs is not null)
+            throw NgsiLdException.BadRequestData("omit and attrs cannot be used together.");
+        if (attrs is not null && attrs.Any(a => a is "id" or "type"))
+            throw NgsiLdException.BadRequestData("attrs names attributes; id and type are not attributes (use pick).");
         var include = pick ?? attrs;
-        return new AttributeProjection(include is null ? null : ExpandNames(include, context), omit is null ? null : ExpandNames(omit, context));
+        return new AttributeProjection(include is null ? null : ExpandNames(include, context), omit is null ? null : ExpandNames(omit, context), strict: pick is not null);
     }
 
     public static HashSet<string> ExpandNames(IEnumerable<string> names, JsonLdContext context)

@@ -62,17 +62,9 @@ public sealed class NgsiRequest
                     throw NgsiLdException.BadRequestData("A request with Content-Type application/ld+json must not have a JSON-LD Link header: its @context is in the body.");
                 if (body is JsonObject && bodyContext is null)
                     throw NgsiLdException.BadRequestData("A request with Content-Type application/ld+json must carry an @context member in its body.");
-                if (body is JsonArray array)
-                {
-                    foreach (var item in array)
-                    {
-                        if (item is JsonObject element && element["@context"] is null)
-                            throw NgsiLdException.BadRequestData("Every entity of an application/ld+json batch must carry an @context member.");
-                    }
-                }
                 inlineContext = bodyContext;
             }
-            else if (bodyContext is not null || body is JsonArray a && a.Any(e => e is JsonObject eo && eo.ContainsKey("@context")))
+            else if (bodyContext is not null)
             {
                 throw NgsiLdException.BadRequestData("An @context member is only allowed with Content-Type application/ld+json; with application/json the @context goes in a Link header.");
             }

@@ -17,7 +17,7 @@ public static class NgsiResponse
         if (request.ResponseType == MediaTypes.GeoJson)
         {
             var geometryProperty = GeometryProperty(http, request);
-            return WriteJsonAsync(http, request, status, json => writer.WriteFeature(json, entity, geometryProperty));
+            return WriteJsonAsync(http, request, status, json => writer.WriteFeature(json, entity, geometryProperty, GeoJsonContextWriter(request)));
         }
         return WriteJsonAsync(http, request, status, json => writer.WriteEntity(json, entity, ContextMemberWriter(request)));
     }
@@ -48,6 +48,7 @@ public static class NgsiResponse
                 foreach (var entity in entities)
                     writer.WriteFeature(json, entity, geometryProperty);
                 json.WriteEndArray();
+                GeoJsonContextWriter(request)(json);
                 json.WriteEndObject();
             });
         }
@@ -77,6 +78,13 @@ public static class NgsiResponse
 
     public static void AddContextLink(HttpResponse response, NgsiRequest request) =>
         response.Headers.Link = $"<{request.ContextUrl ?? JsonLdContext.CoreContextUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+
+    /// <summary>GeoJSON bodies carry the @context as a member (clause 6.3.15), as JSON-LD bodies do.</summary>
+    private static Action<Utf8JsonWriter> GeoJsonContextWriter(NgsiRequest request)
+    {
+        var url = request.ContextUrl ?? JsonLdContext.CoreContextUrl;
+        return json => json.WriteString("@context"u8, url);
+    }
 
     /// <summary>Writes the @context member of a JSON-LD body: the request's own context, otherwise the core context.</summary>
     public static Action<Utf8JsonWriter>? ContextMemberWriter(NgsiRequest request)

@@ -216,11 +216,23 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
     /// </summary>
     private LanguageChoice? SelectLanguage(JsonNode? map)
     {
-        if (options.Lang is null || options.Lang == "*" || map is not JsonObject languages || languages.Count == 0)
+        if (options.Lang is null || map is not JsonObject languages || languages.Count == 0)
             return null;
+        var ranges = new List<(string Tag, double Quality)>();
         foreach (var range in options.Lang.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
-            var tag = range.Split(';')[0].Trim();
+            var parts = range.Split(';', StringSplitOptions.TrimEntries);
+            var quality = 1.0;
+            foreach (var parameter in parts.Skip(1))
+            {
+                if (parameter.StartsWith("q=", StringComparison.Ordinal)
+                    && double.TryParse(parameter[2..], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var q))
+                    quality = q;
+            }
+            ranges.Add((parts[0], quality));
+        }
+        foreach (var (tag, _) in ranges.OrderByDescending(r => r.Quality))
+        {
             if (tag == "*")
                 break;
             if (languages[tag] is { } text)

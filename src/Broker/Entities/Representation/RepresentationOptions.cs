@@ -13,10 +13,27 @@ public sealed class AttributeProjection
 {
     public static readonly AttributeProjection All = new(null, null);
 
-    public AttributeProjection(IReadOnlySet<string>? include, IReadOnlySet<string>? exclude)
+    public AttributeProjection(IReadOnlySet<string>? include, IReadOnlySet<string>? exclude, bool strict = false)
     {
         Include = include;
         Exclude = exclude;
+        Strict = strict;
+    }
+
+    /// <summary>pick (clause 4.21) shows only the members named, id and type included; attrs always shows id and type.</summary>
+    public bool Strict { get; }
+
+    /// <summary>True when the projection leaves nothing of the entity: the spec then answers ResourceNotFound.</summary>
+    public bool LeavesNothing(Ontology.Model.Entity entity)
+    {
+        if (ShowsIdMember || ShowsType)
+            return false;
+        foreach (var name in entity.Attributes.Names)
+        {
+            if (Shows(name))
+                return false;
+        }
+        return !(entity.Scopes is { Count: > 0 } && Shows(Ontology.Model.NgsiLd.Scope));
     }
 
     /// <summary>The attributes to keep, or null for all. May contain "id" and "type" (pick=id,type).</summary>
@@ -24,9 +41,9 @@ public sealed class AttributeProjection
 
     public IReadOnlySet<string>? Exclude { get; }
 
-    public bool ShowsId => Include is null || Include.Contains("id") || Include.Contains("@id") || HasAttributesOnly(Include);
+    public bool ShowsId => Include is null || Include.Contains("id") || Include.Contains("@id") || (!Strict && HasAttributesOnly(Include));
 
-    public bool ShowsType => (Include is null || Include.Contains("type") || Include.Contains("@type") || HasAttributesOnly(Include))
+    public bool ShowsType => (Include is null || Include.Contains("type") || Include.Contains("@type") || (!Strict && HasAttributesOnly(Include)))
         && (Exclude is null || !(Exclude.Contains("type") || Exclude.Contains("@type")));
 
     public bool ShowsIdMember => ShowsId && (Exclude is null || !(Exclude.Contains("id") || Exclude.Contains("@id")));
