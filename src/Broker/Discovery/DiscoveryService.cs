@@ -36,7 +36,8 @@ public sealed class DiscoveryService(IEntityStore store)
     public async Task<IReadOnlyList<AttributeSummary>> GetAttributesAsync(string tenant, CancellationToken ct)
     {
         var shapes = await store.GetShapesAsync(tenant, ct);
-        var attributes = new SortedDictionary<string, AttributeSummary>(StringComparer.Ordinal);
+        // In the order attributes were first seen, as other brokers list them.
+        var attributes = new OrderedDictionary<string, AttributeSummary>(StringComparer.Ordinal);
         foreach (var shape in shapes)
         {
             var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -43,6 +43,21 @@ public static class GeoEvaluator
         ArgumentNullException.ThrowIfNull(geometry);
         ArgumentNullException.ThrowIfNull(query);
         var reference = query.Geometry;
+        if (query.Relation == GeoRelation.Equals && geometry.EqualsExact(reference))
+            return true;
+        try
+        {
+            return Relate(geometry, reference, query);
+        }
+        catch (NetTopologySuite.Geometries.TopologyException)
+        {
+            // A self-intersecting polygon has no well-defined topology: it relates to nothing (PostGIS raises an error here).
+            return false;
+        }
+    }
+
+    private static bool Relate(Geometry geometry, Geometry reference, GeoQuery query)
+    {
         switch (query.Relation)
         {
             case GeoRelation.Near:

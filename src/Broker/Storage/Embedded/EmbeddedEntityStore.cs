@@ -103,7 +103,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         var shapes = new List<EntityShape>();
         if (_tenants.TryGetValue(tenant, out var entities))
         {
-            foreach (var entity in entities.Values)
+            foreach (var entity in entities.Values.OrderBy(e => e.Id, StringComparer.Ordinal))
             {
                 var attributes = new List<(string, AttributeKind)>();
                 foreach (var (name, instances) in entity.Attributes)
