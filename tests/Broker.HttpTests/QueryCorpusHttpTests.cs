@@ -2,17 +2,13 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Xunit;
 
 namespace Broker.HttpTests;
 
 /// <summary>A broker on a fresh embedded store holding the query corpus entities (tests/Broker.Tests/Data/QueryCorpus).</summary>
-public sealed class CorpusBroker : WebApplicationFactory<Program>
+public sealed class CorpusBroker : TempStoreBroker
 {
-    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "ngsi-corpus-" + Guid.NewGuid().ToString("N"));
-
     public CorpusBroker()
     {
         var entities = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus", "entities.json"));
@@ -21,15 +17,6 @@ public sealed class CorpusBroker : WebApplicationFactory<Program>
         var response = client.PostAsync("/ngsi-ld/v1/entityOperations/create", content).GetAwaiter().GetResult();
         if (response.StatusCode != HttpStatusCode.Created)
             throw new InvalidOperationException($"Loading the corpus failed: {response.StatusCode} {response.Content.ReadAsStringAsync().GetAwaiter().GetResult()}");
-    }
-
-    protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseSetting("Storage:DataPath", _dataPath);
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (Directory.Exists(_dataPath))
-            Directory.Delete(_dataPath, recursive: true);
     }
 }
 

@@ -96,21 +96,6 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return entity;
     }
 
-    /// <summary>Reads a payload that is a set of attributes (append, update, merge), ignoring id and type members.</summary>
-    public AttributeMap ReadAttributes(JsonNode? node)
-    {
-        if (node is not JsonObject json)
-            throw NgsiLdException.BadRequestData("The payload must be a JSON object of attributes.");
-        var attributes = new AttributeMap();
-        foreach (var (key, value) in json)
-        {
-            if (key is "id" or "type" or "@id" or "@type" or "@context" or "scope" or "createdAt" or "modifiedAt")
-                continue;
-            ReadAttributeInto(attributes, key, value);
-        }
-        return attributes;
-    }
-
     /// <summary>Reads the value of one attribute (an instance or an array of instances) under an already expanded name.</summary>
     public List<AttributeInstance> ReadAttribute(string expandedName, JsonNode? value, string displayName)
     {
