@@ -86,4 +86,23 @@ public sealed class ConcurrencyTests(BrokerFactory factory) : BrokerTest<BrokerF
 
         await RunWritersAsync(id, (w, round) => Request(HttpMethod.Patch, Path(id), $$$"""{"{{{Attr(w)}}}":{"type":"Property","value":{{{w * 100 + round}}}}}"""), HttpStatusCode.NoContent);
     }
+
+    [Fact]
+    public async Task Parallel_creates_of_one_id_give_exactly_one_201_and_409_for_the_others()
+    {
+        var id = NewId("Board");
+        using var start = new ManualResetEventSlim();
+        var tasks = Enumerable.Range(0, Writers).Select(w => Task.Run(async () =>
+        {
+            start.Wait();
+            using var response = await Client.SendAsync(Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{id}}}","type":"Board","writer":{"type":"Property","value":{{{w}}}}}"""));
+            return (w, response.StatusCode);
+        })).ToList();
+        start.Set();
+        var outcomes = await Task.WhenAll(tasks);
+
+        var winner = Assert.Single(outcomes, o => o.StatusCode == HttpStatusCode.Created);
+        Assert.All(outcomes.Where(o => o.w != winner.w), o => Assert.Equal(HttpStatusCode.Conflict, o.StatusCode));
+        Assert.Equal(winner.w, (int)(await GetEntityAsync(id, "?options=keyValues"))["writer"]!);
+    }
 }
