@@ -24,6 +24,7 @@ public sealed class DurabilityTests : IDisposable
         var tenant = "durability";
         var run = Guid.NewGuid().ToString("N")[..8];
         var acknowledged = new ConcurrentDictionary<string, (int Value, int Sequence)>();
+        var deleted = new ConcurrentBag<string>();
         var writes = 0;
 
         await using (var broker = await BrokerProcess.StartAsync(_dataPath, TimeSpan.FromSeconds(60)))
@@ -52,12 +53,20 @@ public sealed class DurabilityTests : IDisposable
                         acknowledged[id] = (value, u);
                         Interlocked.Increment(ref writes);
                     }
+                    if (e % 5 == 4)
+                    {
+                        using var removed = await http.DeleteAsync(new Uri($"/ngsi-ld/v1/entities/{Uri.EscapeDataString(id)}", UriKind.Relative));
+                        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+                        acknowledged.TryRemove(id, out _);
+                        deleted.Add(id);
+                        Interlocked.Increment(ref writes);
+                    }
                 }
             }));
             broker.Kill();
         }
 
-        Assert.Equal(Clients * EntitiesPerClient * (1 + UpdatesPerEntity), writes);
+        Assert.Equal(Clients * EntitiesPerClient * (1 + UpdatesPerEntity) + deleted.Count, writes);
         await using var restarted = await BrokerProcess.StartAsync(_dataPath, TimeSpan.FromSeconds(60));
         using var reader = new HttpClient { BaseAddress = restarted.BaseAddress };
         reader.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
@@ -74,8 +83,15 @@ public sealed class DurabilityTests : IDisposable
             if ((int)entity["reading"]! != value || (int)entity["seq"]! != sequence)
                 missing.Add($"{id}: reading {entity["reading"]} seq {entity["seq"]}, acknowledged {value} seq {sequence}");
         }
+        foreach (var id in deleted)
+        {
+            using var response = await reader.GetAsync(new Uri($"/ngsi-ld/v1/entities/{Uri.EscapeDataString(id)}", UriKind.Relative));
+            if (response.StatusCode != HttpStatusCode.NotFound)
+                missing.Add($"{id}: deleted, but answers {(int)response.StatusCode}");
+        }
         Assert.True(missing.Count == 0, $"{missing.Count} acknowledged writes lost:\n{string.Join('\n', missing)}");
-        Assert.Equal(Clients * EntitiesPerClient, acknowledged.Count);
+        Assert.Equal(Clients * EntitiesPerClient, acknowledged.Count + deleted.Count);
+        Assert.Equal(Clients * 2, deleted.Count);
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
