@@ -164,6 +164,23 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
     }
 
     [Fact]
+    public async Task A_remote_context_is_fetched_once_for_many_requests()
+    {
+        var url = $"https://contexts.example.org/cached-{Guid.NewGuid():N}.jsonld";
+        Factory.ContextLoader.Serve(url, StubContextLoader.ParkingContext);
+        var before = Factory.ContextLoader.Loads;
+
+        for (var i = 0; i < 5; i++)
+        {
+            var request = Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{NewId("Parking")}}}","type":"Parking"}""");
+            request.Headers.Add("Link", LinkTo(url));
+            await AssertStatus(HttpStatusCode.Created, await Client.SendAsync(request));
+        }
+
+        Assert.Equal(1, Factory.ContextLoader.Loads - before);
+    }
+
+    [Fact]
     public async Task A_malformed_Link_header_is_400()
     {
         var request = Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{NewId("Parking")}}}","type":"Parking"}""");
