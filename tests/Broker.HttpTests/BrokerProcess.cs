@@ -38,7 +38,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the broker on <paramref name="dataPath"/> and waits until /ready answers 200.</summary>
-    public static async Task<BrokerProcess> StartAsync(string dataPath, TimeSpan timeout)
+    public static async Task<BrokerProcess> StartAsync(string dataPath, TimeSpan timeout, params string[] extraArguments)
     {
         var brokerDll = typeof(Program).Assembly.Location;
         var port = FreePort();
@@ -50,7 +50,7 @@ public sealed class BrokerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in new[] { brokerDll, "--urls", baseAddress.ToString().TrimEnd('/'), "--Storage:DataPath", dataPath, "--Logging:LogLevel:Default", "Warning" })
+        foreach (var argument in new[] { brokerDll, "--urls", baseAddress.ToString().TrimEnd('/'), "--Storage:DataPath", dataPath, "--Logging:LogLevel:Default", "Warning" }.Concat(extraArguments))
             info.ArgumentList.Add(argument);
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");

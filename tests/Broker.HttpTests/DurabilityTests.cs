@@ -89,6 +89,8 @@ public sealed class DurabilityTests : IDisposable
             if (response.StatusCode != HttpStatusCode.NotFound)
                 missing.Add($"{id}: deleted, but answers {(int)response.StatusCode}");
         }
+        var types = JsonNode.Parse(await reader.GetStringAsync(new Uri("/ngsi-ld/v1/types", UriKind.Relative)))!;
+        Assert.Equal(["Meter"], types["typeList"]!.AsArray().Select(t => (string?)t));
         Assert.True(missing.Count == 0, $"{missing.Count} acknowledged writes lost:\n{string.Join('\n', missing)}");
         Assert.Equal(Clients * EntitiesPerClient, acknowledged.Count + deleted.Count);
         Assert.Equal(Clients * 2, deleted.Count);
