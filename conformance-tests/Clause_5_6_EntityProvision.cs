@@ -14,7 +14,7 @@ public sealed class Clause_5_6_1_CreateEntity(BrokerUnderTest broker) : Conforma
         var response = await SendAsync(HttpMethod.Post, Entities, $$$"""{"id":"{{{id}}}","type":"Building","name":{"type":"Property","value":"Town hall"}}""");
 
         await ExpectStatus(HttpStatusCode.Created, response);
-        Assert.EndsWith("/ngsi-ld/v1/entities/" + Uri.EscapeDataString(id), response.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        Assert.EndsWith("/ngsi-ld/v1/entities/" + Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal), response.Headers.Location?.OriginalString, StringComparison.Ordinal);
         var entity = await GetJsonAsync(EntityPath(id));
         ExpectJson($$$"""{"id":"{{{id}}}","type":"Building","name":{"type":"Property","value":"Town hall"}}""", entity);
     }

@@ -36,7 +36,7 @@ public abstract class BrokerTest<TFactory> : IClassFixture<TFactory>
 
     protected static string NewId(string kind = "Thing") => $"urn:ngsi-ld:{kind}:{Guid.NewGuid():N}";
 
-    protected static string Path(string id) => $"{Entities}/{Uri.EscapeDataString(id)}";
+    protected static string Path(string id) => $"{Entities}/{Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal)}";
 
     protected static string AttrsPath(string id) => $"{Path(id)}/attrs";
 

@@ -74,7 +74,6 @@ public sealed class CreateEntityTests(BrokerFactory factory) : BrokerTest<Broker
         { "LanguageProperty with a number", """{"id":"{{id}}","type":"Building","name":{"type":"LanguageProperty","languageMap":{"en":3}}}""" },
         { "ListProperty valueList not an array", """{"id":"{{id}}","type":"Building","days":{"type":"ListProperty","valueList":"Monday"}}""" },
         { "attribute null", """{"id":"{{id}}","type":"Building","height":null}""" },
-        { "entity is an array", """[{"id":"{{id}}","type":"Building"}]""" },
     };
 
     [Theory]
@@ -183,12 +182,23 @@ public sealed class CreateEntityTests(BrokerFactory factory) : BrokerTest<Broker
     }
 
     [Fact]
+    public async Task Create_with_an_array_instead_of_an_entity_is_400_InvalidRequest()
+    {
+        // ETSI test 001_02_02: a payload that is not a JSON object is an InvalidRequest.
+        var id = NewId("Building");
+        var response = await SendAsync(HttpMethod.Post, Entities, $$$"""[{"id":"{{{id}}}","type":"Building"}]""");
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "InvalidRequest");
+        await AssertEntityAbsent(id);
+    }
+
+    [Fact]
     public async Task Create_with_an_unknown_URL_parameter_is_400()
     {
         var id = NewId("Building");
         var response = await SendAsync(HttpMethod.Post, Entities + "?frobnicate=1", $$$"""{"id":"{{{id}}}","type":"Building"}""");
 
-        await AssertProblem(response, HttpStatusCode.BadRequest, "BadRequestData");
+        await AssertProblem(response, HttpStatusCode.BadRequest, "InvalidRequest");
         await AssertEntityAbsent(id);
     }
 

@@ -65,6 +65,8 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
         var pending = order;
         for (var attempt = 0; attempt < MaxAttempts && pending.Count > 0; attempt++)
         {
+            if (attempt > 0)
+                await Task.Delay(Random.Shared.Next(1, 2 << Math.Min(attempt, 7)), ct);
             var now = Timestamps.Now(clock);
             var changes = new List<EntityChange>(pending.Count);
             var changeIds = new List<string>(pending.Count);

@@ -18,7 +18,7 @@ public sealed record NotUpdated(string AttributeName, string Reason);
 /// current entity, builds the new one and commits it with the version it read; on a conflict it reads again, so
 /// concurrent writers lose no updates.
 /// </summary>
-public sealed class EntityService(IEntityStore store, TimeProvider clock)
+public sealed class EntityService(IEntityStore store, TimeProvider clock, EntityLocks locks)
 {
     private const int MaxAttempts = 64;
 
@@ -148,8 +148,12 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock)
     /// </summary>
     private async Task MutateAsync(string tenant, string id, Func<Entity, DateTimeOffset, (Entity? Next, IReadOnlyList<string> Changed)> mutate, CancellationToken ct)
     {
+        // Writers of one entity take turns in this process; optimistic versions still guard against other broker nodes.
+        using var turn = await locks.EnterAsync(tenant, id, ct);
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
+            if (attempt > 0)
+                await Task.Delay(Random.Shared.Next(1, 2 << Math.Min(attempt, 7)), ct);
             var current = await store.GetAsync(tenant, id, ct) ?? throw await NotFoundAsync(tenant, id, ct);
             var now = Now();
             var (next, changed) = mutate(current, now);

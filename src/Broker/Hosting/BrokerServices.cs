@@ -38,6 +38,7 @@ public static class BrokerServices
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded.");
         }
         services.AddHostedService<StoreInitializer>();
+        services.AddSingleton<EntityLocks>();
         services.AddSingleton<EntityService>();
         services.AddSingleton<DiscoveryService>();
         services.AddSingleton<BatchService>();

@@ -45,13 +45,13 @@ public static class EntitiesApi
         var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body);
         await entities.CreateAsync(request.Tenant, entity, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
-        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{entity.Id}";
+        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{EscapeId(entity.Id)}";
     }
 
     private static async Task RetrieveEntity(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, RetrieveParameters);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
         var entity = await entities.GetAsync(request.Tenant, entityId, http.RequestAborted);
@@ -78,7 +78,7 @@ public static class EntitiesApi
     private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var tenant = NgsiRequest.ReadTenant(http.Request);
         await entities.DeleteAsync(tenant, entityId, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
@@ -87,7 +87,7 @@ public static class EntitiesApi
     private static async Task ReplaceEntity(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body, entityId);
         await entities.ReplaceAsync(request.Tenant, entity, http.RequestAborted);
@@ -97,7 +97,7 @@ public static class EntitiesApi
     private static async Task MergeEntity(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, OptionsOnly);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
@@ -109,7 +109,7 @@ public static class EntitiesApi
     private static async Task AppendAttributes(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, OptionsOnly);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var noOverwrite = RequestParameters.HasOption(http.Request, "noOverwrite");
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment).ReadEntity(request.Body, entityId);
@@ -122,7 +122,7 @@ public static class EntitiesApi
     private static async Task UpdateAttributes(HttpContext http, string entityId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
@@ -134,7 +134,7 @@ public static class EntitiesApi
     private static async Task PatchAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var name = ExpandAttributeName(request, attrId);
         var reader = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true);
@@ -154,7 +154,7 @@ public static class EntitiesApi
     private static async Task ReplaceAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var name = ExpandAttributeName(request, attrId);
         var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.Body, attrId);
@@ -166,7 +166,7 @@ public static class EntitiesApi
     private static async Task DeleteAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
     {
         RequestParameters.RejectUnknown(http.Request, DeleteAttributeParameters);
-        RequestParameters.RequireUri(entityId);
+        entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         var name = ExpandAttributeName(request, attrId);
         var datasetId = RequestParameters.Single(http.Request, "datasetId");
@@ -176,6 +176,9 @@ public static class EntitiesApi
         await entities.DeleteAttributeAsync(request.Tenant, entityId, name, datasetId, deleteAll, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
+
+    /// <summary>An id in a path: reserved characters escaped, ':' kept readable (urn:ngsi-ld:... ids stay as they are).</summary>
+    internal static string EscapeId(string id) => Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal);
 
     private static string ExpandAttributeName(NgsiRequest request, string attrId)
     {

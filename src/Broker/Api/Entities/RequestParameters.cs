@@ -137,6 +137,14 @@ public static class RequestParameters
         };
     }
 
+    /// <summary>The entity id of a route, with an encoded '/' decoded, checked to be a URI.</summary>
+    public static string EntityId(string raw)
+    {
+        var id = PathSegment(raw);
+        RequireUri(id);
+        return id;
+    }
+
     public static void RequireUri(string id, string what = "entity id")
     {
         if (!Uris.IsAbsoluteUri(id))
@@ -144,7 +152,8 @@ public static class RequestParameters
     }
 
     /// <summary>Route values keep an encoded '/' (%2F) as it came; expanded IRIs in a path segment need it decoded.</summary>
-    public static string PathSegment(string raw) => raw.Contains('%', StringComparison.Ordinal) ? Uri.UnescapeDataString(raw) : raw;
+    public static string PathSegment(string raw) =>
+        raw.Contains('%', StringComparison.Ordinal) ? raw.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : raw;
 
     internal static StringValues Values(HttpRequest request, string name) => request.Query[name];
 }

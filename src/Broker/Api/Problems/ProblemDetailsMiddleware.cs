@@ -50,7 +50,10 @@ public sealed partial class ProblemDetailsMiddleware(RequestDelegate next, ILogg
         var response = http.Response;
         if (response.HasStarted)
             return;
+        var allow = response.Headers.Allow;
         response.Clear();
+        if (type.Status == StatusCodes.Status405MethodNotAllowed)
+            response.Headers.Allow = allow;
         response.StatusCode = type.Status;
         response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });

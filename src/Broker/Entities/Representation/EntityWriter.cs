@@ -120,6 +120,15 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         var language = kind == AttributeKind.LanguageProperty ? SelectLanguage(instance.Value) : null;
         if (options.Format == EntityFormat.KeyValues)
         {
+            // Simplified representation (clause 4.5.4): the kinds whose bare value would be ambiguous keep their member name.
+            if (language is null && kind is AttributeKind.LanguageProperty or AttributeKind.VocabProperty or AttributeKind.JsonProperty)
+            {
+                writer.WriteStartObject();
+                writer.WritePropertyName(kind.ValueMember());
+                WriteValue(writer, instance, language);
+                writer.WriteEndObject();
+                return;
+            }
             WriteValue(writer, instance, language);
             return;
         }
@@ -160,9 +169,10 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         writer.WriteEndObject();
     }
 
+    // A Property whose value is an object must keep its "value" member in concise form, or it would read as an attribute.
     private bool HasMetadata(AttributeInstance instance) =>
         instance.DatasetId is not null || instance.ObservedAt is not null || instance.UnitCode is not null || instance.SubAttributes.Count > 0
-        || options.SysAttrs || instance.Value is JsonObject;
+        || options.SysAttrs || (instance.Kind == AttributeKind.Property && instance.Value is JsonObject);
 
     private void WriteValue(Utf8JsonWriter writer, AttributeInstance instance, LanguageChoice? language)
     {
@@ -176,8 +186,17 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
             case AttributeKind.VocabProperty:
                 WriteCompacted(writer, instance.Value);
                 break;
-            case AttributeKind.ListRelationship when options.Format == EntityFormat.Normalized:
-                instance.Value?.WriteTo(writer);
+            case AttributeKind.ListRelationship when options.Format == EntityFormat.Normalized && instance.Value is JsonArray targets:
+                // Normalized objectList (clause 5.2.37): each target as {"object": uri}.
+                writer.WriteStartArray();
+                foreach (var target in targets)
+                {
+                    writer.WriteStartObject();
+                    writer.WritePropertyName("object"u8);
+                    target?.WriteTo(writer);
+                    writer.WriteEndObject();
+                }
+                writer.WriteEndArray();
                 break;
             default:
                 if (instance.Value is null)
