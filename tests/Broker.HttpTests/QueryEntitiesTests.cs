@@ -56,9 +56,20 @@ public sealed class QueryEntitiesTests(BrokerFactory factory) : BrokerTest<Broke
     {
         var (_, ids) = await SeedAsync();
 
-        var found = await IdsAsync($"id={ids[1]},{ids[3]},urn:ngsi-ld:Car:none");
+        var found = await IdsAsync($"id={ids[1]},{ids[3]},urn:ngsi-ld:Car:none&local=true");
 
         Assert.Equal([ids[1], ids[3]], found.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Query_by_id_alone_is_400_because_it_is_not_a_selector()
+    {
+        // Clause 5.7.2 as the ETSI suite reads it (test 019_03_05): id narrows a query, it does not make one.
+        var (_, ids) = await SeedAsync(1);
+
+        var response = await Client.GetAsync(new Uri($"{Entities}?id={ids[0]}", UriKind.Relative));
+
+        await AssertProblem(response, HttpStatusCode.BadRequest, "BadRequestData");
     }
 
     [Fact]

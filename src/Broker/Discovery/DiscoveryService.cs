@@ -5,7 +5,8 @@ namespace Broker.Discovery;
 
 public sealed record TypeSummary(string Type, long EntityCount, IReadOnlyDictionary<string, SortedSet<string>> Attributes);
 
-public sealed record AttributeSummary(string Name, long EntityCount, SortedSet<string> AttributeTypes, SortedSet<string> TypeNames);
+/// <summary>An attribute name across a tenant: attributeCount counts its instances (clause 5.2.28).</summary>
+public sealed record AttributeSummary(string Name, long InstanceCount, SortedSet<string> AttributeTypes, SortedSet<string> TypeNames);
 
 /// <summary>Type and attribute discovery (clause 5.7.5–5.7.10), derived from the entities of a tenant.</summary>
 public sealed class DiscoveryService(IEntityStore store)
@@ -40,7 +41,6 @@ public sealed class DiscoveryService(IEntityStore store)
         var attributes = new OrderedDictionary<string, AttributeSummary>(StringComparer.Ordinal);
         foreach (var shape in shapes)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (name, kind) in shape.Attributes)
             {
                 if (!attributes.TryGetValue(name, out var summary))
@@ -48,8 +48,7 @@ public sealed class DiscoveryService(IEntityStore store)
                 summary.AttributeTypes.Add(kind.TypeName());
                 foreach (var type in shape.Types)
                     summary.TypeNames.Add(type);
-                if (seen.Add(name))
-                    attributes[name] = summary = summary with { EntityCount = summary.EntityCount + 1 };
+                attributes[name] = summary with { InstanceCount = summary.InstanceCount + 1 };
             }
         }
         return [.. attributes.Values];

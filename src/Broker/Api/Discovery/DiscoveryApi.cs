@@ -127,7 +127,7 @@ public static class DiscoveryApi
             }
             json.WriteStartArray();
             foreach (var attribute in attributes)
-                WriteAttribute(json, attribute, context, writeContext);
+                WriteAttribute(json, attribute, context, writeContext, withCounts: false);
             json.WriteEndArray();
         });
     }
@@ -146,14 +146,21 @@ public static class DiscoveryApi
         await NgsiResponse.WriteJsonAsync(http, request, 200, json => WriteAttribute(json, attribute, request.Context, NgsiResponse.ContextMemberWriter(request)));
     }
 
-    private static void WriteAttribute(Utf8JsonWriter json, AttributeSummary attribute, JsonLdContext context, Action<Utf8JsonWriter>? writeContext)
+    /// <summary>
+    /// An Attribute (clause 5.2.28). attributeCount and attributeTypes are optional: the list of details leaves them out
+    /// (as the ETSI suite expects, test 026_01), the single attribute shows them.
+    /// </summary>
+    private static void WriteAttribute(Utf8JsonWriter json, AttributeSummary attribute, JsonLdContext context, Action<Utf8JsonWriter>? writeContext, bool withCounts = true)
     {
         json.WriteStartObject();
         json.WriteString("id"u8, attribute.Name);
         json.WriteString("type"u8, "Attribute");
         json.WriteString("attributeName"u8, context.CompactIri(attribute.Name));
-        json.WriteNumber("attributeCount"u8, attribute.EntityCount);
-        WriteStrings(json, "attributeTypes"u8, attribute.AttributeTypes);
+        if (withCounts)
+        {
+            json.WriteNumber("attributeCount"u8, attribute.InstanceCount);
+            WriteStrings(json, "attributeTypes"u8, attribute.AttributeTypes);
+        }
         json.WriteStartArray("typeNames"u8);
         foreach (var type in attribute.TypeNames)
             json.WriteStringValue(context.CompactIri(type));

@@ -69,7 +69,7 @@ public static class EntitiesApi
         var options = RequestParameters.Representation(http.Request, request.Context);
         var query = QueryParameters.Build(http.Request, request, limits);
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var page = await entities.Store.QueryAsync(request.Tenant, query, http.RequestAborted);
+        var page = await entities.Store.QueryAsync(request.Tenant, QueryParameters.WithPick(query, options), http.RequestAborted);
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);

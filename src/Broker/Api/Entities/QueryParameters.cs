@@ -75,8 +75,8 @@ public static class QueryParameters
             geo = Unwrap(GeoQueryParser.Parse(selectors.GeoRel, selectors.Geometry, selectors.Coordinates, selectors.GeoProperty, context.ExpandTerm), "geo-query");
         }
         var local = RequestParameters.Boolean(http, "local");
-        if (selectors.Ids is null && types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null && !local)
-            throw NgsiLdException.BadRequestData("A query needs at least one of id, idPattern, type, attrs, q, scopeQ or a geo-query (clause 5.7.2).");
+        if (types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null && !local)
+            throw NgsiLdException.BadRequestData("A query needs at least one of type, idPattern, attrs, q, scopeQ, a geo-query or local=true (clause 5.7.2); id alone is not enough.");
         var count = RequestParameters.Boolean(http, "count");
         var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);
         if (limit == 0 && !count)
@@ -94,6 +94,20 @@ public static class QueryParameters
             Offset = RequestParameters.Integer(http, "offset", 0, 0, int.MaxValue),
             Count = count,
         };
+    }
+
+    /// <summary>
+    /// pick without id or type shows only attributes, so an entity with none of them would be empty: such entities are
+    /// not part of the result (clause 4.21), which the attrs condition expresses in every store.
+    /// </summary>
+    public static EntityQuery WithPick(EntityQuery query, Broker.Entities.Representation.RepresentationOptions options)
+    {
+        var projection = options.Projection;
+        if (!projection.Strict || projection.Include is not { } pick || pick.Any(name => name is "id" or "type" or "@id" or "@type"))
+            return query;
+        var attributes = pick.Where(name => projection.Exclude is null || !projection.Exclude.Contains(name)).ToList();
+        var attrs = query.Attrs is null ? attributes : [.. query.Attrs.Intersect(attributes)];
+        return query with { Attrs = attrs };
     }
 
     private static T Unwrap<T>(ParseResult<T> result, string what) =>

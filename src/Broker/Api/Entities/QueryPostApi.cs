@@ -64,7 +64,7 @@ public static class QueryPostApi
         }
 
         var options = RequestParameters.Representation(http.Request, request.Context);
-        var queries = selectors.Select(s => QueryParameters.Build(http.Request, s, request.Context, limits)).ToList();
+        var queries = selectors.Select(s => QueryParameters.WithPick(QueryParameters.Build(http.Request, s, request.Context, limits), options)).ToList();
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
 
         var first = queries[0];
