@@ -55,7 +55,11 @@ catch (OperationCanceledException)
 }
 finally
 {
-    Directory.Delete(workDirectory, recursive: true);
+    // The processes' logs stay when something failed.
+    if (results.Any(r => r.Note is not null && !r.Note.StartsWith("skipped: no", StringComparison.Ordinal)))
+        Console.Error.WriteLine($"Logs of the broker and ceiling processes: {workDirectory}");
+    else
+        Directory.Delete(workDirectory, recursive: true);
 }
 
 Console.WriteLine(Report.Table(results));

@@ -12,14 +12,14 @@ public static class Report
     public static string Table(IReadOnlyList<ScenarioResult> results)
     {
         var text = new StringBuilder();
-        text.AppendLine("| scenario | store | ops/s | entities/s | p50 | p99 | broker CPU ms/request | ratio to ceiling | peak memory |");
-        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|");
+        text.AppendLine("| scenario | store | requests | ops/s | entities/s | p50 | p99 | broker CPU ms/request | ratio to ceiling | peak memory |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|");
         var notes = new List<string>();
         foreach (var r in results)
         {
             if (r.IsSkipped)
             {
-                text.AppendLine(Invariant, $"| {r.Id} {r.Name} | {r.Store} | {r.Note} | | | | | | |");
+                text.AppendLine(Invariant, $"| {r.Id} {r.Name} | {r.Store} | {r.Note} | | | | | | | |");
                 continue;
             }
             var noteMark = "";
@@ -29,7 +29,7 @@ public static class Report
                 noteMark = $" ({notes.Count})";
             }
             text.AppendLine(Invariant,
-                $"| {r.Id} {r.Name}{noteMark} | {r.Store} | {r.OpsPerSecond:N0} | {(r.Items != r.Operations ? r.ItemsPerSecond.ToString("N0", Invariant) : "")} | {Ms(r.P50)} | {Ms(r.P99)} | {(r.CpuMsPerRequest is { } cpu ? cpu.ToString("0.000", Invariant) : "—")} | {Ratio(r, results)} | {(r.PeakMemoryBytes is { } peak ? $"{peak / (1024.0 * 1024):N0} MiB" : "—")} |");
+                $"| {r.Id} {r.Name}{noteMark} | {r.Store} | {r.Operations:N0} | {r.OpsPerSecond:N0} | {(r.Items != r.Operations ? r.ItemsPerSecond.ToString("N0", Invariant) : "")} | {Ms(r.P50)} | {Ms(r.P99)} | {(r.CpuMsPerRequest is { } cpu ? cpu.ToString("0.000", Invariant) : "—")} | {Ratio(r, results)} | {(r.PeakMemoryBytes is { } peak ? $"{peak / (1024.0 * 1024):N0} MiB" : "—")} |");
         }
         for (var i = 0; i < notes.Count; i++)
             text.AppendLine(Invariant, $"\n({i + 1}) {notes[i]}");
@@ -58,7 +58,7 @@ public static class Report
         text.AppendLine();
         text.Append(Table(results));
         text.AppendLine();
-        text.AppendLine("- ops/s: requests per second (all clients); entities/s for batch requests; p50/p99: latency seen by the client.");
+        text.AppendLine("- requests: completed in the measured phase; ops/s: requests per second (all clients); entities/s for batch requests; p50/p99: latency seen by the client.");
         text.AppendLine("- broker CPU ms/request: user + system CPU of the broker process (`/proc/<pid>/stat`) during the measured phase, divided by the requests.");
         text.AppendLine("- ratio to ceiling: entities (or requests) per second divided by the ceiling's. C1 (bare Kestrel, fixed 300-byte body) for every HTTP");
         text.AppendLine("  scenario; with the PostgreSQL store, single writes against C2 (single-row jsonb INSERT) and batch upsert against C3 (binary COPY).");
