@@ -29,7 +29,7 @@ public static class Report
                 noteMark = $" ({notes.Count})";
             }
             text.AppendLine(Invariant,
-                $"| {r.Id} {r.Name}{noteMark} | {r.Store} | {r.Operations:N0} | {r.OpsPerSecond:N0} | {(r.Items != r.Operations ? r.ItemsPerSecond.ToString("N0", Invariant) : "")} | {Ms(r.P50)} | {Ms(r.P99)} | {(r.CpuMsPerRequest is { } cpu ? cpu.ToString("0.000", Invariant) : "—")} | {Ratio(r, results)} | {(r.PeakMemoryBytes is { } peak ? $"{peak / (1024.0 * 1024):N0} MiB" : "—")} |");
+                $"| {r.Id} {r.Name}{noteMark} | {r.Store} | {r.Operations:N0} | {r.OpsPerSecond:N0} | {(r.Items != r.Operations ? r.ItemsPerSecond.ToString("N0", Invariant) : "")} | {Ms(r.P50)} | {Ms(r.P99)} | {Cpu(r)} | {Ratio(r, results)} | {(r.PeakMemoryBytes is { } peak ? $"{peak / (1024.0 * 1024):N0} MiB" : "—")} |");
         }
         for (var i = 0; i < notes.Count; i++)
             text.AppendLine(Invariant, $"\n({i + 1}) {notes[i]}");
@@ -47,6 +47,8 @@ public static class Report
         text.AppendLine("> building and running tests at the same time, and the load tool itself runs on the same cores as the broker.");
         text.AppendLine("> Compare ratios and CPU per request rather than absolute rates, and rerun on an idle machine before drawing conclusions.");
         text.AppendLine();
+        text.AppendLine("Where the time goes (profiles of S1, S2, S4, S5) and what to change: [FINDINGS.md](FINDINGS.md).");
+        text.AppendLine();
         text.AppendLine(Invariant, $"- date: {started:yyyy-MM-dd HH:mm} UTC");
         text.AppendLine(Invariant, $"- command: `{options.Command}`");
         text.AppendLine(Invariant, $"- commit: `{options.Commit}`");
@@ -59,7 +61,7 @@ public static class Report
         text.Append(Table(results));
         text.AppendLine();
         text.AppendLine("- requests: completed in the measured phase; ops/s: requests per second (all clients); entities/s for batch requests; p50/p99: latency seen by the client.");
-        text.AppendLine("- broker CPU ms/request: user + system CPU of the broker process (`/proc/<pid>/stat`) during the measured phase, divided by the requests.");
+        text.AppendLine("- broker CPU ms/request: user + system CPU of the broker process (`/proc/<pid>/stat`) during the measured phase, divided by the requests; the share spent in the kernel (system time: sockets, fsync) in brackets.");
         text.AppendLine("- ratio to ceiling: entities (or requests) per second divided by the ceiling's. C1 (bare Kestrel, fixed 300-byte body) for every HTTP");
         text.AppendLine("  scenario; with the PostgreSQL store, single writes against C2 (single-row jsonb INSERT) and batch upsert against C3 (binary COPY).");
         text.AppendLine("- peak memory: VmHWM of the broker process (`/proc/<pid>/status`), including setup (S5 preloads its entities).");
@@ -103,6 +105,11 @@ public static class Report
             ? $"— ({ceilingId} not run)"
             : string.Create(Invariant, $"{result.ItemsPerSecond / ceiling.ItemsPerSecond:0.00} × {ceilingId}");
     }
+
+    private static string Cpu(ScenarioResult r) =>
+        r.CpuMsPerRequest is { } cpu
+            ? string.Create(Invariant, $"{cpu:0.000} ({(r.CpuSeconds > 0 ? r.SystemCpuSeconds / r.CpuSeconds * 100 : 0):0}% sys)")
+            : "—";
 
     private static string Ms(TimeSpan value) => value.TotalMilliseconds.ToString(value.TotalMilliseconds < 10 ? "0.00" : "0", Invariant) + " ms";
 

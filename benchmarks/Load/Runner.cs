@@ -17,6 +17,7 @@ public sealed record ScenarioResult(
     TimeSpan P50,
     TimeSpan P99,
     double? CpuSeconds,
+    double? SystemCpuSeconds,
     long? PeakMemoryBytes,
     string? CeilingId,
     string? Note)
@@ -28,7 +29,7 @@ public sealed record ScenarioResult(
     public double? CpuMsPerRequest => CpuSeconds is { } cpu && Operations > 0 ? cpu * 1000 / Operations : null;
 
     public static ScenarioResult Skipped(IScenario scenario, string store, string reason) =>
-        new(scenario.Id, scenario.Name, store, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null, null, "skipped: " + reason);
+        new(scenario.Id, scenario.Name, store, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null, null, null, "skipped: " + reason);
 
     public bool IsSkipped => Note?.StartsWith("skipped", StringComparison.Ordinal) == true;
 }
@@ -99,14 +100,16 @@ public sealed class Runner(Options options, string workDirectory)
 
             var cpuBefore = process?.CpuSeconds();
             var phase = await PhaseAsync(scenario, context, clients, options.Duration, ct).ConfigureAwait(false);
-            var cpu = process is null ? (double?)null : process.CpuSeconds() - cpuBefore!.Value;
+            var cpuAfter = process?.CpuSeconds();
+            double? cpu = cpuAfter is { } a && cpuBefore is { } b ? a.User + a.System - b.User - b.System : null;
+            double? systemCpu = cpuAfter is { } c && cpuBefore is { } d ? c.System - d.System : null;
             var peak = process?.PeakMemoryBytes();
             await scenario.DisposeAsync().ConfigureAwait(false);
 
             var latencies = phase.Latencies;
             latencies.Sort();
             return new ScenarioResult(scenario.Id, scenario.Name, store, latencies.Count, phase.Items, phase.Errors, phase.Elapsed,
-                Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, peak, scenario.CeilingFor(options.Store),
+                Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, systemCpu, peak, scenario.CeilingFor(options.Store),
                 phase.Errors > 0 ? $"{phase.Errors} errors, first: {phase.FirstError}" : null);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or TimeoutException or FileNotFoundException)

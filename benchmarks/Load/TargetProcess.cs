@@ -84,15 +84,15 @@ public sealed class TargetProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>User plus system CPU time of the process so far.</summary>
-    public double CpuSeconds()
+    /// <summary>User and system CPU time of the process so far, in seconds.</summary>
+    public (double User, double System) CpuSeconds()
     {
         var stat = File.ReadAllText($"/proc/{Pid}/stat");
         // The command name (field 2) may contain spaces: fields are counted after its closing parenthesis.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-        return ticks / TicksPerSecond.Value;
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) / TicksPerSecond.Value,
+            long.Parse(fields[12], CultureInfo.InvariantCulture) / TicksPerSecond.Value);
     }
 
     /// <summary>The peak resident set size in bytes (VmHWM).</summary>
