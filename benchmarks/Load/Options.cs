@@ -20,6 +20,7 @@ public sealed class Options
           --geo-entities N      entities preloaded for S5 (default 100000)
           --results PATH        write the Markdown report there (default: only print the table)
           --command TEXT        the command to record in the report; --commit TEXT the commit
+          --note TEXT           a line for the report's header (e.g. what the PostgreSQL server was)
         """;
 
     public string BrokerPath { get; private set; } = "src/Broker/bin/Release/net10.0/Broker.dll";
@@ -47,6 +48,8 @@ public sealed class Options
     public string Command { get; private set; } = "dotnet benchmarks/Load/bin/Release/net10.0/Load.dll";
 
     public string Commit { get; private set; } = "unknown";
+
+    public string? Note { get; private set; }
 
     public static Options Parse(string[] args)
     {
@@ -77,6 +80,7 @@ public sealed class Options
                 case "--results": options.ResultsPath = Next(); break;
                 case "--command": options.Command = Next(); break;
                 case "--commit": options.Commit = Next(); break;
+                case "--note": options.Note = Next(); break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'.");
             }
         }

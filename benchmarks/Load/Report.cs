@@ -54,6 +54,8 @@ public static class Report
         text.AppendLine(Invariant, $"- commit: `{options.Commit}`");
         text.AppendLine(Invariant, $"- machine: {Environment.ProcessorCount} cores ({CpuModel()}), {MemTotal()} memory, {Environment.OSVersion}, .NET {Environment.Version}");
         text.AppendLine(Invariant, $"- load average (1/5/15 min) before: {loadBefore}; after: {loadAfter}");
+        if (options.Note is not null)
+            text.AppendLine(Invariant, $"- note: {options.Note}");
         text.AppendLine(Invariant, $"- {options.Connections} connections; {options.Warmup.TotalSeconds:0} s warm-up and {options.Duration.TotalSeconds:0} s measured per scenario{(options.Quick ? " (quick mode)" : "")}; a fresh broker process per scenario");
         text.AppendLine();
         text.AppendLine("## Load (benchmarks/Load)");

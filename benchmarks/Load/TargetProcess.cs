@@ -62,7 +62,11 @@ public sealed class TargetProcess : IAsyncDisposable
         while (true)
         {
             if (process.HasExited)
-                throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with {process.ExitCode} while starting: see {logPath}");
+            {
+                await process.WaitForExitAsync(ct).ConfigureAwait(false);
+                var reason = File.ReadLines(logPath).FirstOrDefault(l => l.Contains("Exception:", StringComparison.Ordinal))?.Trim();
+                throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with {process.ExitCode} while starting{(reason is null ? "" : ": " + reason)} (log: {logPath})");
+            }
             try
             {
                 using var response = await probe.GetAsync(new Uri(baseAddress, readyPath), ct).ConfigureAwait(false);
