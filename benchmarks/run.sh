@@ -12,7 +12,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-command="benchmarks/run.sh $*"
+# The command as it can be pasted again, with any password in a connection string masked.
+quote() {
+  case "$1" in
+    *[!A-Za-z0-9_./:,=@%+-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+command="benchmarks/run.sh"
+for argument in "$@"; do command+=" $(quote "$argument")"; done
+command=$(sed -E 's/(Password|Pwd)=[^;'"'"']*/\1=***/Ig' <<<"$command")
 micro=yes
 load_args=()
 while [ $# -gt 0 ]; do
