@@ -57,7 +57,7 @@ if [ "$micro" = yes ]; then
     echo "## Micro benchmarks (benchmarks/Micro, BenchmarkDotNet short job, in-process)"
     for report in "$artifacts"/results/*-report-github.md; do
       echo
-      sed -n '/^|/,$p' "$report"
+      sed -n '/^|/,$p' "$report" | sed "s/&#39;/'/g"
     done
   } >>"$results"
   rm -rf "$artifacts"
