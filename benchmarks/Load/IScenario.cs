@@ -1,0 +1,92 @@
+using System.Net.Http.Headers;
+using Npgsql;
+
+namespace Benchmarks.Load;
+
+/// <summary>What a scenario runs against: the tool starts that process (or, for PostgreSQL, uses the connection string).</summary>
+public enum Target
+{
+    Broker,
+    HttpCeiling,
+    Postgres,
+}
+
+/// <summary>
+/// One load scenario. The tool starts the target, calls <see cref="SetupAsync"/> once, then <see cref="ExecuteAsync"/>
+/// from every client in a loop (warm-up first, then the measured phase) and disposes the scenario at the end.
+/// New scenarios (notifications, temporal) are one more class listed in <see cref="Scenarios.All"/>.
+/// </summary>
+public interface IScenario : IAsyncDisposable
+{
+    /// <summary>Short id used on the command line (S1, C1...).</summary>
+    string Id { get; }
+
+    string Name { get; }
+
+    Target Target { get; }
+
+    /// <summary>The id of the ceiling this scenario is compared with on the given store ("embedded" or "postgres"), or null.</summary>
+    string? CeilingFor(string store);
+
+    Task SetupAsync(ScenarioContext context, CancellationToken ct);
+
+    /// <summary>One operation (one request). Returns the number of items it handled (entities, rows), 1 for single operations.</summary>
+    ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct);
+}
+
+/// <summary>One of the concurrent clients: its index, its own random numbers and an operation counter for unique ids.</summary>
+public sealed class Client(int index)
+{
+    public int Index { get; } = index;
+
+    public Random Random { get; } = new(index * 7919 + 17);
+
+    public long Sequence { get; set; }
+}
+
+/// <summary>What a scenario may use: the HTTP client for the target, the run's unique id prefix and, for PostgreSQL, a data source.</summary>
+public sealed class ScenarioContext
+{
+    public required HttpClient Http { get; init; }
+
+    public required Uri BaseAddress { get; init; }
+
+    /// <summary>Unique per run and scenario, so that ids never collide with earlier runs on a persistent store.</summary>
+    public required string RunId { get; init; }
+
+    /// <summary>The NGSILD-Tenant of the run (null: the default tenant).</summary>
+    public string? Tenant { get; init; }
+
+    public required int Connections { get; init; }
+
+    public NpgsqlDataSource? Postgres { get; init; }
+
+    public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, HttpContent? content = null)
+    {
+        var request = new HttpRequestMessage(method, new Uri(BaseAddress, pathAndQuery)) { Content = content };
+        request.Headers.Accept.Add(AcceptJson);
+        if (Tenant is not null)
+            request.Headers.Add("NGSILD-Tenant", Tenant);
+        return request;
+    }
+
+    /// <summary>Sends a request, reads the whole answer and fails on an unexpected status.</summary>
+    public async ValueTask SendAsync(HttpRequestMessage request, int expectedStatus, CancellationToken ct, int alsoAccepted = -1)
+    {
+        using (request)
+        {
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseContentRead, ct).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status != expectedStatus && status != alsoAccepted)
+            {
+                var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+                throw new InvalidOperationException(
+                    $"{request.Method} {request.RequestUri?.PathAndQuery}: expected {expectedStatus}, got {status}: {Truncate(body)}");
+            }
+        }
+    }
+
+    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+
+    private static string Truncate(string text) => text.Length <= 400 ? text : text[..400] + "...";
+}

@@ -1,0 +1,18 @@
+namespace Benchmarks.Load.Scenarios;
+
+/// <summary>Every scenario the tool knows, in run order: the ceilings first, so that the broker's rows can be compared with them.</summary>
+public static class Scenarios
+{
+    public static IReadOnlyList<IScenario> All(Options options) =>
+    [
+        new HttpCeiling(),
+        new PostgresInsertCeiling(),
+        new PostgresCopyCeiling(),
+        new SingleCreate(),
+        new BatchUpsert(),
+        new GetById(),
+        new QueryByType(),
+        new QueryGeo(options.GeoEntities),
+        new AttributePatch(),
+    ];
+}

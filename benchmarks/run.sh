@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs the benchmark suite and rewrites benchmarks/RESULTS.md. Not part of ./test.sh.
+#
+#   benchmarks/run.sh                      load scenarios (3 s warm-up + 15 s each) and micro benchmarks: about 10 minutes
+#   benchmarks/run.sh --quick              load scenarios, 1 s warm-up + 3 s each, no micro benchmarks: about 2 minutes
+#   benchmarks/run.sh --scenarios C1,S3,S4 only these load scenarios (ids: C1-C3 ceilings, S1-S6 broker)
+#   benchmarks/run.sh --micro / --no-micro with or without the BenchmarkDotNet micro benchmarks
+#   benchmarks/run.sh --store postgres --connection 'Host=127.0.0.1;Username=...;Password=...;Database=...'
+#                                          the broker on its PostgreSQL store, plus the raw Npgsql ceilings C2 and C3
+# Any other option goes to the load tool (see `dotnet benchmarks/Load/bin/Release/net10.0/Load.dll --help`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+# The command as it can be pasted again, with any password in a connection string masked.
+quote() {
+  case "$1" in
+    *[!A-Za-z0-9_./:,=@%+-]*) printf "'%s'" "${1//\'/\'\\\'\'}" ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
+command="benchmarks/run.sh"
+for argument in "$@"; do command+=" $(quote "$argument")"; done
+command=$(sed -E 's/(Password|Pwd)=[^;'"'"']*/\1=***/Ig' <<<"$command")
+micro=yes
+load_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) micro=${micro_set:-no}; load_args+=("$1") ;;
+    --micro) micro=yes; micro_set=yes ;;
+    --no-micro) micro=no; micro_set=no ;;
+    *) load_args+=("$1") ;;
+  esac
+  shift
+done
+
+projects=(src/Broker benchmarks/Load benchmarks/Ceiling)
+[ "$micro" = yes ] && projects+=(benchmarks/Micro)
+for project in "${projects[@]}"; do
+  dotnet build "$project" -c Release -warnaserror --nologo -v quiet
+done
+
+commit=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- . ':!benchmarks/RESULTS.md' || commit="$commit + uncommitted changes"
+results=benchmarks/RESULTS.md
+
+status=0
+dotnet benchmarks/Load/bin/Release/net10.0/Load.dll "${load_args[@]}" \
+  --results "$results" --command "$command" --commit "$commit" || status=$?
+
+if [ "$micro" = yes ]; then
+  artifacts=$(mktemp -d)
+  # In-process and the short job (3 warm-up + 3 measured iterations): a few seconds per benchmark.
+  dotnet benchmarks/Micro/bin/Release/net10.0/Micro.dll --filter '*' --job short --inProcess --artifacts "$artifacts" || status=$?
+  {
+    echo
+    echo "## Micro benchmarks (benchmarks/Micro, BenchmarkDotNet short job, in-process)"
+    for report in "$artifacts"/results/*-report-github.md; do
+      echo
+      sed -n '/^|/,$p' "$report" | sed "s/&#39;/'/g"
+    done
+  } >>"$results"
+  rm -rf "$artifacts"
+else
+  printf '\n## Micro benchmarks\n\nNot run (`--quick` without `--micro`, or `--no-micro`).\n' >>"$results"
+fi
+exit $status
