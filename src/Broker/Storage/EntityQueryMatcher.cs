@@ -18,11 +18,10 @@ public static class EntityQueryMatcher
             return false;
         if (query.ScopeQ is { } scopeQ && !ScopeEvaluator.Matches(entity, scopeQ))
             return false;
-        if (query.Geo is { } geo && !GeoEvaluator.Matches(entity, geo))
-            return false;
         if (query.Q is { } q && !QueryEvaluator.Matches(entity, q))
             return false;
-        return true;
+        // Last, because geometry relations cost the most.
+        return query.Geo is not { } geo || GeoEvaluator.Matches(entity, geo);
     }
 
     private static bool Contains(IReadOnlyList<string> ids, string id)

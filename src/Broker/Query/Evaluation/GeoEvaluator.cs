@@ -31,10 +31,21 @@ public static class GeoEvaluator
             return false;
         for (var i = 0; i < instances.Count; i++)
         {
-            if (GeoJson.TryParse(instances[i].Value, out var geometry, out _) && Matches(geometry!, query))
+            if (GeometryOf(instances[i]) is { } geometry && Matches(geometry, query))
                 return true;
         }
         return false;
+    }
+
+    /// <summary>The geometry of a GeoProperty instance, parsed once and kept with the instance; null when invalid.</summary>
+    private static Geometry? GeometryOf(AttributeInstance instance)
+    {
+        if (instance.DerivedValue is Geometry cached)
+            return cached;
+        if (!GeoJson.TryParse(instance.Value, out var geometry, out _))
+            return null;
+        instance.DerivedValue = geometry;
+        return geometry;
     }
 
     /// <summary>Whether an entity geometry satisfies the query's relation with its reference geometry.</summary>

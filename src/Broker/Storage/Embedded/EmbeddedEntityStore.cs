@@ -18,6 +18,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entity>> _tenants = new(StringComparer.Ordinal);
     private readonly Channel<PendingCommit> _queue = Channel.CreateBounded<PendingCommit>(new BoundedChannelOptions(10_000) { SingleReader = true });
     private SqliteConnection? _connection;
+    private WriterStatements? _statements;
     private Task? _writer;
 
     private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion);
@@ -160,11 +161,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         var pendingState = new Dictionary<(string Tenant, string Id), Entity?>();
         var newTenants = new HashSet<string>(StringComparer.Ordinal);
         using var transaction = connection.BeginTransaction();
-        using var insertEntity = Command(transaction, "INSERT INTO entities (tenant, id, version, doc) VALUES ($tenant, $id, $version, $doc)", "$tenant", "$id", "$version", "$doc");
-        using var updateEntity = Command(transaction, "UPDATE entities SET version = $version, doc = $doc WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version", "$doc");
-        using var deleteEntity = Command(transaction, "DELETE FROM entities WHERE tenant = $tenant AND id = $id", "$tenant", "$id");
-        using var insertChange = Command(transaction, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES ($tenant, $id, $kind, $at, $attributes, $after)", "$tenant", "$id", "$kind", "$at", "$attributes", "$after");
-        using var insertTenant = Command(transaction, "INSERT OR IGNORE INTO tenants (name) VALUES ($name)", "$name");
+        var statements = _statements ??= new WriterStatements(connection);
+        statements.Enlist(transaction);
+        var (insertEntity, updateEntity, deleteEntity, insertChange, insertTenant) =
+            (statements.InsertEntity, statements.UpdateEntity, statements.DeleteEntity, statements.InsertChange, statements.InsertTenant);
 
         for (var g = 0; g < group.Count; g++)
         {
@@ -240,14 +240,46 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         _ => CommitOutcome.Committed,
     };
 
-    private static SqliteCommand Command(SqliteTransaction transaction, string sql, params string[] parameters)
+    /// <summary>The writer's statements, prepared once for the connection's lifetime (only the writer loop uses them).</summary>
+    private sealed class WriterStatements(SqliteConnection connection) : IDisposable
     {
-        var command = transaction.Connection!.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var name in parameters)
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        return command;
+        public SqliteCommand InsertEntity { get; } = Prepare(connection, "INSERT INTO entities (tenant, id, version, doc) VALUES ($tenant, $id, $version, $doc)", "$tenant", "$id", "$version", "$doc");
+
+        public SqliteCommand UpdateEntity { get; } = Prepare(connection, "UPDATE entities SET version = $version, doc = $doc WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version", "$doc");
+
+        public SqliteCommand DeleteEntity { get; } = Prepare(connection, "DELETE FROM entities WHERE tenant = $tenant AND id = $id", "$tenant", "$id");
+
+        public SqliteCommand InsertChange { get; } = Prepare(connection, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES ($tenant, $id, $kind, $at, $attributes, $after)", "$tenant", "$id", "$kind", "$at", "$attributes", "$after");
+
+        public SqliteCommand InsertTenant { get; } = Prepare(connection, "INSERT OR IGNORE INTO tenants (name) VALUES ($name)", "$name");
+
+        public void Enlist(SqliteTransaction transaction)
+        {
+            InsertEntity.Transaction = transaction;
+            UpdateEntity.Transaction = transaction;
+            DeleteEntity.Transaction = transaction;
+            InsertChange.Transaction = transaction;
+            InsertTenant.Transaction = transaction;
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            command.Prepare();
+            return command;
+        }
+
+        public void Dispose()
+        {
+            InsertEntity.Dispose();
+            UpdateEntity.Dispose();
+            DeleteEntity.Dispose();
+            InsertChange.Dispose();
+            InsertTenant.Dispose();
+        }
     }
 
     private void Execute(string sql)
@@ -262,6 +294,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         _queue.Writer.TryComplete();
         if (_writer is not null)
             await _writer.ConfigureAwait(false);
+        _statements?.Dispose();
         if (_connection is not null)
             await _connection.DisposeAsync().ConfigureAwait(false);
     }
