@@ -96,6 +96,17 @@ public sealed class NgsiRequest
         }
     }
 
+    /// <summary>
+    /// The JSON body of a request whose payload is not NGSI-LD data (an @context document, clause 5.13.2): Content-Type application/json or
+    /// application/ld+json, the body size and depth limits, and no @context handling.
+    /// </summary>
+    public static async Task<JsonElement> ReadJsonBodyAsync(HttpContext http)
+    {
+        ReadContentType(http.Request, mergePatchAllowed: false);
+        var body = await ReadBodyAsync(http.Request, http.RequestServices.GetRequiredService<BrokerOptions>());
+        return JsonSerializer.SerializeToElement(body, JsonNodeContext.Default.JsonNode);
+    }
+
     /// <summary>Tenant names are URIs or plain names; anything else is refused before it reaches a store.</summary>
     public static string ReadTenant(HttpRequest request)
     {
