@@ -357,6 +357,18 @@ public sealed class ContextsApiTests(ContextsBroker broker) : IClassFixture<Cont
     }
 
     [Fact]
+    public async Task A_relative_reference_to_a_hosted_context_in_an_inline_context_resolves_against_the_request_url()
+    {
+        var localId = await AddAsync(Terms);
+        var id = EntityId();
+        using var client = broker.CreateClient();
+        var body = $$"""{ "id": "{{id}}", "type": "Car", "speed": { "type": "Property", "value": 5 }, "@context": "{{Base}}/{{localId}}" }""";
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/ngsi-ld/v1/entities", Json(body, "application/ld+json"))).StatusCode);
+        Assert.Equal(1, (await DetailsAsync(localId))["numberOfHits"]!.GetValue<long>());
+        Assert.Equal(5, (await RetrieveCarAsync(id, null))["https://example.org/vocab/speed"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task A_deleted_hosted_context_is_no_longer_used()
     {
         var localId = await AddAsync(Terms);

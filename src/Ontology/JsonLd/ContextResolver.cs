@@ -32,8 +32,12 @@ public sealed class ContextResolver
         _contexts = new TtlCache<ProcessedContext>(_options, _time);
     }
 
-    /// <summary>Resolves the context of a request: the inline @context, or the Link header URL, or neither (the core context).</summary>
-    public async ValueTask<JsonLdContext> ResolveAsync(JsonElement? inlineContext, string? linkUrl, CancellationToken ct)
+    /// <summary>
+    /// Resolves the context of a request: the inline @context, or the Link header URL, or neither (the core context).
+    /// <paramref name="baseUrl"/> is the base IRI of the request document (its URL): relative context references in an inline @context
+    /// are resolved against it (JSON-LD 1.1 §4.1.2 step 5.2.1), those of a remote document against that document's URL.
+    /// </summary>
+    public async ValueTask<JsonLdContext> ResolveAsync(JsonElement? inlineContext, string? linkUrl, CancellationToken ct, Uri? baseUrl = null)
     {
         Debug.Assert(inlineContext is null || linkUrl is null, "The HTTP layer rejects a request with both an inline @context and a Link header.");
         string key;
@@ -42,13 +46,14 @@ public sealed class ContextResolver
         {
             if (inline.ValueKind is JsonValueKind.Undefined)
                 return JsonLdContext.Core;
-            key = "inline\n" + Canonical(inline);
+            // The base takes part in the key: relative references in the context resolve against it.
+            key = "inline\n" + baseUrl?.GetLeftPart(UriPartial.Authority) + "\n" + Canonical(inline);
             source = inline.Clone();
         }
         else
         {
             // An inline URL is the same source as a Link header with that URL.
-            var url = inlineContext is { } text ? text.GetString()! : linkUrl;
+            var url = inlineContext is { } text ? ResolveReference(text.GetString()!, baseUrl) : linkUrl;
             if (url is null || CoreContext.IsCoreUrl(url))
                 return JsonLdContext.Core;
             key = "link\n" + url;
@@ -56,7 +61,7 @@ public sealed class ContextResolver
         }
         while (true)
         {
-            var processed = await _contexts.GetOrAddAsync(key, () => BuildAsync(source), ct).ConfigureAwait(false);
+            var processed = await _contexts.GetOrAddAsync(key, () => BuildAsync(source, baseUrl), ct).ConfigureAwait(false);
             if (RecordUse(processed))
                 return processed.Context;
             // A document it was built from is gone: build it again from the current documents.
@@ -137,7 +142,7 @@ public sealed class ContextResolver
         return true;
     }
 
-    private async Task<ProcessedContext> BuildAsync(JsonElement context)
+    private async Task<ProcessedContext> BuildAsync(JsonElement context, Uri? baseUrl)
     {
         var sourceUrls = new List<string>();
         if (context.ValueKind == JsonValueKind.String && !CoreContext.IsCoreUrl(context.GetString()!))
@@ -146,13 +151,13 @@ public sealed class ContextResolver
         {
             foreach (var item in context.EnumerateArray())
             {
-                if (item.ValueKind == JsonValueKind.String && !CoreContext.IsCoreUrl(item.GetString()!))
-                    sourceUrls.Add(item.GetString()!);
+                if (item.ValueKind == JsonValueKind.String && ResolveReference(item.GetString()!, baseUrl) is var itemUrl && !CoreContext.IsCoreUrl(itemUrl))
+                    sourceUrls.Add(itemUrl);
             }
         }
         var locals = new List<Dictionary<string, JsonElement>?>();
         var dependencies = new List<Dependency>();
-        await CollectAsync(context, locals, [], dependencies, topLevel: true).ConfigureAwait(false);
+        await CollectAsync(context, baseUrl, locals, [], dependencies, topLevel: true).ConfigureAwait(false);
         var builder = new ActiveContextBuilder();
         foreach (var local in locals)
         {
@@ -177,7 +182,7 @@ public sealed class ContextResolver
     }
 
     /// <summary>Flattens a context value into local contexts (null = reset), loading remote contexts and @import (JSON-LD 1.1 §4.1.2 step 5).</summary>
-    private async Task CollectAsync(JsonElement context, List<Dictionary<string, JsonElement>?> output, List<string> chain, List<Dependency> dependencies, bool topLevel)
+    private async Task CollectAsync(JsonElement context, Uri? baseUrl, List<Dictionary<string, JsonElement>?> output, List<string> chain, List<Dependency> dependencies, bool topLevel)
     {
         switch (context.ValueKind)
         {
@@ -185,7 +190,7 @@ public sealed class ContextResolver
                 output.Add(null);
                 break;
             case JsonValueKind.String:
-                var url = context.GetString()!;
+                var url = ResolveReference(context.GetString()!, baseUrl);
                 if (CoreContext.IsCoreUrl(url))
                     return;
                 if (chain.Contains(url))
@@ -196,7 +201,7 @@ public sealed class ContextResolver
                 if (document.ValueKind != JsonValueKind.Object || !document.TryGetProperty("@context", out var remoteContext))
                     throw JsonLdContextException.NotAvailable(url, "the document is not a JSON object with an @context member");
                 chain.Add(url);
-                await CollectAsync(remoteContext, output, chain, dependencies, topLevel: true).ConfigureAwait(false);
+                await CollectAsync(remoteContext, new Uri(url), output, chain, dependencies, topLevel: true).ConfigureAwait(false);
                 chain.RemoveAt(chain.Count - 1);
                 break;
             case JsonValueKind.Array when topLevel:
@@ -207,7 +212,7 @@ public sealed class ContextResolver
                         throw JsonLdContextException.Invalid($"Invalid local context: an @context array may hold strings, objects and null, not {item.ValueKind}.");
                 }
                 foreach (var item in context.EnumerateArray())
-                    await CollectAsync(item, output, chain, dependencies, topLevel: false).ConfigureAwait(false);
+                    await CollectAsync(item, baseUrl, output, chain, dependencies, topLevel: false).ConfigureAwait(false);
                 break;
             case JsonValueKind.Object:
                 var local = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
@@ -215,7 +220,7 @@ public sealed class ContextResolver
                 {
                     if (import.ValueKind != JsonValueKind.String)
                         throw JsonLdContextException.Invalid("Invalid @import value: expected a string.");
-                    var importUrl = import.GetString()!;
+                    var importUrl = ResolveReference(import.GetString()!, baseUrl);
                     var imported = await LoadAsync(importUrl, dependencies).ConfigureAwait(false);
                     if (imported.ValueKind != JsonValueKind.Object || !imported.TryGetProperty("@context", out var importedContext))
                         throw JsonLdContextException.NotAvailable(importUrl, "the document is not a JSON object with an @context member");
@@ -233,10 +238,21 @@ public sealed class ContextResolver
         }
     }
 
+    /// <summary>
+    /// An absolute http(s) URL as it is; a relative reference resolved against the base. A rooted path is a relative reference here, although
+    /// <see cref="Uri"/> on Unix takes it for a file path. Without a base, a relative reference stays as it is and is refused when loaded.
+    /// </summary>
+    private static string ResolveReference(string reference, Uri? baseUrl)
+    {
+        if (baseUrl is null || reference.Length == 0 || (!reference.StartsWith('/') && Uri.TryCreate(reference, UriKind.Absolute, out _)))
+            return reference;
+        return Uri.TryCreate(baseUrl, reference, out var resolved) ? resolved.AbsoluteUri : reference;
+    }
+
     /// <summary>A document of the <see cref="ILocalContextDocuments"/> (never cached here), else the cached or fetched remote document.</summary>
     private Task<JsonElement> LoadAsync(string url, List<Dependency> dependencies)
     {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        if (url.StartsWith('/') || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
             throw JsonLdContextException.Invalid($"Invalid @context: '{url}' is not an absolute URL.");
         if (_local?.Find(url) is { } local)
         {

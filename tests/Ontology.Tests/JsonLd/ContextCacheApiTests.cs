@@ -121,6 +121,26 @@ public class ContextCacheApiTests
         Assert.Equal("https://example.org/remote-h", (await resolver.ResolveAsync(null, Hosted, CancellationToken.None)).ExpandTerm("h"));
     }
 
+    [Fact]
+    public async Task Relative_references_resolve_against_the_base_url()
+    {
+        var local = new LocalDocuments { [Hosted] = """{ "@context": { "h": "https://example.org/h" } }""" };
+        var resolver = new ContextResolver(Loader(), new RemoteContextOptions(), localDocuments: local);
+        var requestUrl = new Uri("http://broker/ngsi-ld/v1/entities");
+        var context = await resolver.ResolveAsync(Json("\"/ngsi-ld/v1/jsonldContexts/h1\""), null, CancellationToken.None, requestUrl);
+        Assert.Equal("https://example.org/h", context.ExpandTerm("h"));
+        var inArray = await resolver.ResolveAsync(Json("""["jsonldContexts/h1", { "x": "https://example.org/x" }]"""), null, CancellationToken.None, new Uri("http://broker/ngsi-ld/v1/"));
+        Assert.Equal("https://example.org/h", inArray.ExpandTerm("h"));
+    }
+
+    [Fact]
+    public async Task A_rooted_path_without_a_base_is_an_invalid_context_not_a_file()
+    {
+        var error = await Assert.ThrowsAsync<JsonLdContextException>(() => new ContextResolver(Loader(), new RemoteContextOptions())
+            .ResolveAsync(Json("\"/ngsi-ld/v1/jsonldContexts/h1\""), null, CancellationToken.None).AsTask());
+        Assert.Equal(JsonLdContextError.InvalidContext, error.Kind);
+    }
+
     private sealed class LocalDocuments : Dictionary<string, string>, ILocalContextDocuments
     {
         public Dictionary<string, int> Uses { get; } = [];

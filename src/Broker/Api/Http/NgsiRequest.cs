@@ -86,7 +86,8 @@ public sealed class NgsiRequest
         try
         {
             JsonElement? inline = inlineContext is null ? null : JsonSerializer.SerializeToElement(inlineContext, JsonNodeContext.Default.JsonNode);
-            return await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted);
+            // The request URL is the base IRI of its body: a relative @context reference (e.g. /ngsi-ld/v1/jsonldContexts/{id}) resolves against it.
+            return await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted, new Uri(Microsoft.AspNetCore.Http.Extensions.UriHelper.GetEncodedUrl(http.Request)));
         }
         catch (JsonLdContextException e)
         {
