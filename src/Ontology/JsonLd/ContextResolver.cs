@@ -35,7 +35,9 @@ public sealed class ContextResolver
     /// <summary>
     /// Resolves the context of a request: the inline @context, or the Link header URL, or neither (the core context).
     /// <paramref name="baseUrl"/> is the base IRI of the request document (its URL): relative context references in an inline @context
-    /// are resolved against it (JSON-LD 1.1 §4.1.2 step 5.2.1), those of a remote document against that document's URL.
+    /// are resolved against it (JSON-LD 1.1 §4.1.2 step 5.2.1), those of a remote document against that document's URL. Against the request
+    /// URL (and in a local document) a relative reference must name a local document (<see cref="ILocalContextDocuments"/>): the broker does
+    /// not fetch from itself, and anything else stays an invalid context.
     /// </summary>
     public async ValueTask<JsonLdContext> ResolveAsync(JsonElement? inlineContext, string? linkUrl, CancellationToken ct, Uri? baseUrl = null)
     {
@@ -53,7 +55,7 @@ public sealed class ContextResolver
         else
         {
             // An inline URL is the same source as a Link header with that URL.
-            var url = inlineContext is { } text ? ResolveReference(text.GetString()!, baseUrl) : linkUrl;
+            var url = inlineContext is { } text ? ResolveLocalReference(text.GetString()!, baseUrl) : linkUrl;
             if (url is null || CoreContext.IsCoreUrl(url))
                 return JsonLdContext.Core;
             key = "link\n" + url;
@@ -157,7 +159,7 @@ public sealed class ContextResolver
         }
         var locals = new List<Dictionary<string, JsonElement>?>();
         var dependencies = new List<Dependency>();
-        await CollectAsync(context, baseUrl, locals, [], dependencies, topLevel: true).ConfigureAwait(false);
+        await CollectAsync(context, new ContextBase(baseUrl, LocalOnly: true), locals, [], dependencies, topLevel: true).ConfigureAwait(false);
         var builder = new ActiveContextBuilder();
         foreach (var local in locals)
         {
@@ -182,7 +184,7 @@ public sealed class ContextResolver
     }
 
     /// <summary>Flattens a context value into local contexts (null = reset), loading remote contexts and @import (JSON-LD 1.1 §4.1.2 step 5).</summary>
-    private async Task CollectAsync(JsonElement context, Uri? baseUrl, List<Dictionary<string, JsonElement>?> output, List<string> chain, List<Dependency> dependencies, bool topLevel)
+    private async Task CollectAsync(JsonElement context, ContextBase @base, List<Dictionary<string, JsonElement>?> output, List<string> chain, List<Dependency> dependencies, bool topLevel)
     {
         switch (context.ValueKind)
         {
@@ -190,18 +192,18 @@ public sealed class ContextResolver
                 output.Add(null);
                 break;
             case JsonValueKind.String:
-                var url = ResolveReference(context.GetString()!, baseUrl);
+                var url = Resolve(context.GetString()!, @base);
                 if (CoreContext.IsCoreUrl(url))
                     return;
                 if (chain.Contains(url))
                     throw JsonLdContextException.Invalid($"Recursive context inclusion: '{url}' references itself through {string.Join(" -> ", chain)}.");
                 if (chain.Count >= _options.MaxRemoteDepth)
                     throw JsonLdContextException.Invalid($"Context overflow: more than {_options.MaxRemoteDepth} nested remote contexts at '{url}'.");
-                var document = await LoadAsync(url, dependencies).ConfigureAwait(false);
+                var (document, isLocal) = await LoadAsync(url, dependencies).ConfigureAwait(false);
                 if (document.ValueKind != JsonValueKind.Object || !document.TryGetProperty("@context", out var remoteContext))
                     throw JsonLdContextException.NotAvailable(url, "the document is not a JSON object with an @context member");
                 chain.Add(url);
-                await CollectAsync(remoteContext, new Uri(url), output, chain, dependencies, topLevel: true).ConfigureAwait(false);
+                await CollectAsync(remoteContext, new ContextBase(new Uri(url), LocalOnly: isLocal), output, chain, dependencies, topLevel: true).ConfigureAwait(false);
                 chain.RemoveAt(chain.Count - 1);
                 break;
             case JsonValueKind.Array when topLevel:
@@ -212,7 +214,7 @@ public sealed class ContextResolver
                         throw JsonLdContextException.Invalid($"Invalid local context: an @context array may hold strings, objects and null, not {item.ValueKind}.");
                 }
                 foreach (var item in context.EnumerateArray())
-                    await CollectAsync(item, baseUrl, output, chain, dependencies, topLevel: false).ConfigureAwait(false);
+                    await CollectAsync(item, @base, output, chain, dependencies, topLevel: false).ConfigureAwait(false);
                 break;
             case JsonValueKind.Object:
                 var local = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
@@ -220,8 +222,8 @@ public sealed class ContextResolver
                 {
                     if (import.ValueKind != JsonValueKind.String)
                         throw JsonLdContextException.Invalid("Invalid @import value: expected a string.");
-                    var importUrl = ResolveReference(import.GetString()!, baseUrl);
-                    var imported = await LoadAsync(importUrl, dependencies).ConfigureAwait(false);
+                    var importUrl = Resolve(import.GetString()!, @base);
+                    var (imported, _) = await LoadAsync(importUrl, dependencies).ConfigureAwait(false);
                     if (imported.ValueKind != JsonValueKind.Object || !imported.TryGetProperty("@context", out var importedContext))
                         throw JsonLdContextException.NotAvailable(importUrl, "the document is not a JSON object with an @context member");
                     if (importedContext.ValueKind != JsonValueKind.Object || importedContext.TryGetProperty("@import", out _))
@@ -244,28 +246,47 @@ public sealed class ContextResolver
     /// </summary>
     private static string ResolveReference(string reference, Uri? baseUrl)
     {
-        if (baseUrl is null || reference.Length == 0 || (!reference.StartsWith('/') && Uri.TryCreate(reference, UriKind.Absolute, out _)))
+        if (baseUrl is null || !IsRelative(reference))
             return reference;
         return Uri.TryCreate(baseUrl, reference, out var resolved) ? resolved.AbsoluteUri : reference;
     }
 
+    private static bool IsRelative(string reference) =>
+        reference.Length > 0 && (reference.StartsWith('/') || !Uri.TryCreate(reference, UriKind.Absolute, out _));
+
+    private string Resolve(string reference, ContextBase @base) =>
+        @base.LocalOnly ? ResolveLocalReference(reference, @base.Url) : ResolveReference(reference, @base.Url);
+
+    /// <summary>A reference against the broker's own URL: if relative, it must name a local document.</summary>
+    private string ResolveLocalReference(string reference, Uri? baseUrl)
+    {
+        var url = ResolveReference(reference, baseUrl);
+        if (IsRelative(reference) && (_local is null || _local.Find(url) is null))
+            throw JsonLdContextException.Invalid($"Invalid @context: '{reference}' is not an absolute URL.");
+        return url;
+    }
+
     /// <summary>A document of the <see cref="ILocalContextDocuments"/> (never cached here), else the cached or fetched remote document.</summary>
-    private Task<JsonElement> LoadAsync(string url, List<Dependency> dependencies)
+    private async Task<(JsonElement Document, bool IsLocal)> LoadAsync(string url, List<Dependency> dependencies)
     {
         if (url.StartsWith('/') || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
             throw JsonLdContextException.Invalid($"Invalid @context: '{url}' is not an absolute URL.");
         if (_local?.Find(url) is { } local)
         {
             dependencies.Add(new Dependency(url, IsLocal: true));
-            return Task.FromResult(local);
+            return (local, true);
         }
         dependencies.Add(new Dependency(url, IsLocal: false));
-        return _documents.GetOrAddAsync(url, async () =>
+        var remote = await _documents.GetOrAddAsync(url, async () =>
         {
             using var document = await _loader.LoadAsync(uri, CancellationToken.None).ConfigureAwait(false);
             return document.RootElement.Clone();
-        }, CancellationToken.None);
+        }, CancellationToken.None).ConfigureAwait(false);
+        return (remote, false);
     }
+
+    /// <summary>The base IRI of a context value; <see cref="LocalOnly"/> when it is the broker's own (request URL, local document).</summary>
+    private readonly record struct ContextBase(Uri? Url, bool LocalOnly);
 
     private readonly record struct Dependency(string Url, bool IsLocal);
 

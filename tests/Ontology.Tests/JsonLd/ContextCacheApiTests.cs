@@ -133,6 +133,29 @@ public class ContextCacheApiTests
         Assert.Equal("https://example.org/h", inArray.ExpandTerm("h"));
     }
 
+    [Theory]
+    [InlineData("\"/other/context.jsonld\"")]
+    [InlineData("\"not a url\"")]
+    [InlineData("[\"b.jsonld\"]")]
+    public async Task Relative_references_against_the_request_url_must_name_a_local_document(string context)
+    {
+        var loader = Loader();
+        var resolver = new ContextResolver(loader, new RemoteContextOptions(), localDocuments: new LocalDocuments());
+        var error = await Assert.ThrowsAsync<JsonLdContextException>(() => resolver
+            .ResolveAsync(Json(context), null, CancellationToken.None, new Uri("http://broker/ngsi-ld/v1/entities")).AsTask());
+        Assert.Equal(JsonLdContextError.InvalidContext, error.Kind);
+        Assert.Empty(loader.Calls);
+    }
+
+    [Fact]
+    public async Task Relative_references_in_a_remote_document_resolve_against_its_url()
+    {
+        var loader = Loader().Add("https://example.org/c.jsonld", """{ "@context": ["b.jsonld", { "c": "https://example.org/c" }] }""");
+        var resolver = new ContextResolver(loader, new RemoteContextOptions());
+        var context = await resolver.ResolveAsync(null, "https://example.org/c.jsonld", CancellationToken.None);
+        Assert.Equal("https://example.org/b", context.ExpandTerm("b"));
+    }
+
     [Fact]
     public async Task A_rooted_path_without_a_base_is_an_invalid_context_not_a_file()
     {
