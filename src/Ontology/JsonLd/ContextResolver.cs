@@ -61,13 +61,18 @@ public sealed class ContextResolver
             key = "link\n" + url;
             source = JsonSerializer.SerializeToElement(url);
         }
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             var processed = await _contexts.GetOrAddAsync(key, () => BuildAsync(source, baseUrl), ct).ConfigureAwait(false);
-            if (RecordUse(processed))
-                return processed.Context;
-            // A document it was built from is gone: build it again from the current documents.
-            _contexts.Remove(key, processed);
+            // A document it was built from is gone: build it again from the current documents, once (a cache smaller than the number of
+            // documents of one context could evict them while it is built).
+            if (!AllPresent(processed) && attempt == 1)
+            {
+                _contexts.Remove(key, processed);
+                continue;
+            }
+            RecordUse(processed);
+            return processed.Context;
         }
     }
 
@@ -131,17 +136,30 @@ public sealed class ContextResolver
     private static CachedContextDocument Describe(string url, TtlCache<JsonElement>.Entry entry) =>
         new(url, entry.Value.Value.Result, entry.Created, entry.Expires, entry.LastUsed, entry.Hits);
 
-    /// <summary>Counts a hit on each document the context was built from; false when one of them is no longer there.</summary>
-    private bool RecordUse(ProcessedContext processed)
+    /// <summary>Whether every document the context was built from is still there (in the cache, unexpired, or held locally).</summary>
+    private bool AllPresent(ProcessedContext processed)
     {
         var now = _time.GetUtcNow();
         foreach (var dependency in processed.Dependencies)
         {
-            var present = dependency.IsLocal ? _local?.RecordUse(dependency.Url) == true : _documents.RecordUse(dependency.Url, now);
+            var present = dependency.IsLocal ? _local?.Find(dependency.Url) is not null : _documents.TryGetCompleted(dependency.Url, now, out _);
             if (!present)
                 return false;
         }
         return true;
+    }
+
+    /// <summary>Counts a hit on each document the context was built from.</summary>
+    private void RecordUse(ProcessedContext processed)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var dependency in processed.Dependencies)
+        {
+            if (dependency.IsLocal)
+                _local?.RecordUse(dependency.Url);
+            else
+                _documents.RecordUse(dependency.Url, now);
+        }
     }
 
     private async Task<ProcessedContext> BuildAsync(JsonElement context, Uri? baseUrl)

@@ -164,6 +164,16 @@ public class ContextCacheApiTests
         Assert.Equal(JsonLdContextError.InvalidContext, error.Kind);
     }
 
+    [Fact]
+    public async Task A_cache_smaller_than_the_documents_of_one_context_still_resolves_it()
+    {
+        var loader = Loader();
+        var resolver = new ContextResolver(loader, new RemoteContextOptions { MaxCacheEntries = 1 });
+        var context = await resolver.ResolveAsync(Json($"[\"{A}\", \"{B}\"]"), null, CancellationToken.None);
+        Assert.Equal("https://example.org/a", context.ExpandTerm("a"));
+        Assert.Equal("https://example.org/b", context.ExpandTerm("b"));
+    }
+
     private sealed class LocalDocuments : Dictionary<string, string>, ILocalContextDocuments
     {
         public Dictionary<string, int> Uses { get; } = [];
