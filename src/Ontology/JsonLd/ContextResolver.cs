@@ -48,8 +48,8 @@ public sealed class ContextResolver
         {
             if (inline.ValueKind is JsonValueKind.Undefined)
                 return JsonLdContext.Core;
-            // The base takes part in the key: relative references in the context resolve against it.
-            key = "inline\n" + baseUrl?.GetLeftPart(UriPartial.Authority) + "\n" + Canonical(inline);
+            // The base takes part in the key when the context has relative references, which resolve against it.
+            key = "inline\n" + (HasRelativeReference(inline) ? baseUrl?.GetLeftPart(UriPartial.Path) : null) + "\n" + Canonical(inline);
             source = inline.Clone();
         }
         else
@@ -267,6 +267,27 @@ public sealed class ContextResolver
         if (baseUrl is null || !IsRelative(reference))
             return reference;
         return Uri.TryCreate(baseUrl, reference, out var resolved) ? resolved.AbsoluteUri : reference;
+    }
+
+    /// <summary>Whether the inline context (its items, their @import) refers to a document by a relative reference.</summary>
+    private static bool HasRelativeReference(JsonElement context)
+    {
+        switch (context.ValueKind)
+        {
+            case JsonValueKind.String:
+                return IsRelative(context.GetString()!);
+            case JsonValueKind.Object:
+                return context.TryGetProperty("@import", out var import) && import.ValueKind == JsonValueKind.String && IsRelative(import.GetString()!);
+            case JsonValueKind.Array:
+                foreach (var item in context.EnumerateArray())
+                {
+                    if (item.ValueKind != JsonValueKind.Array && HasRelativeReference(item))
+                        return true;
+                }
+                return false;
+            default:
+                return false;
+        }
     }
 
     private static bool IsRelative(string reference) =>

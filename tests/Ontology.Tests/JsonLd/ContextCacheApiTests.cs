@@ -157,6 +157,22 @@ public class ContextCacheApiTests
     }
 
     [Fact]
+    public async Task An_inline_context_with_relative_references_is_cached_per_base()
+    {
+        var local = new LocalDocuments
+        {
+            [Hosted] = """{ "@context": { "h": "https://example.org/h" } }""",
+            ["http://broker/x/jsonldContexts/h1"] = """{ "@context": { "h": "https://example.org/other-h" } }""",
+        };
+        var resolver = new ContextResolver(Loader(), new RemoteContextOptions(), localDocuments: local);
+        var inline = Json("""["jsonldContexts/h1"]""");
+        var first = await resolver.ResolveAsync(inline, null, CancellationToken.None, new Uri("http://broker/ngsi-ld/v1/entities"));
+        var second = await resolver.ResolveAsync(inline, null, CancellationToken.None, new Uri("http://broker/x/entities"));
+        Assert.Equal("https://example.org/h", first.ExpandTerm("h"));
+        Assert.Equal("https://example.org/other-h", second.ExpandTerm("h"));
+    }
+
+    [Fact]
     public async Task A_rooted_path_without_a_base_is_an_invalid_context_not_a_file()
     {
         var error = await Assert.ThrowsAsync<JsonLdContextException>(() => new ContextResolver(Loader(), new RemoteContextOptions())
