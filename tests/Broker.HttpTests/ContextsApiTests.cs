@@ -450,4 +450,18 @@ public sealed class ContextsPersistenceTests
                 Directory.Delete(folder, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task An_unreadable_context_file_is_skipped_at_start()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "ngsi-contexts-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path.Combine(folder, "contexts"));
+        await File.WriteAllTextAsync(Path.Combine(folder, "contexts", "broken.json"), "{ not json");
+        using var broker = new ContextsBroker(folder, ownsFolder: true);
+        using var client = broker.CreateClient();
+        var response = await client.PostAsync("/ngsi-ld/v1/jsonldContexts", new StringContent("""{ "@context": { "a": "urn:a" } }""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var hosted = JsonNode.Parse(await client.GetStringAsync("/ngsi-ld/v1/jsonldContexts?kind=Hosted"))!.AsArray();
+        Assert.Single(hosted);
+    }
 }
