@@ -1,4 +1,5 @@
 using Broker.Api.Batch;
+using Broker.Api.Contexts;
 using Broker.Api.Discovery;
 using Broker.Api.Entities;
 using Broker.Api.Health;
@@ -17,6 +18,7 @@ app.MapEntitiesApi();
 app.MapDiscoveryApi();
 app.MapBatchApi();
 app.MapQueryPostApi();
+app.MapContextsApi();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

@@ -1,4 +1,5 @@
 using Broker.Api.Http;
+using Broker.Contexts;
 using Broker.Discovery;
 using Broker.Entities;
 using Broker.Storage;
@@ -24,7 +25,12 @@ public static class BrokerServices
         services.AddHttpClient(nameof(HttpRemoteContextLoader));
         services.AddSingleton<IRemoteContextLoader>(sp => new HttpRemoteContextLoader(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpRemoteContextLoader)), contextOptions));
-        services.AddSingleton(sp => new ContextResolver(sp.GetRequiredService<IRemoteContextLoader>(), contextOptions, sp.GetRequiredService<TimeProvider>()));
+        // Hosted @contexts (clause 5.13) live beside the store's data and are served to the resolver without an HTTP round trip.
+        services.AddSingleton(sp => new HostedContextStore(configuration["Storage:DataPath"] ?? "data", sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<HostedContextStore>>()));
+        services.AddSingleton(sp => new ContextResolver(sp.GetRequiredService<IRemoteContextLoader>(), contextOptions, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<HostedContextStore>()));
+        services.AddSingleton<ContextRegistry>();
 
         var provider = configuration["Storage:Provider"] ?? "Embedded";
         switch (provider)

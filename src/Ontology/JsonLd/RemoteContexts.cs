@@ -72,3 +72,22 @@ public sealed class HttpRemoteContextLoader(HttpClient client, RemoteContextOpti
         }
     }
 }
+
+/// <summary>
+/// A remote @context document in the cache of the <see cref="ContextResolver"/> (an NGSI-LD "Cached" @context, clause 5.13):
+/// when it was fetched, when it expires, and how often and when last a request used it.
+/// </summary>
+public sealed record CachedContextDocument(string Url, JsonElement Document, DateTimeOffset FetchedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt, long Hits);
+
+/// <summary>
+/// @context documents the application holds itself (NGSI-LD "Hosted" @contexts, clause 5.13.2), served to the
+/// <see cref="ContextResolver"/> by URL without an HTTP round trip and never put in its cache of remote documents.
+/// </summary>
+public interface ILocalContextDocuments
+{
+    /// <summary>The document (an object with an @context member) of <paramref name="url"/>, or null when the URL is not one of them.</summary>
+    JsonElement? Find(string url);
+
+    /// <summary>Counts a use of the document by a request; false when it is no longer held (the resolver then processes the @context again).</summary>
+    bool RecordUse(string url);
+}

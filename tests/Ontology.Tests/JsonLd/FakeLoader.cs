@@ -17,6 +17,12 @@ internal sealed class FakeLoader : IRemoteContextLoader
         return this;
     }
 
+    public FakeLoader Remove(string url)
+    {
+        _documents.Remove(url);
+        return this;
+    }
+
     public int CallsTo(string url) => Calls.GetValueOrDefault(url);
 
     public async ValueTask<JsonDocument> LoadAsync(Uri url, CancellationToken ct)

@@ -86,7 +86,8 @@ public sealed class NgsiRequest
         try
         {
             JsonElement? inline = inlineContext is null ? null : JsonSerializer.SerializeToElement(inlineContext, JsonNodeContext.Default.JsonNode);
-            return await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted);
+            // The request URL is the base IRI of its body: a relative @context reference (e.g. /ngsi-ld/v1/jsonldContexts/{id}) resolves against it.
+            return await resolver.ResolveAsync(inline, linkUrl, http.RequestAborted, new Uri(Microsoft.AspNetCore.Http.Extensions.UriHelper.GetEncodedUrl(http.Request)));
         }
         catch (JsonLdContextException e)
         {
@@ -94,6 +95,17 @@ public sealed class NgsiRequest
                 ? new NgsiLdException(ErrorType.LdContextNotAvailable, e.Message)
                 : NgsiLdException.BadRequestData($"The @context is invalid: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// The JSON body of a request whose payload is not NGSI-LD data (an @context document, clause 5.13.2): Content-Type application/json or
+    /// application/ld+json, the body size and depth limits, and no @context handling.
+    /// </summary>
+    public static async Task<JsonElement> ReadJsonBodyAsync(HttpContext http)
+    {
+        ReadContentType(http.Request, mergePatchAllowed: false);
+        var body = await ReadBodyAsync(http.Request, http.RequestServices.GetRequiredService<BrokerOptions>());
+        return JsonSerializer.SerializeToElement(body, JsonNodeContext.Default.JsonNode);
     }
 
     /// <summary>Tenant names are URIs or plain names; anything else is refused before it reaches a store.</summary>

@@ -13,7 +13,8 @@ public static class UnknownResource
             if (path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
                 return ProblemDetailsMiddleware.WriteAsync(http, ErrorType.BadRequestData, $"The path {path} has an empty segment where an id is expected.");
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
-                || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal);
+                || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)
+                || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal);
             if (known)
             {
                 http.Response.Headers.Allow = "GET, POST, PATCH, PUT, DELETE";
