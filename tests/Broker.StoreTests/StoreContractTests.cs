@@ -259,18 +259,21 @@ public abstract class StoreContractTests
         {
             var tenant = NewTenant() + name;
             // Ids must be URIs (no spaces), otherwise anything goes.
-            var id = "urn:x:" + name.Replace(" ", "", StringComparison.Ordinal);
-            var entity = NewEntity(id, name);
-            entity.Attributes.Put(Ns + name, new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(name), CreatedAt = Now, ModifiedAt = Now });
+            var id = "urn:x:" + new string([.. name.Where(c => !char.IsWhiteSpace(c) && c is not ('"' or '\\'))]);
+            // Types must be IRIs when read back: the hostile text is percent-encoded in the type and attribute name,
+            // raw in the tenant, the id (less spaces, quotes and backslashes) and the value.
+            var type = Uri.EscapeDataString(name);
+            var entity = NewEntity(id, type);
+            entity.Attributes.Put(Ns + type, new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(name), CreatedAt = Now, ModifiedAt = Now });
             Assert.Equal([CommitOutcome.Committed], await store.CommitAsync(tenant, [Create(entity)], default));
             var stored = await store.GetAsync(tenant, id, default);
             Assert.NotNull(stored);
-            Assert.Equal(name, stored.Attributes.Get(Ns + name)![0].Value!.GetValue<string>());
-            var byType = await store.QueryAsync(tenant, new EntityQuery { Types = new TypeName(Ns + name), Attrs = [Ns + name], Ids = [id], Count = true }, default);
+            Assert.Equal(name, stored.Attributes.Get(Ns + type)![0].Value!.GetValue<string>());
+            var byType = await store.QueryAsync(tenant, new EntityQuery { Types = new TypeName(Ns + type), Attrs = [Ns + type], Ids = [id], Count = true }, default);
             Assert.Equal([id], byType.Entities.Select(e => e.Id));
             var byValue = await store.QueryAsync(tenant, new EntityQuery
             {
-                Q = new ComparisonExpression(new AttributePath(Ns + name, [], [], name), ComparisonOperator.Equal, new SingleValueOperand(new StringLiteral(name))),
+                Q = new ComparisonExpression(new AttributePath(Ns + type, [], [], name), ComparisonOperator.Equal, new SingleValueOperand(new StringLiteral(name))),
             }, default);
             Assert.Single(byValue.Entities);
             Assert.Null(await store.GetAsync(NewTenant() + name, id, default));
