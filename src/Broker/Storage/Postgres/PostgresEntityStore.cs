@@ -267,31 +267,31 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         switch (change.Kind)
         {
             case ChangeKind.Create:
-            {
-                var after = change.After!;
-                doc = StoredEntityJson.Serialize(after);
-                sql.Append("INSERT INTO entities (tenant, id, types, version, doc, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
-                    .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
-                    .Append(", ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Append(", ").Parameter(after.Version, NpgsqlDbType.Bigint)
-                    .Append(", ").Parameter(doc, NpgsqlDbType.Jsonb)
-                    .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                    .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                    .Append(") ON CONFLICT DO NOTHING RETURNING 1)");
-                break;
-            }
+                {
+                    var after = change.After!;
+                    doc = StoredEntityJson.Serialize(after);
+                    sql.Append("INSERT INTO entities (tenant, id, types, version, doc, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
+                        .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
+                        .Append(", ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                        .Append(", ").Parameter(after.Version, NpgsqlDbType.Bigint)
+                        .Append(", ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
+                        .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
+                        .Append(") ON CONFLICT DO NOTHING RETURNING 1)");
+                    break;
+                }
             case ChangeKind.Update:
-            {
-                var after = change.After!;
-                doc = StoredEntityJson.Serialize(after);
-                sql.Append("UPDATE entities SET types = ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
-                    .Append(", version = ").Parameter(after.Version, NpgsqlDbType.Bigint)
-                    .Append(", doc = ").Parameter(doc, NpgsqlDbType.Jsonb)
-                    .Append(", created = ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                    .Append(", modified = ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-                WhereVersion(sql, tenant, change);
-                break;
-            }
+                {
+                    var after = change.After!;
+                    doc = StoredEntityJson.Serialize(after);
+                    sql.Append("UPDATE entities SET types = ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
+                        .Append(", version = ").Parameter(after.Version, NpgsqlDbType.Bigint)
+                        .Append(", doc = ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", created = ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
+                        .Append(", modified = ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+                    WhereVersion(sql, tenant, change);
+                    break;
+                }
             default:
                 sql.Append("DELETE FROM entities");
                 WhereVersion(sql, tenant, change);

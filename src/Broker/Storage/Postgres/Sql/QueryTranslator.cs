@@ -72,15 +72,15 @@ internal static class QueryTranslator
         switch (q)
         {
             case AndExpression and:
-            {
-                var operands = and.Operands.Select(Q).ToList();
-                return (CompoundPredicate.And([.. operands.Select(o => o.Predicate)]), operands.All(o => o.Exact));
-            }
+                {
+                    var operands = and.Operands.Select(Q).ToList();
+                    return (CompoundPredicate.And([.. operands.Select(o => o.Predicate)]), operands.All(o => o.Exact));
+                }
             case OrExpression or:
-            {
-                var operands = or.Operands.Select(Q).ToList();
-                return (CompoundPredicate.Or([.. operands.Select(o => o.Predicate)]), operands.All(o => o.Exact));
-            }
+                {
+                    var operands = or.Operands.Select(Q).ToList();
+                    return (CompoundPredicate.Or([.. operands.Select(o => o.Predicate)]), operands.All(o => o.Exact));
+                }
             case ExistsExpression exists:
                 if (!IsDocumentKey(exists.Path.Attribute))
                     return (TruePredicate.Instance, false);
