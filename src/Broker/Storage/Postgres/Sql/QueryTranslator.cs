@@ -91,8 +91,14 @@ internal static class QueryTranslator
                     return (TruePredicate.Instance, false);
                 return (new HasAttributePredicate(notExists.Path.Attribute).Reverse(), true);
             case ComparisonExpression comparison:
-                // Every comparison, != included, needs a target, and a target needs the attribute.
-                return (IsDocumentKey(comparison.Path.Attribute) ? new HasAttributePredicate(comparison.Path.Attribute) : TruePredicate.Instance, false);
+                // Every comparison, != included, needs a target, and a target needs the attribute; where the value can be
+                // compared in jsonpath, some value under the attribute must also pass (a superset, see JsonPathComparisonPredicate).
+                if (!IsDocumentKey(comparison.Path.Attribute))
+                    return (TruePredicate.Instance, false);
+                var has = new HasAttributePredicate(comparison.Path.Attribute);
+                return JsonPathComparisonPredicate.TryCreate(comparison) is { } values
+                    ? (CompoundPredicate.And([has, values]), false)
+                    : (has, false);
             case PatternExpression pattern:
                 return (IsDocumentKey(pattern.Path.Attribute) ? new HasAttributePredicate(pattern.Path.Attribute) : TruePredicate.Instance, false);
             default:
