@@ -249,6 +249,30 @@ public abstract class StoreContractTests
         Assert.All(shapes, s => Assert.Equal([(Ns + "temperature", AttributeKind.Property)], s.Attributes));
     }
 
+    [Theory]
+    [InlineData("^urn:x:1", "urn:x:1,urn:x:1%,urn:x:10,urn:x:1_2")]
+    [InlineData("^urn:x:1$", "urn:x:1")]
+    [InlineData("^urn:x:1_", "urn:x:1_2")]
+    [InlineData("^urn:x:10*$", "urn:x:1,urn:x:10")]
+    [InlineData("^urn:x:2|^urn:x:10", "urn:x:10,urn:x:2")]
+    [InlineData("^urn:x:1[0_]", "urn:x:10,urn:x:1_2")]
+    [InlineData("x:2", "urn:x:2")]
+    public async Task Id_patterns_are_dotnet_regexes_whatever_prefix_narrows_them(string pattern, string expected)
+    {
+        if (Store is not { } store)
+            return;
+        var tenant = NewTenant();
+        Assert.All(await store.CommitAsync(tenant, [.. new[] { "urn:x:1", "urn:x:10", "urn:x:1_2", "urn:x:2", "urn:x:1%" }.Select(id => Create(NewEntity(id)))], default),
+            o => Assert.Equal(CommitOutcome.Committed, o));
+        var page = await store.QueryAsync(tenant, new EntityQuery
+        {
+            IdPattern = new System.Text.RegularExpressions.Regex(pattern, System.Text.RegularExpressions.RegexOptions.CultureInvariant),
+            Count = true,
+        }, default);
+        Assert.Equal(expected.Split(','), page.Entities.Select(e => e.Id));
+        Assert.Equal(expected.Split(',').Length, page.TotalCount);
+    }
+
     [Fact]
     public async Task Hostile_names_are_data_not_sql()
     {

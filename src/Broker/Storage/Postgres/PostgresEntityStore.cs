@@ -40,8 +40,13 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return builder.Build();
     }
 
+    private sealed record LastQuery(SqlBuilder Sql, bool IsExact);
+
+    private LastQuery? _lastQuery;
+
     /// <summary>The SQL of the last query, with its parameters, for test failure messages.</summary>
-    internal string? LastQuerySql { get; private set; }
+    internal string? LastQuerySql =>
+        _lastQuery is { } last ? last.Sql.Describe() + (last.IsExact ? "" : "\n  -- superset: rows filtered by EntityQueryMatcher") : null;
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -112,7 +117,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         select.Append(" ORDER BY e.id");
         if (filter.IsExact)
             select.Append(" LIMIT ").Parameter(query.Limit, NpgsqlDbType.Integer).Append(" OFFSET ").Parameter(query.Offset, NpgsqlDbType.Integer);
-        LastQuerySql = select.Describe() + (filter.IsExact ? "" : "\n  -- superset: rows filtered by EntityQueryMatcher");
+        _lastQuery = new LastQuery(select, filter.IsExact);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

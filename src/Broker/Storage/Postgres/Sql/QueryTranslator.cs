@@ -28,8 +28,13 @@ internal static class QueryTranslator
         var exact = true;
         if (query.Ids is { } ids)
             parts.Add(new IdInPredicate([.. ids]));
-        if (query.IdPattern is not null)
+        if (query.IdPattern is { } pattern)
+        {
+            // .NET and POSIX regexes differ, so the pattern itself is left to the evaluator; a literal prefix narrows the rows.
+            if (IdPrefixPredicate.TryCreate(pattern) is { } prefix)
+                parts.Add(prefix);
             exact = false;
+        }
         if (query.Types is { } types)
             parts.Add(Type(types));
         if (query.Attrs is { } attrs)
@@ -118,4 +123,30 @@ internal static class QueryTranslator
 internal sealed class ScopePresentPredicate : SqlPredicate
 {
     public override void Write(SqlBuilder sql) => sql.Append("(e.doc ? 'scope')");
+}
+
+/// <summary>
+/// The id starts with the literal prefix of an anchored id pattern (<c>^urn:ngsi-ld:Vehicle:.*</c>): a superset of the
+/// pattern's matches, served by the primary key (id is COLLATE "C", so LIKE 'prefix%' is a range scan).
+/// </summary>
+internal sealed class IdPrefixPredicate(string prefix) : SqlPredicate
+{
+    public static IdPrefixPredicate? TryCreate(System.Text.RegularExpressions.Regex pattern)
+    {
+        var options = pattern.Options & ~(System.Text.RegularExpressions.RegexOptions.Compiled | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        var text = pattern.ToString();
+        // An alternation anywhere could offer another start: no prefix then.
+        if (options != System.Text.RegularExpressions.RegexOptions.None || !text.StartsWith('^') || text.Contains('|', StringComparison.Ordinal))
+            return null;
+        var length = 1;
+        while (length < text.Length && (char.IsAsciiLetterOrDigit(text[length]) || text[length] is ':' or '-' or '_' or '/'))
+            length++;
+        // A quantifier applies to the character before it, which is then not certain to be in the prefix.
+        if (length < text.Length && text[length] is '*' or '?' or '{')
+            length--;
+        return length > 1 ? new IdPrefixPredicate(text[1..length]) : null;
+    }
+
+    public override void Write(SqlBuilder sql) =>
+        sql.Append("e.id LIKE ").Parameter(prefix.Replace("_", "\\_", StringComparison.Ordinal) + "%", NpgsqlTypes.NpgsqlDbType.Text);
 }
