@@ -229,14 +229,15 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             batch.Connection = connection;
             batch.Transaction = transaction;
             var any = false;
+            // Once sent, the write goes through even if the client goes away (as with the embedded store): no token.
             await using (batch)
-            await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
             {
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
                 for (var i = 0; i < changes.Count; i++)
                 {
-                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
-                    await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                    await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
                     var written = reader.GetInt32(0);
                     var exists = !reader.IsDBNull(1);
                     outcomes[i] = written == 1 ? CommitOutcome.Committed
@@ -246,9 +247,9 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 }
             }
             if (any)
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
             else
-                await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {

@@ -86,8 +86,9 @@ internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredica
 /// index-served test that every true match passes. The exact relation is then decided by the in-memory evaluator.
 /// </summary>
 /// <remarks>
-/// near: <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 % + 1 m over maxDistance (and
-/// under minDistance), since the evaluator's geodesy may differ from PostGIS's by up to 0.5 % on long edges.
+/// near a point: for entity points, <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 % + 1 m
+/// over maxDistance (and under minDistance), covering the evaluator's fallback for nearly antipodal points (0.5 %);
+/// entity lines and polygons, and near a line or polygon, are not narrowed (see the comment in Write).
 /// within, contains, intersects, equals, overlaps: the bounding boxes intersect (<c>&amp;&amp;</c>), which each of those
 /// relations implies; disjoint: the GeoProperty has a geometry. Exact ST_Within etc. are not used as the final word
 /// because GEOS raises TopologyException on some invalid polygons that the evaluator (NTS) answers.
@@ -101,17 +102,21 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
         var reference = query.Geometry.AsBinary();
         switch (query.Relation)
         {
-            case GeoRelation.Near:
+            case GeoRelation.Near when query.Geometry is Point:
+                // Only point to point distances are bounded by the margin: for lines and polygons the evaluator measures in
+                // its own projection (Geodesy) while geography follows great circles, so those rows always pass.
                 if (query.MaxDistance is { } max)
                 {
-                    sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(max * 1.01 + 1, NpgsqlDbType.Double).Append(")");
+                    sql.Append(" AND (ST_GeometryType(g.geom) <> 'ST_Point' OR ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                        .Append(", 4326)::geography, ").Parameter(max * 1.01 + 1, NpgsqlDbType.Double).Append("))");
                 }
                 if (query.MinDistance is { } min && min * 0.99 - 1 > 0)
                 {
-                    sql.Append(" AND NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(min * 0.99 - 1, NpgsqlDbType.Double).Append(")");
+                    sql.Append(" AND (ST_GeometryType(g.geom) <> 'ST_Point' OR NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                        .Append(", 4326)::geography, ").Parameter(min * 0.99 - 1, NpgsqlDbType.Double).Append("))");
                 }
+                break;
+            case GeoRelation.Near:
                 break;
             case GeoRelation.Disjoint:
                 break;
