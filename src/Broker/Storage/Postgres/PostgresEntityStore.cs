@@ -123,6 +123,10 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
             if (filter.IsExact)
             {
+                // The page and the count read one snapshot, so they agree under concurrent writes.
+                await using var snapshot = query.Count
+                    ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false)
+                    : null;
                 var page = new List<Entity>(Math.Min(query.Limit, 1000));
                 await using (var command = Command(connection, select))
                 await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -138,6 +142,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     filter.Where.Write(count);
                     await using var command = Command(connection, count);
                     total = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                    await snapshot!.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
                 return new EntityPage(page, total);
             }
