@@ -4,6 +4,7 @@ using Broker.Discovery;
 using Broker.Entities;
 using Broker.Storage;
 using Broker.Storage.Embedded;
+using Broker.Storage.Postgres;
 using Ontology.JsonLd;
 
 namespace Broker.Hosting;
@@ -40,8 +41,14 @@ public static class BrokerServices
                 services.AddSingleton(embedded);
                 services.AddSingleton<IEntityStore, EmbeddedEntityStore>();
                 break;
+            case "Postgres":
+                var connectionString = configuration.GetConnectionString("Postgres")
+                    ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.");
+                services.AddSingleton(new PostgresStoreOptions { ConnectionString = connectionString });
+                services.AddSingleton<IEntityStore, PostgresEntityStore>();
+                break;
             default:
-                throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded.");
+                throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");
         }
         services.AddHostedService<StoreInitializer>();
         services.AddSingleton<EntityLocks>();

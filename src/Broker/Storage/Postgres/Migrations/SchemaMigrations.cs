@@ -1,0 +1,63 @@
+namespace Broker.Storage.Postgres.Migrations;
+
+/// <summary>
+/// The versioned schema of the PostgreSQL store. A migration is applied once, in its own transaction, and recorded in
+/// <c>schema_migrations</c>; <see cref="PostgresMigrator"/> runs them under an advisory lock so nodes starting together
+/// do not race. Never edit a migration that has shipped: add the next one.
+/// </summary>
+/// <remarks>
+/// Tenants: every table carries the tenant name as the first column of its key, and every statement filters on it.
+/// The alternative, a schema per tenant, would make 1000 tenants 1000 schemas to migrate at start-up and would put
+/// tenant names into SQL identifiers; a key column keeps start-up constant and tenant names are only ever parameters.
+/// The default tenant is the empty string. Entity ids use the "C" collation so ORDER BY id is code-point order, the
+/// order the in-memory store uses, and so the primary key serves id prefixes.
+/// </remarks>
+internal static class SchemaMigrations
+{
+    public static readonly IReadOnlyList<(int Version, string Name, string Sql)> All =
+    [
+        (1, "entities, geometries, changes, tenants", """
+            CREATE EXTENSION IF NOT EXISTS postgis;
+
+            CREATE TABLE tenants (
+                name text COLLATE "C" PRIMARY KEY,
+                created timestamptz NOT NULL DEFAULT now());
+
+            CREATE TABLE entities (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                types text[] NOT NULL,
+                version bigint NOT NULL,
+                doc jsonb NOT NULL,
+                created timestamptz NOT NULL,
+                modified timestamptz NOT NULL,
+                PRIMARY KEY (tenant, id));
+            -- type selection: types @> ARRAY[...]
+            CREATE INDEX entities_types ON entities USING gin (types);
+            -- attribute existence: doc ? name, doc ?| names (top-level keys are the expanded attribute names)
+            CREATE INDEX entities_doc_keys ON entities USING gin (doc);
+            -- id prefixes and patterns: the primary key (tenant, id COLLATE "C") serves LIKE 'prefix%' and ranges.
+
+            -- One row per valid GeoJSON value of an attribute instance (any datasetId), for geo-queries.
+            CREATE TABLE entity_geometries (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                attribute text NOT NULL,
+                geom geometry(Geometry, 4326) NOT NULL);
+            CREATE INDEX entity_geometries_entity ON entity_geometries (tenant, id);
+            CREATE INDEX entity_geometries_geom ON entity_geometries USING gist (geom);
+            CREATE INDEX entity_geometries_geog ON entity_geometries USING gist ((geom::geography));
+
+            -- The change record of every write, committed with it (notifications, temporal history).
+            CREATE TABLE changes (
+                seq bigserial PRIMARY KEY,
+                tenant text COLLATE "C" NOT NULL,
+                entity_id text COLLATE "C" NOT NULL,
+                kind text NOT NULL,
+                at timestamptz NOT NULL,
+                attributes jsonb NOT NULL,
+                after jsonb);
+            CREATE INDEX changes_tenant_seq ON changes (tenant, seq);
+            """),
+    ];
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Broker.Storage;
+using Broker.Storage.Postgres;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Ontology.Model;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Broker.StoreTests;
+
+/// <summary>What only the PostgreSQL store has: migrations shared by nodes, no start-up cost per tenant, write throughput.</summary>
+public sealed class PostgresStoreTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+
+    private static PostgresEntityStore NewStore(string connectionString) =>
+        new(new PostgresStoreOptions { ConnectionString = connectionString }, NullLogger<PostgresEntityStore>.Instance);
+
+    private static Entity NewEntity(string id)
+    {
+        var entity = new Entity { Id = id, Types = ["https://example.org/Thing"], CreatedAt = Now, ModifiedAt = Now };
+        entity.Attributes.Put("https://example.org/temperature", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(20.5), CreatedAt = Now, ModifiedAt = Now });
+        entity.Attributes.Put("https://uri.etsi.org/ngsi-ld/location", new AttributeInstance
+        {
+            Kind = AttributeKind.GeoProperty,
+            Value = JsonNode.Parse("""{"type":"Point","coordinates":[-3.7,40.4]}"""),
+            CreatedAt = Now,
+            ModifiedAt = Now,
+        });
+        return entity;
+    }
+
+    [PostgresFact]
+    public async Task Nodes_starting_together_migrate_the_schema_once()
+    {
+        var connectionString = TestDatabase.CreateDatabase("migrate");
+        try
+        {
+            var stores = Enumerable.Range(0, 4).Select(_ => NewStore(connectionString)).ToList();
+            await Task.WhenAll(stores.Select(s => s.InitializeAsync(default)));
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM schema_migrations", connection);
+            Assert.Equal(1L, await command.ExecuteScalarAsync());
+            foreach (var store in stores)
+            {
+                Assert.True(await store.IsReadyAsync(default));
+                await store.DisposeAsync();
+            }
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Geometry_rows_follow_the_entity_and_a_thousand_tenants_cost_no_start_up()
+    {
+        var connectionString = TestDatabase.CreateDatabase("tenants");
+        try
+        {
+            await using (var store = NewStore(connectionString))
+            {
+                await store.InitializeAsync(default);
+                for (var t = 0; t < 1000; t += 100)
+                {
+                    await using var connection = new NpgsqlConnection(connectionString);
+                    await connection.OpenAsync();
+                    await using var command = new NpgsqlCommand("INSERT INTO tenants (name) SELECT 'bulk' || g FROM generate_series($1, $1 + 99) g", connection);
+                    command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = t });
+                    await command.ExecuteNonQueryAsync();
+                }
+                var entity = NewEntity("urn:x:geo");
+                Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("bulk7", [new EntityChange(ChangeKind.Create, entity.Id, null, entity, [], Now)], default));
+                Assert.Equal(1L, await CountAsync(connectionString, "SELECT count(*) FROM entity_geometries WHERE tenant = 'bulk7'"));
+                var stored = (await store.GetAsync("bulk7", "urn:x:geo", default))!;
+                Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("bulk7", [new EntityChange(ChangeKind.Delete, entity.Id, stored, null, [], Now)], default));
+                Assert.Equal(0L, await CountAsync(connectionString, "SELECT count(*) FROM entity_geometries WHERE tenant = 'bulk7'"));
+            }
+            var clock = Stopwatch.StartNew();
+            await using (var restarted = NewStore(connectionString))
+            {
+                await restarted.InitializeAsync(default);
+                Assert.True(await restarted.TenantExistsAsync("bulk999", default));
+                Assert.False(await restarted.TenantExistsAsync("bulk1000", default));
+            }
+            output.WriteLine($"start-up with 1000 tenants: {clock.ElapsedMilliseconds} ms");
+            Assert.True(clock.ElapsedMilliseconds < 5000);
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Write_throughput_single_creates_and_a_batch_of_1000()
+    {
+        // A pool smaller than the server's max_connections (100): concurrent commits queue for a connection.
+        var connectionString = new NpgsqlConnectionStringBuilder(TestDatabase.CreateDatabase("throughput")) { MaxPoolSize = 20 }.ConnectionString;
+        try
+        {
+            await using var store = NewStore(connectionString);
+            await store.InitializeAsync(default);
+            await store.CommitAsync("", [Create(NewEntity("urn:x:warm-up"))], default);
+
+            const int Singles = 300;
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < Singles; i++)
+                Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [Create(NewEntity($"urn:x:single:{i}"))], default));
+            var singleRate = Singles / clock.Elapsed.TotalSeconds;
+
+            clock.Restart();
+            var concurrent = await Task.WhenAll(Enumerable.Range(0, Singles).Select(i => store.CommitAsync("", [Create(NewEntity($"urn:x:concurrent:{i}"))], default).AsTask()));
+            var concurrentRate = Singles / clock.Elapsed.TotalSeconds;
+            Assert.All(concurrent, o => Assert.Equal([CommitOutcome.Committed], o));
+
+            var batch = Enumerable.Range(0, 1000).Select(i => Create(NewEntity($"urn:x:batch:{i}"))).ToList();
+            clock.Restart();
+            var outcomes = await store.CommitAsync("", batch, default);
+            var batchRate = 1000 / clock.Elapsed.TotalSeconds;
+            Assert.All(outcomes, o => Assert.Equal(CommitOutcome.Committed, o));
+
+            clock.Restart();
+            var page = await store.QueryAsync("", new EntityQuery { Types = new Query.Ast.TypeName("https://example.org/Thing"), Limit = 100, Count = true }, default);
+            output.WriteLine($"single creates: {singleRate:F0}/s sequential, {concurrentRate:F0}/s with {Singles} concurrent; batch of 1000: {batchRate:F0} entities/s; typed query page of 100 of {page.TotalCount}: {clock.ElapsedMilliseconds} ms");
+            Assert.Equal(1 + 2 * Singles + 1000, page.TotalCount);
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    private static EntityChange Create(Entity entity) => new(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], Now);
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
