@@ -14,8 +14,8 @@ for project in tests/Ontology.Tests tests/Broker.Tests tests/Broker.HttpTests co
   echo "== $project"
   dotnet test "$project" -c Release --no-build --logger "console;verbosity=minimal" || status=1
 done
-# The store tests need PostgreSQL 15 + PostGIS: with-postgres.sh installs them when missing and runs the tests in a
-# throwaway cluster (pg_virtualenv), with CI=true so they fail rather than skip if the database is not reachable.
-echo "== tests/Broker.StoreTests"
-scripts/with-postgres.sh dotnet test tests/Broker.StoreTests -c Release --no-build --logger "console;verbosity=minimal" || status=1
+# The store tests, and the HTTP and conformance tests on the PostgreSQL store, need PostgreSQL 15 + PostGIS:
+# with-postgres.sh installs them when missing and runs the tests in a throwaway cluster (pg_virtualenv), with
+# CI=true so they fail rather than skip if the database is not reachable.
+scripts/with-postgres.sh scripts/postgres-tests.sh || status=1
 exit $status

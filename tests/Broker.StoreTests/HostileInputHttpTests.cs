@@ -37,9 +37,9 @@ public sealed class HostileInputHttpTests(PostgresDatabaseFixture database) : IC
         { "q=" + Uri.EscapeDataString("name;DROP TABLE entities"), null },
         { "q=" + Uri.EscapeDataString("日本語==\"x\""), null },
         { "q=" + Uri.EscapeDataString("name==\"\u0000\""), null },
-        { "id=" + Uri.EscapeDataString("urn:ngsi-ld:Hostile:1';--"), ["urn:ngsi-ld:Hostile:1';--"] },
+        { "id=" + Uri.EscapeDataString("urn:ngsi-ld:Hostile:1';--") + "&local=true", ["urn:ngsi-ld:Hostile:1';--"] },
         { "id=" + Uri.EscapeDataString("urn:x:'); DROP TABLE entities; --"), null },
-        { "id=" + Uri.EscapeDataString("urn:x:');DROP/**/TABLE/**/entities;--"), [] },
+        { "id=" + Uri.EscapeDataString("urn:x:');DROP/**/TABLE/**/entities;--") + "&local=true", [] },
         { "idPattern=" + Uri.EscapeDataString("^urn:ngsi-ld:Hostile:1';"), ["urn:ngsi-ld:Hostile:1';--"] },
         // .NET syntax (named group, a class POSIX would read as [:alpha:]): evaluated as .NET regex, so it matches the quote.
         { "idPattern=" + Uri.EscapeDataString("(?<x>')|[[:alpha:]]"), ["urn:ngsi-ld:Hostile:1';--"] },
