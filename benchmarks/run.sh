@@ -7,6 +7,8 @@
 #   benchmarks/run.sh --micro / --no-micro with or without the BenchmarkDotNet micro benchmarks
 #   benchmarks/run.sh --store postgres --connection 'Host=127.0.0.1;Username=...;Password=...;Database=...'
 #                                          the broker on its PostgreSQL store, plus the raw Npgsql ceilings C2 and C3
+#   scripts/with-postgres.sh benchmarks/run.sh --store both
+#                                          both stores in one run, in a throwaway PostgreSQL cluster
 # Any other option goes to the load tool (see `dotnet benchmarks/Load/bin/Release/net10.0/Load.dll --help`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,12 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+
+# Inside scripts/with-postgres.sh (pg_virtualenv exports PG*), the PostgreSQL connection comes from the environment:
+#   scripts/with-postgres.sh benchmarks/run.sh --store both
+if [ -n "${PGHOST:-}" ] && [[ " ${load_args[*]} " != *" --connection "* ]]; then
+  load_args+=(--connection "Host=${PGHOST};Port=${PGPORT:-5432};Username=${PGUSER:-postgres};Password=${PGPASSWORD:-};Database=${PGDATABASE:-postgres}")
+fi
 
 projects=(src/Broker benchmarks/Load benchmarks/Ceiling)
 [ "$micro" = yes ] && projects+=(benchmarks/Micro)

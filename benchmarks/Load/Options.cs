@@ -9,7 +9,7 @@ public sealed class Options
         Load tool for the NGSI-LD broker. Starts the broker (and the ceiling app) itself on 127.0.0.1.
           --broker PATH         Broker.dll (default: src/Broker/bin/Release/net10.0/Broker.dll)
           --ceiling PATH        Ceiling.dll (default: benchmarks/Ceiling/bin/Release/net10.0/Ceiling.dll)
-          --store NAME          embedded (default) or postgres (starts the broker with Storage:Provider=Postgres)
+          --store NAME          embedded (default), postgres (starts the broker with Storage:Provider=Postgres) or both
           --connection TEXT     PostgreSQL connection string: passed to the broker as ConnectionStrings:Postgres
                                 and used by the raw PostgreSQL ceilings (C2, C3); without it they are skipped
           --scenarios LIST      comma-separated ids, e.g. S1,S3,C1 (default: all)
@@ -27,7 +27,10 @@ public sealed class Options
 
     public string CeilingPath { get; private set; } = "benchmarks/Ceiling/bin/Release/net10.0/Ceiling.dll";
 
-    public string Store { get; private set; } = Scenarios.Stores.Embedded;
+    /// <summary>The store the broker scenarios run on now; <see cref="Stores"/> lists every store of the run.</summary>
+    public string Store { get; set; } = Scenarios.Stores.Embedded;
+
+    public IReadOnlyList<string> Stores { get; private set; } = [Scenarios.Stores.Embedded];
 
     public string? ConnectionString { get; private set; }
 
@@ -63,9 +66,14 @@ public sealed class Options
                 case "--broker": options.BrokerPath = Next(); break;
                 case "--ceiling": options.CeilingPath = Next(); break;
                 case "--store":
-                    options.Store = Next().ToLowerInvariant();
-                    if (options.Store is not (Scenarios.Stores.Embedded or Scenarios.Stores.Postgres))
-                        throw new ArgumentException("--store is embedded or postgres.");
+                    var store = Next().ToLowerInvariant();
+                    options.Stores = store switch
+                    {
+                        Scenarios.Stores.Embedded or Scenarios.Stores.Postgres => [store],
+                        "both" => [Scenarios.Stores.Embedded, Scenarios.Stores.Postgres],
+                        _ => throw new ArgumentException("--store is embedded, postgres or both."),
+                    };
+                    options.Store = options.Stores[0];
                     break;
                 case "--connection": options.ConnectionString = Next(); break;
                 case "--scenarios":
@@ -91,7 +99,7 @@ public sealed class Options
         }
         options.Duration = duration ?? options.Duration;
         options.Warmup = warmup ?? options.Warmup;
-        if (options.Store == Scenarios.Stores.Postgres && options.ConnectionString is null)
+        if (options.Stores.Contains(Scenarios.Stores.Postgres) && options.ConnectionString is null)
             throw new ArgumentException("--store postgres needs --connection.");
         return options;
     }

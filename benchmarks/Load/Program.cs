@@ -39,8 +39,17 @@ var runner = new Runner(options, workDirectory);
 var results = new List<ScenarioResult>();
 try
 {
-    foreach (var scenario in scenarios)
+    var runs = new List<(string Store, IScenario Scenario)>();
+    foreach (var scenario in scenarios.Where(s => s.Target != Target.Broker))
+        runs.Add((options.Stores[0], scenario));
+    foreach (var store in options.Stores)
     {
+        foreach (var scenario in scenarios.Where(s => s.Target == Target.Broker))
+            runs.Add((store, scenario));
+    }
+    foreach (var (store, scenario) in runs)
+    {
+        options.Store = store;
         var result = await runner.RunAsync(scenario, cancel.Token);
         results.Add(result);
         Console.Error.WriteLine(result.IsSkipped
