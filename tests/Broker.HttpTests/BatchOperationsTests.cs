@@ -243,3 +243,55 @@ public sealed class BatchOperationsTests(TempStoreBroker broker) : IClassFixture
         Assert.Equal(999, (await GetAsync($"{prefix}-0999"))!["availableSpotNumber"]!.GetValue<int>());
     }
 }
+
+/// <summary>The ingestion path of the adapters: 10 000 entities in batches of 1000, durable across a restart.</summary>
+public sealed class BulkIngestionTests
+{
+    [Fact]
+    public async Task Ten_batches_of_1000_upserts_are_all_there_after_a_restart()
+    {
+        var dataPath = Path.Combine(Path.GetTempPath(), "ngsi-bulk-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var prefix = $"urn:ngsi-ld:TrafficFlowObserved:bulk-{Guid.NewGuid():N}";
+            using (var broker = new FixedPathBroker(dataPath))
+            {
+                using var client = broker.CreateClient();
+                for (var batch = 0; batch < 10; batch++)
+                {
+                    var entities = new JsonArray();
+                    for (var i = 0; i < 1000; i++)
+                    {
+                        entities.Add(new JsonObject
+                        {
+                            ["id"] = $"{prefix}-{batch * 1000 + i:D5}",
+                            ["type"] = "TrafficFlowObserved",
+                            ["intensity"] = new JsonObject { ["type"] = "Property", ["value"] = i },
+                        });
+                    }
+                    using var content = new StringContent(entities.ToJsonString(), Encoding.UTF8, "application/json");
+                    var response = await client.PostAsync("/ngsi-ld/v1/entityOperations/upsert", content);
+                    Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                }
+            }
+
+            using var restarted = new FixedPathBroker(dataPath);
+            using var reader = restarted.CreateClient();
+            var query = await reader.GetAsync($"/ngsi-ld/v1/entities?type=TrafficFlowObserved&count=true&limit=1&idPattern={Uri.EscapeDataString("^" + prefix)}");
+            Assert.Equal(HttpStatusCode.OK, query.StatusCode);
+            Assert.Equal("10000", query.Headers.GetValues("NGSILD-Results-Count").Single());
+            var last = JsonNode.Parse(await reader.GetStringAsync($"/ngsi-ld/v1/entities/{prefix}-09999?options=keyValues"))!;
+            Assert.Equal(999, last["intensity"]!.GetValue<int>());
+        }
+        finally
+        {
+            if (Directory.Exists(dataPath))
+                Directory.Delete(dataPath, recursive: true);
+        }
+    }
+
+    private sealed class FixedPathBroker(string dataPath) : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseSetting("Storage:DataPath", dataPath);
+    }
+}

@@ -90,7 +90,11 @@ public static class EntityMutations
                     updated.Add("type");
             }
         }
-        if (fragment.Scopes is { } scopes)
+        if (fragment.Scopes is not null && mustExist && next.Scopes is null)
+        {
+            notUpdated.Add(new NotUpdated("scope", "The entity has no scope to update."));
+        }
+        else if (fragment.Scopes is { } scopes)
         {
             if (noOverwrite && next.Scopes is not null)
                 next.Scopes = [.. next.Scopes.Union(scopes)];
