@@ -43,9 +43,8 @@ public static class Report
         text.AppendLine();
         text.AppendLine("Written by `benchmarks/run.sh` (do not edit by hand; see the Benchmarks section of the README).");
         text.AppendLine();
-        text.AppendLine("> **Preliminary.** These numbers were taken on a loaded machine: 2 cores shared with other engineers who were");
-        text.AppendLine("> building and running tests at the same time, and the load tool itself runs on the same cores as the broker.");
-        text.AppendLine("> Compare ratios and CPU per request rather than absolute rates, and rerun on an idle machine before drawing conclusions.");
+        text.AppendLine("> The load tool, the broker and PostgreSQL share the same cores (the load average below shows how busy the");
+        text.AppendLine("> machine was). Compare ratios and CPU per request rather than absolute rates.");
         text.AppendLine();
         text.AppendLine("Where the time goes (profiles of S1, S2, S4, S5) and what to change: [FINDINGS.md](FINDINGS.md).");
         text.AppendLine();

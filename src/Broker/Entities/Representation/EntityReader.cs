@@ -277,7 +277,9 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         else
         {
             if (valueNode is null)
-                throw NgsiLdException.BadRequestData($"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
+                throw NgsiLdException.BadRequestData(json.ContainsKey(valueMember)
+                    ? $"The '{valueMember}' of {kind.TypeName()} '{displayName}' is null; to delete it, send \"urn:ngsi-ld:null\"."
+                    : $"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
             instance.Value = ReadValue(kind, valueNode, displayName);
         }
 
@@ -337,10 +339,9 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     /// <summary>The merge-patch null of each kind (clause 5.5.8): "urn:ngsi-ld:null", {"@none": "urn:ngsi-ld:null"}, ["urn:ngsi-ld:null"].</summary>
     private static bool IsNullValue(AttributeKind kind, JsonObject json, string valueMember)
     {
-        if (!json.TryGetPropertyValue(valueMember, out var value))
+        // A JSON null inside an attribute is no value at all (a BadRequestData); deleting takes "urn:ngsi-ld:null".
+        if (!json.TryGetPropertyValue(valueMember, out var value) || value is null)
             return false;
-        if (value is null)
-            return true;
         if (IsNullUri(value))
             return true;
         if (kind == AttributeKind.LanguageProperty && value is JsonObject map && map.Count == 1 && map["@none"] is { } none && IsNullUri(none))
