@@ -254,9 +254,11 @@ public sealed class BulkIngestionTests
         try
         {
             var prefix = $"urn:ngsi-ld:TrafficFlowObserved:bulk-{Guid.NewGuid():N}";
+            var tenant = "bulk" + Guid.NewGuid().ToString("N")[..12];
             using (var broker = new FixedPathBroker(dataPath))
             {
                 using var client = broker.CreateClient();
+                client.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
                 for (var batch = 0; batch < 10; batch++)
                 {
                     var entities = new JsonArray();
@@ -277,6 +279,7 @@ public sealed class BulkIngestionTests
 
             using var restarted = new FixedPathBroker(dataPath);
             using var reader = restarted.CreateClient();
+            reader.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
             var query = await reader.GetAsync($"/ngsi-ld/v1/entities?type=TrafficFlowObserved&count=true&limit=1&idPattern={Uri.EscapeDataString("^" + prefix)}");
             Assert.Equal(HttpStatusCode.OK, query.StatusCode);
             Assert.Equal("10000", query.Headers.GetValues("NGSILD-Results-Count").Single());

@@ -9,10 +9,14 @@ namespace Broker.HttpTests;
 /// <summary>A broker on a fresh embedded store holding the query corpus entities (tests/Broker.Tests/Data/QueryCorpus).</summary>
 public sealed class CorpusBroker : TempStoreBroker
 {
+    /// <summary>A tenant of its own, so that the corpus is alone even in a database other tests share.</summary>
+    public string Tenant { get; } = "corpus" + Guid.NewGuid().ToString("N")[..12];
+
     public CorpusBroker()
     {
         var entities = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus", "entities.json"));
         using var client = CreateClient();
+        client.DefaultRequestHeaders.Add("NGSILD-Tenant", Tenant);
         using var content = new StringContent(entities, Encoding.UTF8, "application/json");
         var response = client.PostAsync("/ngsi-ld/v1/entityOperations/create", content).GetAwaiter().GetResult();
         if (response.StatusCode != HttpStatusCode.Created)
@@ -61,6 +65,7 @@ public sealed class QueryCorpusHttpTests(CorpusBroker broker) : IClassFixture<Co
             Assert.Fail($"Case '{name}' has no selector.");
 
         using var client = broker.CreateClient();
+        client.DefaultRequestHeaders.Add("NGSILD-Tenant", broker.Tenant);
         var response = await client.GetAsync(query.ToString());
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query} answered {response.StatusCode}: {body}");
