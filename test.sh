@@ -9,13 +9,24 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet build Broker.sln -c Release -warnaserror
 dotnet format Broker.sln --verify-no-changes --no-restore --severity warn
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 status=0
 for project in tests/Ontology.Tests tests/Broker.Tests tests/Broker.HttpTests conformance-tests; do
   echo "== $project"
-  dotnet test "$project" -c Release --no-build --logger "console;verbosity=minimal" || status=1
+  dotnet test "$project" -c Release --no-build --logger "console;verbosity=minimal" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
 # The store tests, and the HTTP and conformance tests on the PostgreSQL store, need PostgreSQL 15 + PostGIS:
 # with-postgres.sh installs them when missing and runs the tests in a throwaway cluster (pg_virtualenv), with
 # CI=true so they fail rather than skip if the database is not reachable.
-scripts/with-postgres.sh scripts/postgres-tests.sh || status=1
+scripts/with-postgres.sh scripts/postgres-tests.sh 2>&1 | tee -a "$log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+# One closing line for every test project together.
+passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || status=1
 exit $status
