@@ -298,3 +298,48 @@ public sealed class BulkIngestionTests
         protected override void ConfigureWebHost(IWebHostBuilder builder) => builder.UseSetting("Storage:DataPath", dataPath);
     }
 }
+
+/// <summary>Geo-queries follow an entity that moves or goes away (the embedded store narrows them with a grid index).</summary>
+public sealed class GeoIndexTests(TempStoreBroker broker) : IClassFixture<TempStoreBroker>
+{
+    private readonly string _tenant = "geo" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body = null)
+    {
+        using var client = broker.CreateClient();
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("NGSILD-Tenant", _tenant);
+        if (body is not null)
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        return await client.SendAsync(request);
+    }
+
+    private async Task<List<string>> NearAsync(double longitude, double latitude, int metres)
+    {
+        var coordinates = Uri.EscapeDataString($"[{longitude.ToString(System.Globalization.CultureInfo.InvariantCulture)},{latitude.ToString(System.Globalization.CultureInfo.InvariantCulture)}]");
+        var response = await SendAsync(HttpMethod.Get,
+            $"/ngsi-ld/v1/entities?type=Bus&georel={Uri.EscapeDataString($"near;maxDistance=={metres}")}&geometry=Point&coordinates={coordinates}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return [.. JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray().Select(e => e!["id"]!.GetValue<string>())];
+    }
+
+    [Fact]
+    public async Task A_moved_entity_is_found_at_its_new_place_only_and_a_deleted_one_nowhere()
+    {
+        var id = $"urn:ngsi-ld:Bus:{Guid.NewGuid():N}";
+        var created = await SendAsync(HttpMethod.Post, "/ngsi-ld/v1/entities",
+            "{\"id\":\"" + id + "\"," + """ "type":"Bus","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[10.6797,53.8660]}}}""");
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal([id], await NearAsync(10.6800, 53.8662, 100));
+
+        var moved = await SendAsync(HttpMethod.Patch, $"/ngsi-ld/v1/entities/{id}/attrs",
+            """{"location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[10.8700,53.9600]}}}""");
+        Assert.Equal(HttpStatusCode.NoContent, moved.StatusCode);
+        Assert.Empty(await NearAsync(10.6800, 53.8662, 100));
+        Assert.Equal([id], await NearAsync(10.8701, 53.9601, 100));
+        Assert.Equal([id], await NearAsync(10.6800, 53.8662, 20_000));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(HttpMethod.Delete, $"/ngsi-ld/v1/entities/{id}")).StatusCode);
+        Assert.Empty(await NearAsync(10.8701, 53.9601, 100));
+    }
+}

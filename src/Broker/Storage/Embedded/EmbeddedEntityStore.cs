@@ -16,6 +16,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     public const string DefaultTenant = "";
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entity>> _tenants = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SpatialGrid> _grids = new(StringComparer.Ordinal);
     private readonly Channel<PendingCommit> _queue = Channel.CreateBounded<PendingCommit>(new BoundedChannelOptions(10_000) { SingleReader = true });
     private SqliteConnection? _connection;
     private WriterStatements? _statements;
@@ -57,7 +58,9 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
             while (reader.Read())
             {
                 var entity = StoredEntityJson.Deserialize(reader.GetString(1));
-                _tenants.GetOrAdd(reader.GetString(0), _ => new(StringComparer.Ordinal))[entity.Id] = entity;
+                var tenantName = reader.GetString(0);
+                _tenants.GetOrAdd(tenantName, _ => new(StringComparer.Ordinal))[entity.Id] = entity;
+                _grids.GetOrAdd(tenantName, _ => new SpatialGrid()).Update(entity.Id, entity);
                 count++;
             }
         }
@@ -81,6 +84,14 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         if (query.Ids is { } ids)
         {
             foreach (var id in ids)
+            {
+                if (entities.TryGetValue(id, out var entity) && EntityQueryMatcher.Matches(entity, query))
+                    matches.Add(entity);
+            }
+        }
+        else if (query.Geo is { } geo && _grids.TryGetValue(tenant, out var grid) && grid.Candidates(geo) is { } candidates)
+        {
+            foreach (var id in candidates)
             {
                 if (entities.TryGetValue(id, out var entity) && EntityQueryMatcher.Matches(entity, query))
                     matches.Add(entity);
@@ -228,6 +239,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                 entities.TryRemove(id, out _);
             else
                 entities[id] = entity;
+            _grids.GetOrAdd(tenant, _ => new SpatialGrid()).Update(id, entity);
         }
         return results;
     }
