@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Broker.TestSupport;
 using Xunit;
 
 namespace Broker.HttpTests;
@@ -14,7 +15,7 @@ public sealed class CorpusBroker : TempStoreBroker
 
     public CorpusBroker()
     {
-        var entities = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus", "entities.json"));
+        var entities = QueryCorpus.EntitiesJson();
         using var client = CreateClient();
         client.DefaultRequestHeaders.Add("NGSILD-Tenant", Tenant);
         using var content = new StringContent(entities, Encoding.UTF8, "application/json");
@@ -27,50 +28,22 @@ public sealed class CorpusBroker : TempStoreBroker
 /// <summary>Every case of the query corpus through GET /ngsi-ld/v1/entities on the embedded store.</summary>
 public sealed class QueryCorpusHttpTests(CorpusBroker broker) : IClassFixture<CorpusBroker>
 {
-    public static TheoryData<string> CaseNames()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in LoadCases().Keys)
-            data.Add(name);
-        return data;
-    }
-
-    private static Dictionary<string, JsonObject> LoadCases()
-    {
-        var cases = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        var folder = Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus");
-        foreach (var file in Directory.GetFiles(folder, "cases*.json").Order(StringComparer.Ordinal))
-        {
-            foreach (var item in JsonNode.Parse(File.ReadAllText(file))!.AsArray())
-            {
-                var corpusCase = item!.AsObject();
-                cases.Add(corpusCase["name"]!.GetValue<string>(), corpusCase);
-            }
-        }
-        return cases;
-    }
-
     [Theory]
-    [MemberData(nameof(CaseNames))]
+    [MemberData(nameof(QueryCorpus.CaseNames), MemberType = typeof(QueryCorpus))]
     public async Task Case_gives_the_expected_entities(string name)
     {
-        var corpusCase = LoadCases()[name];
-        var query = new StringBuilder("/ngsi-ld/v1/entities?limit=1000&count=true&options=keyValues&pick=id");
-        foreach (var parameter in new[] { "type", "q", "scopeQ", "georel", "geometry", "coordinates", "geoproperty" })
-        {
-            if (corpusCase[parameter] is { } value)
-                query.Append('&').Append(parameter).Append('=').Append(Uri.EscapeDataString(value.GetValue<string>()));
-        }
+        var corpusCase = QueryCorpus.Cases[name];
+        var query = QueryCorpus.QueryPath(corpusCase);
         if (corpusCase["type"] is null && corpusCase["q"] is null && corpusCase["scopeQ"] is null && corpusCase["georel"] is null)
             Assert.Fail($"Case '{name}' has no selector.");
 
         using var client = broker.CreateClient();
         client.DefaultRequestHeaders.Add("NGSILD-Tenant", broker.Tenant);
-        var response = await client.GetAsync(query.ToString());
+        var response = await client.GetAsync(query);
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{query} answered {response.StatusCode}: {body}");
 
-        var expected = corpusCase["expected"]!.AsArray().Select(id => id!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        var expected = QueryCorpus.ExpectedIds(corpusCase);
         var actual = JsonDocument.Parse(body).RootElement.EnumerateArray().Select(e => e.GetProperty("id").GetString()!).ToList();
         Assert.Equal(expected, actual);
         Assert.Equal(expected.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), response.Headers.GetValues("NGSILD-Results-Count").Single());

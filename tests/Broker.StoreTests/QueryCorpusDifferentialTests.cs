@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Broker.Storage;
 using Broker.Storage.Postgres;
+using Broker.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -25,7 +26,7 @@ public sealed class CorpusBrokers : IDisposable
         _connectionString = TestDatabase.CreateDatabase("corpus");
         Postgres = new TestBroker(_connectionString);
         Embedded = new TestBroker(null);
-        var entities = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus", "entities.json"));
+        var entities = QueryCorpus.EntitiesJson();
         foreach (var broker in new[] { Postgres, Embedded })
         {
             using var client = broker.Client();
@@ -51,51 +52,21 @@ public sealed class CorpusBrokers : IDisposable
 /// </summary>
 public sealed class QueryCorpusDifferentialTests(CorpusBrokers brokers) : IClassFixture<CorpusBrokers>
 {
-    private static readonly string[] Parameters = ["type", "q", "scopeQ", "georel", "geometry", "coordinates", "geoproperty"];
-
-    public static TheoryData<string> CaseNames()
-    {
-        var data = new TheoryData<string>();
-        foreach (var name in LoadCases().Keys)
-            data.Add(name);
-        return data;
-    }
-
-    private static Dictionary<string, JsonObject> LoadCases()
-    {
-        var cases = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
-        var folder = Path.Combine(AppContext.BaseDirectory, "Data", "QueryCorpus");
-        foreach (var file in Directory.GetFiles(folder, "cases*.json").Order(StringComparer.Ordinal))
-        {
-            foreach (var item in JsonNode.Parse(File.ReadAllText(file))!.AsArray())
-            {
-                var corpusCase = item!.AsObject();
-                cases.Add(corpusCase["name"]!.GetValue<string>(), corpusCase);
-            }
-        }
-        return cases;
-    }
-
     [PostgresTheory]
-    [MemberData(nameof(CaseNames))]
+    [MemberData(nameof(QueryCorpus.CaseNames), MemberType = typeof(QueryCorpus))]
     public async Task Case_gives_the_expected_entities_on_both_stores(string name)
     {
-        var corpusCase = LoadCases()[name];
-        var query = new StringBuilder("/ngsi-ld/v1/entities?limit=1000&count=true&options=keyValues&pick=id");
-        foreach (var parameter in Parameters)
-        {
-            if (corpusCase[parameter] is { } value)
-                query.Append('&').Append(parameter).Append('=').Append(Uri.EscapeDataString(value.GetValue<string>()));
-        }
-        var expected = corpusCase["expected"]!.AsArray().Select(id => id!.GetValue<string>()).Order(StringComparer.Ordinal).ToList();
+        var corpusCase = QueryCorpus.Cases[name];
+        var query = QueryCorpus.QueryPath(corpusCase);
+        var expected = QueryCorpus.ExpectedIds(corpusCase);
 
-        var (postgres, postgresCount) = await IdsAsync(brokers.Postgres!, query.ToString());
+        var (postgres, postgresCount) = await IdsAsync(brokers.Postgres!, query);
         var sql = ((PostgresEntityStore)brokers.Postgres!.Services.GetRequiredService<IEntityStore>()).LastQuerySql;
-        var (embedded, _) = await IdsAsync(brokers.Embedded!, query.ToString());
+        var (embedded, _) = await IdsAsync(brokers.Embedded!, query);
 
         if (!expected.SequenceEqual(postgres) || !embedded.SequenceEqual(postgres) || postgresCount != expected.Count)
         {
-            var parameters = string.Join(" ", Parameters.Where(p => corpusCase[p] is not null).Select(p => $"{p}={corpusCase[p]!.GetValue<string>()}"));
+            var parameters = string.Join(" ", QueryCorpus.Parameters.Where(p => corpusCase[p] is not null).Select(p => $"{p}={corpusCase[p]!.GetValue<string>()}"));
             Assert.Fail($"""
                 Case '{name}': {parameters}
                 SQL: {sql}
