@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Broker.Entities.Representation;
 using Ontology.JsonLd;
 using Ontology.Model;
@@ -40,6 +39,9 @@ public static class StoredEntityJson
         }
     }
 
-    public static Entity Deserialize(string json) =>
-        Reader.ReadEntity(JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 256 }));
+    public static Entity Deserialize(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+        return Reader.ReadEntity(JsonElement.ParseValue(ref reader));
+    }
 }
