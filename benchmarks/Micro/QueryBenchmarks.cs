@@ -32,7 +32,7 @@ public class QueryBenchmarks
     {
         _context = Fixtures.UserContext();
         _expand = _context.ExpandTerm;
-        _entity = new EntityReader(_context, ReadMode.Create).ReadEntity(EntityReader.ParseBody(Fixtures.AirQualityObserved, 64));
+        _entity = new EntityReader(_context, ReadMode.Create).ReadEntity(EntityBenchmarks.ReadBody(Fixtures.AirQualityObserved));
         _q = QueryParser.Parse(Q, _expand).Value!;
         if (!QueryEvaluator.Matches(_entity, _q))
             throw new InvalidOperationException("The benchmark query should match the entity.");

@@ -4,25 +4,27 @@ using Ontology.Model;
 namespace Broker.Entities;
 
 /// <summary>
-/// The provision operations as pure functions from the current entity to the next one (clause 5.6). Single-entity
+/// The provision operations as functions from the current entity to the next one (clause 5.6). Single-entity
 /// and batch operations share them, so a batch means exactly what the same requests one by one would mean.
-/// Inputs are never modified; results share no mutable state with them.
+/// The current entity is never modified: the next one is a new entity with new attribute lists and new instances
+/// where something changed, sharing unchanged instances and JSON values with it (stored entities are immutable
+/// snapshots). A payload read from a request belongs to the operation: <see cref="Create"/> and <see cref="Replace"/>
+/// stamp it in place instead of copying it, and every field they set is set again if a retry applies it again.
 /// </summary>
 public static class EntityMutations
 {
     public static Entity Create(Entity entity, DateTimeOffset now)
     {
-        var created = entity.DeepClone();
-        created.CreatedAt = created.ModifiedAt = now;
-        created.Version = 0;
-        StampAll(created.Attributes, now);
-        return created;
+        entity.CreatedAt = entity.ModifiedAt = now;
+        entity.Version = 0;
+        StampAll(entity.Attributes, now);
+        return entity;
     }
 
     /// <summary>Replace entity (clause 5.6.18): everything but id and createdAt is replaced.</summary>
     public static Entity Replace(Entity current, Entity replacement, DateTimeOffset now, out IReadOnlyList<string> changed)
     {
-        var next = replacement.DeepClone();
+        var next = replacement;
         next.CreatedAt = current.CreatedAt;
         next.ModifiedAt = now;
         next.Version = current.Version;
@@ -34,7 +36,7 @@ public static class EntityMutations
     /// <summary>Merge entity (clause 5.6.17, merge-patch of clause 5.5.8): attributes are merged, null deletes.</summary>
     public static Entity Merge(Entity current, Entity fragment, DateTimeOffset now, out IReadOnlyList<string> changed)
     {
-        var next = current.DeepClone();
+        var next = Next(current);
         next.ModifiedAt = now;
         foreach (var type in fragment.Types)
         {
@@ -56,7 +58,7 @@ public static class EntityMutations
                 }
                 else if (existing is null)
                 {
-                    var copy = instance.DeepClone();
+                    var copy = Copy(instance);
                     Stamp(copy, now, null);
                     next.Attributes.Put(name, copy);
                 }
@@ -77,7 +79,7 @@ public static class EntityMutations
     /// </summary>
     public static Entity Upsert(Entity current, Entity fragment, bool mustExist, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
     {
-        var next = current.DeepClone();
+        var next = Next(current);
         next.ModifiedAt = now;
         var updated = new List<string>();
         var notUpdated = new List<NotUpdated>();
@@ -131,7 +133,7 @@ public static class EntityMutations
                     notUpdated.Add(new NotUpdated(name, "The attribute exists and noOverwrite was given."));
                     continue;
                 }
-                var copy = instance.DeepClone();
+                var copy = Copy(instance);
                 Stamp(copy, now, existing?.CreatedAt);
                 next.Attributes.Put(name, copy);
                 any = true;
@@ -153,16 +155,16 @@ public static class EntityMutations
 
     public static AttributeInstance MergeInstance(AttributeInstance existing, AttributeInstance fragment, DateTimeOffset now)
     {
-        var merged = existing.DeepClone();
+        var merged = Copy(existing);
         merged.Kind = fragment.Kind;
         if (fragment.Value is not null)
-            merged.Value = fragment.Value.DeepClone();
+            merged.Value = fragment.Value;
         if (fragment.ObservedAt is not null)
             merged.ObservedAt = fragment.ObservedAt;
         if (fragment.UnitCode is not null)
             merged.UnitCode = fragment.UnitCode;
         if (fragment.ObjectType is not null)
-            merged.ObjectType = fragment.ObjectType.DeepClone();
+            merged.ObjectType = fragment.ObjectType;
         foreach (var (subName, subInstances) in fragment.SubAttributes)
         {
             foreach (var sub in subInstances)
@@ -172,13 +174,58 @@ public static class EntityMutations
                     merged.SubAttributes.Remove(subName);
                     continue;
                 }
-                var copy = sub.DeepClone();
+                var copy = Copy(sub);
                 Stamp(copy, now, merged.SubAttributes.Find(subName, null)?.CreatedAt);
                 merged.SubAttributes.Put(subName, copy);
             }
         }
         merged.ModifiedAt = now;
         return merged;
+    }
+
+    /// <summary>
+    /// The start of the next version of an entity: its own lists of types, scopes and attribute instances, so that
+    /// putting or removing instances leaves <paramref name="current"/> as it is; the instances themselves are shared.
+    /// </summary>
+    public static Entity Next(Entity current)
+    {
+        var attributes = new AttributeMap();
+        foreach (var (name, instances) in current.Attributes)
+            attributes.Set(name, [.. instances]);
+        return new Entity
+        {
+            Id = current.Id,
+            Types = [.. current.Types],
+            Scopes = current.Scopes is null ? null : [.. current.Scopes],
+            Attributes = attributes,
+            CreatedAt = current.CreatedAt,
+            ModifiedAt = current.ModifiedAt,
+            Version = current.Version,
+        };
+    }
+
+    /// <summary>A copy of an instance and its sub-attributes that can be stamped; JSON values are shared, as no one modifies them.</summary>
+    public static AttributeInstance Copy(AttributeInstance instance)
+    {
+        var copy = new AttributeInstance
+        {
+            Kind = instance.Kind,
+            Value = instance.Value,
+            DatasetId = instance.DatasetId,
+            ObservedAt = instance.ObservedAt,
+            UnitCode = instance.UnitCode,
+            ObjectType = instance.ObjectType,
+            CreatedAt = instance.CreatedAt,
+            ModifiedAt = instance.ModifiedAt,
+        };
+        foreach (var (name, subs) in instance.SubAttributes)
+        {
+            var list = new List<AttributeInstance>(subs.Count);
+            foreach (var sub in subs)
+                list.Add(Copy(sub));
+            copy.SubAttributes.Set(name, list);
+        }
+        return copy;
     }
 
     public static void Stamp(AttributeInstance instance, DateTimeOffset now, DateTimeOffset? createdAt)

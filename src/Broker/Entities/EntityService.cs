@@ -92,7 +92,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         {
             var existing = current.Attributes.Find(name, datasetId) ?? throw AttributeNotFound(id, name, datasetId);
             var fragment = readFragment(existing.Kind);
-            var next = current.DeepClone();
+            var next = EntityMutations.Next(current);
             next.ModifiedAt = now;
             if (EntityReader.IsNullMarker(fragment))
             {
@@ -110,9 +110,9 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         MutateAsync(tenant, id, (current, now) =>
         {
             var existing = current.Attributes.Find(name, replacement.DatasetId) ?? throw AttributeNotFound(id, name, replacement.DatasetId);
-            var next = current.DeepClone();
+            var next = EntityMutations.Next(current);
             next.ModifiedAt = now;
-            var copy = replacement.DeepClone();
+            var copy = EntityMutations.Copy(replacement);
             EntityMutations.Stamp(copy, now, existing.CreatedAt);
             next.Attributes.Put(name, copy);
             return (next, [name]);
@@ -126,14 +126,14 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
             {
                 if (current.Scopes is null)
                     throw AttributeNotFound(id, "scope", null);
-                var unscoped = current.DeepClone();
+                var unscoped = EntityMutations.Next(current);
                 unscoped.Scopes = null;
                 unscoped.ModifiedAt = now;
                 return (unscoped, ["scope"]);
             }
             if (!current.Attributes.Contains(name) || (!deleteAll && current.Attributes.Find(name, datasetId) is null))
                 throw AttributeNotFound(id, name, deleteAll ? null : datasetId);
-            var next = current.DeepClone();
+            var next = EntityMutations.Next(current);
             next.ModifiedAt = now;
             if (deleteAll)
                 next.Attributes.Remove(name);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Broker.Entities.Representation;
 using Ontology.JsonLd;
 using Ontology.Model;
@@ -13,14 +12,36 @@ public static class StoredEntityJson
 {
     private static readonly EntityReader Reader = new(JsonLdContext.Core, ReadMode.Stored);
 
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static string Serialize(Entity entity)
     {
-        var buffer = new ArrayBufferWriter<byte>(1024);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        try
+        {
             EntityWriter.Stored.WriteEntity(writer, entity, withVersion: true);
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            writer.Flush();
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        finally
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            if (buffer.Capacity > 1 << 20)
+                (t_buffer, t_writer) = (null, null);
+        }
     }
 
-    public static Entity Deserialize(string json) =>
-        Reader.ReadEntity(JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { MaxDepth = 256 }));
+    public static Entity Deserialize(string json)
+    {
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+        return Reader.ReadEntity(JsonElement.ParseValue(ref reader));
+    }
 }

@@ -40,23 +40,24 @@ public static class BatchApi
                 throw NgsiLdException.BadRequestData($"Unknown option '{option}' for this batch operation.");
         }
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        if (request.Body is not JsonArray elements)
+        var elements = request.BodyElement;
+        if (elements.ValueKind != JsonValueKind.Array)
             throw NgsiLdException.BadRequestData("A batch operation takes a JSON array.");
-        if (elements.Count == 0)
+        if (elements.GetArrayLength() == 0)
             throw NgsiLdException.BadRequestData("The batch is empty.");
 
-        var items = new List<BatchItem>(elements.Count);
-        foreach (var element in elements)
+        var items = new List<BatchItem>(elements.GetArrayLength());
+        foreach (var element in elements.EnumerateArray())
             items.Add(await ReadItemAsync(http, request, operation, element));
         var result = await batch.ExecuteAsync(request.Tenant, operation, items, http.RequestAborted);
         await WriteResultAsync(http, request, operation, result);
     }
 
-    private static async Task<BatchItem> ReadItemAsync(HttpContext http, NgsiRequest request, BatchOperation operation, JsonNode? element)
+    private static async Task<BatchItem> ReadItemAsync(HttpContext http, NgsiRequest request, BatchOperation operation, JsonElement element)
     {
         if (operation == BatchOperation.Delete)
         {
-            if (element is JsonValue value && value.TryGetValue<string>(out var id))
+            if (element.ValueKind == JsonValueKind.String && element.GetString() is { } id)
             {
                 return Uris.IsAbsoluteUri(id)
                     ? new BatchItem(id, null, null)
@@ -64,23 +65,24 @@ public static class BatchApi
             }
             return new BatchItem(null, null, NgsiLdException.BadRequestData("A batch delete takes an array of entity ids."));
         }
-        var entityId = element is JsonObject o && o["id"] is JsonValue idValue && idValue.TryGetValue<string>(out var given) ? given : null;
+        var isObject = element.ValueKind == JsonValueKind.Object;
+        var entityId = isObject && element.TryGetProperty("id"u8, out var idValue) && idValue.ValueKind == JsonValueKind.String ? idValue.GetString() : null;
         try
         {
             var context = request.Context;
-            if (element is JsonObject withContext)
+            if (isObject)
             {
-                var elementContext = withContext["@context"];
-                if (request.IsJsonLdBody && elementContext is null)
+                var hasContext = element.TryGetProperty("@context"u8, out var elementContext) && elementContext.ValueKind != JsonValueKind.Null;
+                if (request.IsJsonLdBody && !hasContext)
                     throw NgsiLdException.BadRequestData("With Content-Type application/ld+json every entity of a batch must carry an @context member.");
-                if (!request.IsJsonLdBody && elementContext is not null)
+                if (!request.IsJsonLdBody && hasContext)
                     throw NgsiLdException.BadRequestData("An @context member is only allowed with Content-Type application/ld+json.");
-                if (elementContext is not null)
-                    context = await NgsiRequest.ResolveContextAsync(http, elementContext, null);
+                if (hasContext)
+                    context = await NgsiRequest.ResolveContextAsync(http, EntityReader.Node(elementContext.Clone()), null);
             }
             var mode = operation is BatchOperation.Create or BatchOperation.Upsert or BatchOperation.UpsertUpdate ? ReadMode.Create : ReadMode.Fragment;
             var reader = new EntityReader(context, mode, allowNull: operation is BatchOperation.Merge or BatchOperation.Update or BatchOperation.UpdateNoOverwrite);
-            var entity = reader.ReadEntity(element);
+            var entity = reader.ReadEntity(element.Clone());
             return new BatchItem(entity.Id, entity, null);
         }
         catch (NgsiLdException e)

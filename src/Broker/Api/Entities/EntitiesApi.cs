@@ -42,7 +42,7 @@ public static class EntitiesApi
     {
         RequestParameters.RejectUnknown(http.Request, EmptySet);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body);
+        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.BodyElement.Clone());
         await entities.CreateAsync(request.Tenant, entity, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{EscapeId(entity.Id)}";
@@ -89,7 +89,7 @@ public static class EntitiesApi
         RequestParameters.RejectUnknown(http.Request, EmptySet);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.Body, entityId);
+        var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.BodyElement.Clone(), entityId);
         await entities.ReplaceAsync(request.Tenant, entity, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -99,7 +99,7 @@ public static class EntitiesApi
         RequestParameters.RejectUnknown(http.Request, OptionsOnly);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
-        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The merge payload has no attributes.");
         await entities.MergeAsync(request.Tenant, entityId, fragment, http.RequestAborted);
@@ -112,7 +112,7 @@ public static class EntitiesApi
         entityId = RequestParameters.EntityId(entityId);
         var noOverwrite = RequestParameters.HasOption(http.Request, "noOverwrite");
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
-        var fragment = new EntityReader(request.Context, ReadMode.Fragment).ReadEntity(request.Body, entityId);
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to append.");
         var result = await entities.AppendAsync(request.Tenant, entityId, fragment, noOverwrite, http.RequestAborted);
@@ -124,7 +124,7 @@ public static class EntitiesApi
         RequestParameters.RejectUnknown(http.Request, EmptySet);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
-        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.Body, entityId);
+        var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to update.");
         var result = await entities.UpdateAsync(request.Tenant, entityId, fragment, http.RequestAborted);
@@ -138,12 +138,13 @@ public static class EntitiesApi
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var name = ExpandAttributeName(request, attrId);
         var reader = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true);
-        if (request.Body is not System.Text.Json.Nodes.JsonObject fragment)
+        if (request.BodyElement.ValueKind != JsonValueKind.Object)
             throw NgsiLdException.BadRequestData($"The partial update of '{attrId}' must be a JSON object.");
+        var fragment = request.BodyElement.Clone();
         string? datasetId = null;
-        if (fragment["datasetId"] is { } datasetNode)
+        if (fragment.TryGetProperty("datasetId"u8, out var datasetNode) && datasetNode.ValueKind != JsonValueKind.Null)
         {
-            if (datasetNode is not System.Text.Json.Nodes.JsonValue dv || !dv.TryGetValue<string>(out datasetId) || !Uris.IsAbsoluteUri(datasetId))
+            if (datasetNode.ValueKind != JsonValueKind.String || !Uris.IsAbsoluteUri(datasetId = datasetNode.GetString()))
                 throw NgsiLdException.BadRequestData("The datasetId must be a URI.");
         }
         await entities.PatchAttributeAsync(request.Tenant, entityId, name, datasetId,
@@ -157,7 +158,7 @@ public static class EntitiesApi
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var name = ExpandAttributeName(request, attrId);
-        var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.Body, attrId);
+        var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.BodyElement.Clone(), attrId);
         foreach (var instance in instances)
             await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instance, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;

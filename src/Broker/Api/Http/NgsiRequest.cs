@@ -15,13 +15,15 @@ public sealed class NgsiRequest
 {
     public const string TenantHeader = "NGSILD-Tenant";
 
-    private NgsiRequest(string tenant, JsonLdContext context, string? contextUrl, JsonNode? inlineContext, JsonNode? body, string responseType)
+    private JsonNode? _body;
+
+    private NgsiRequest(string tenant, JsonLdContext context, string? contextUrl, JsonNode? inlineContext, JsonElement body, string responseType)
     {
         Tenant = tenant;
         Context = context;
         ContextUrl = contextUrl;
         InlineContext = inlineContext;
-        Body = body;
+        BodyElement = body;
         ResponseType = responseType;
     }
 
@@ -35,7 +37,11 @@ public sealed class NgsiRequest
     /// <summary>The @context member of an application/ld+json body, if any.</summary>
     public JsonNode? InlineContext { get; }
 
-    public JsonNode? Body { get; }
+    /// <summary>The body as JSON nodes (read lazily from <see cref="BodyElement"/>, valid while the request lasts).</summary>
+    public JsonNode? Body => _body ??= Broker.Entities.Representation.EntityReader.Node(BodyElement);
+
+    /// <summary>The parsed body (default when the request has none); its document is disposed when the response ends.</summary>
+    public JsonElement BodyElement { get; }
 
     /// <summary>The media type of the response: application/json, application/ld+json or application/geo+json.</summary>
     public string ResponseType { get; }
@@ -49,18 +55,22 @@ public sealed class NgsiRequest
         var responseType = NegotiateResponseType(request, geoJsonAllowed);
         var linkUrl = ReadLinkHeader(request);
 
-        JsonNode? body = null;
+        JsonElement body = default;
         JsonNode? inlineContext = null;
         if (withBody)
         {
             var contentType = ReadContentType(request, mergePatchAllowed);
-            body = await ReadBodyAsync(request, options);
-            var bodyContext = body is JsonObject o ? o["@context"] : null;
+            var document = await ReadBodyAsync(request, options);
+            http.Response.RegisterForDispose(document);
+            body = document.RootElement;
+            var bodyContext = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("@context"u8, out var member) && member.ValueKind != JsonValueKind.Null
+                ? Broker.Entities.Representation.EntityReader.Node(member.Clone())
+                : null;
             if (contentType == MediaTypes.JsonLd)
             {
                 if (linkUrl is not null)
                     throw NgsiLdException.BadRequestData("A request with Content-Type application/ld+json must not have a JSON-LD Link header: its @context is in the body.");
-                if (body is JsonObject && bodyContext is null)
+                if (body.ValueKind == JsonValueKind.Object && bodyContext is null)
                     throw NgsiLdException.BadRequestData("A request with Content-Type application/ld+json must carry an @context member in its body.");
                 inlineContext = bodyContext;
             }
@@ -104,8 +114,8 @@ public sealed class NgsiRequest
     public static async Task<JsonElement> ReadJsonBodyAsync(HttpContext http)
     {
         ReadContentType(http.Request, mergePatchAllowed: false);
-        var body = await ReadBodyAsync(http.Request, http.RequestServices.GetRequiredService<BrokerOptions>());
-        return JsonSerializer.SerializeToElement(body, JsonNodeContext.Default.JsonNode);
+        using var body = await ReadBodyAsync(http.Request, http.RequestServices.GetRequiredService<BrokerOptions>());
+        return body.RootElement.Clone();
     }
 
     /// <summary>Tenant names are URIs or plain names; anything else is refused before it reaches a store.</summary>
@@ -132,7 +142,7 @@ public sealed class NgsiRequest
         };
     }
 
-    private static async Task<JsonNode> ReadBodyAsync(HttpRequest request, BrokerOptions options)
+    private static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, BrokerOptions options)
     {
         if (request.ContentLength > options.MaxBodyBytes)
             throw TooLarge(options);
@@ -158,7 +168,7 @@ public sealed class NgsiRequest
         }
         if (buffer.WrittenCount == 0)
             throw NgsiLdException.InvalidRequest("The request has no body, but this operation needs one.");
-        return Broker.Entities.Representation.EntityReader.ParseBody(buffer.WrittenSpan, options.MaxJsonDepth);
+        return Broker.Entities.Representation.EntityReader.ParseBody(buffer.WrittenMemory, options.MaxJsonDepth);
     }
 
     private static NgsiLdException TooLarge(BrokerOptions options) =>

@@ -37,12 +37,16 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         "lang", "previousValue", "previousObject", "previousLanguageMap", "previousVocab", "previousValueList", "previousObjectList", "previousJson",
     };
 
-    public static JsonNode ParseBody(ReadOnlySpan<byte> utf8, int maxDepth)
+    /// <summary>
+    /// Parses a request body. The document rents pooled memory: dispose it once nothing reads its elements any more
+    /// (entities read from it refer to clones of their own elements, see <see cref="ReadEntity"/>).
+    /// </summary>
+    public static JsonDocument ParseBody(ReadOnlyMemory<byte> utf8, int maxDepth)
     {
+        JsonDocument document;
         try
         {
-            return JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = maxDepth })
-                ?? throw NgsiLdException.InvalidRequest("The request body is the JSON literal null.");
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = maxDepth });
         }
         catch (JsonException e)
         {
@@ -51,44 +55,67 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
                 : $"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).";
             throw NgsiLdException.InvalidRequest(reason);
         }
+        if (document.RootElement.ValueKind == JsonValueKind.Null)
+        {
+            document.Dispose();
+            throw NgsiLdException.InvalidRequest("The request body is the JSON literal null.");
+        }
+        return document;
     }
 
-    public Entity ReadEntity(JsonNode? node, string? expectedId = null)
+    /// <summary>
+    /// A JSON node over an element, of the kind <see cref="JsonNode.Parse(string, JsonNodeOptions?, JsonDocumentOptions)"/> would give
+    /// (objects and arrays are read lazily from the element); null for a JSON null.
+    /// </summary>
+    public static JsonNode? Node(JsonElement element) => element.ValueKind switch
     {
-        if (node is not JsonObject json)
+        JsonValueKind.Object => JsonObject.Create(element),
+        JsonValueKind.Array => JsonArray.Create(element),
+        JsonValueKind.Null or JsonValueKind.Undefined => null,
+        _ => JsonValue.Create(element),
+    };
+
+    /// <summary>
+    /// Reads an entity. The values of the entity refer to the element's document, so the element must outlive the
+    /// entity: pass a <see cref="JsonElement.Clone"/> of an element of a pooled document.
+    /// </summary>
+    public Entity ReadEntity(JsonElement json, string? expectedId = null)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
             throw NgsiLdException.InvalidRequest("An entity must be a JSON object.");
 
         var id = ReadId(json, expectedId);
         var entity = new Entity { Id = id };
-        foreach (var (key, value) in json)
+        foreach (var member in json.EnumerateObject())
         {
-            switch (key)
+            var value = member.Value;
+            if (member.NameEquals("id"u8) || member.NameEquals("@id"u8) || member.NameEquals("@context"u8))
+                continue;
+            if (member.NameEquals("type"u8) || member.NameEquals("@type"u8))
             {
-                case "id" or "@id":
-                    break;
-                case "type" or "@type":
-                    entity.Types = ReadTypes(value);
-                    break;
-                case "scope":
-                    entity.Scopes = ReadScopes(value);
-                    break;
-                case "@context":
-                    break;
-                case "createdAt" or "modifiedAt" or "deletedAt":
-                    if (mode == ReadMode.Stored && value is JsonValue stamp && Timestamps.TryParse(stamp.GetValue<string>(), out var instant))
-                    {
-                        if (key == "createdAt")
-                            entity.CreatedAt = instant;
-                        else if (key == "modifiedAt")
-                            entity.ModifiedAt = instant;
-                    }
-                    break;
-                case "version" when mode == ReadMode.Stored:
-                    entity.Version = value!.GetValue<long>();
-                    break;
-                default:
-                    ReadAttributeInto(entity.Attributes, key, value);
-                    break;
+                entity.Types = ReadTypes(value);
+            }
+            else if (member.NameEquals("scope"u8))
+            {
+                entity.Scopes = ReadScopes(value);
+            }
+            else if (member.NameEquals("createdAt"u8) || member.NameEquals("modifiedAt"u8) || member.NameEquals("deletedAt"u8))
+            {
+                if (mode == ReadMode.Stored && value.ValueKind == JsonValueKind.String && Timestamps.TryParse(value.GetString(), out var instant))
+                {
+                    if (member.NameEquals("createdAt"u8))
+                        entity.CreatedAt = instant;
+                    else if (member.NameEquals("modifiedAt"u8))
+                        entity.ModifiedAt = instant;
+                }
+            }
+            else if (mode == ReadMode.Stored && member.NameEquals("version"u8))
+            {
+                entity.Version = value.GetInt64();
+            }
+            else
+            {
+                ReadAttributeInto(entity.Attributes, member.Name, value);
             }
         }
         if (entity.Types.Count == 0 && mode != ReadMode.Fragment)
@@ -96,13 +123,13 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return entity;
     }
 
-    /// <summary>Reads the value of one attribute (an instance or an array of instances) under an already expanded name.</summary>
-    public List<AttributeInstance> ReadAttribute(string expandedName, JsonNode? value, string displayName)
+    /// <summary>Reads the value of one attribute (an instance or an array of instances) under an already expanded name; see <see cref="ReadEntity"/> on the element's lifetime.</summary>
+    public List<AttributeInstance> ReadAttribute(string expandedName, JsonElement value, string displayName)
     {
         var instances = new List<AttributeInstance>();
-        if (value is JsonArray array && LooksLikeInstanceArray(array))
+        if (value.ValueKind == JsonValueKind.Array && LooksLikeInstanceArray(value))
         {
-            foreach (var item in array)
+            foreach (var item in value.EnumerateArray())
                 AddInstance(instances, ReadInstance(item, displayName, nested: false), displayName);
         }
         else
@@ -119,7 +146,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return mode == ReadMode.Stored ? name : context.ExpandTerm(name);
     }
 
-    private void ReadAttributeInto(AttributeMap attributes, string key, JsonNode? value)
+    private void ReadAttributeInto(AttributeMap attributes, string key, JsonElement value)
     {
         var name = ExpandName(key);
         if (name is "@id" or "@type" or NgsiLd.CreatedAt or NgsiLd.ModifiedAt or NgsiLd.DeletedAt)
@@ -144,29 +171,43 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         instances.Add(instance);
     }
 
-    private static bool LooksLikeInstanceArray(JsonArray array)
+    private static bool LooksLikeInstanceArray(JsonElement array)
     {
-        if (array.Count == 0)
+        if (array.GetArrayLength() == 0)
             return false;
-        foreach (var item in array)
+        foreach (var item in array.EnumerateArray())
         {
-            if (item is not JsonObject obj || !(obj.ContainsKey("type") || obj.ContainsKey("value") || obj.ContainsKey("object") || obj.ContainsKey("languageMap")
-                || obj.ContainsKey("vocab") || obj.ContainsKey("valueList") || obj.ContainsKey("objectList") || obj.ContainsKey("json")))
+            if (item.ValueKind != JsonValueKind.Object || !(Has(item, "type"u8) || HasValueMember(item)))
                 return false;
         }
         return true;
     }
 
-    private string ReadId(JsonObject json, string? expectedId)
+    /// <summary>Whether the object has the member, whatever its value (null included).</summary>
+    private static bool Has(JsonElement json, ReadOnlySpan<byte> name) => json.TryGetProperty(name, out _);
+
+    /// <summary>The member's value, or false when it is missing or JSON null (as a <see cref="JsonObject"/> indexer answers).</summary>
+    private static bool TryGet(JsonElement json, ReadOnlySpan<byte> name, out JsonElement value) =>
+        json.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+
+    private static bool TryGet(JsonElement json, string name, out JsonElement value) =>
+        json.TryGetProperty(name, out value) && value.ValueKind != JsonValueKind.Null;
+
+    private static bool IsString(JsonElement value, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? text)
     {
-        var node = json["id"] ?? json["@id"];
-        if (node is null)
+        text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        return text is not null;
+    }
+
+    private static string ReadId(JsonElement json, string? expectedId)
+    {
+        if (!TryGet(json, "id"u8, out var node) && !TryGet(json, "@id"u8, out node))
         {
             if (expectedId is not null)
                 return expectedId;
             throw NgsiLdException.BadRequestData("The entity has no id.");
         }
-        if (node is not JsonValue value || !value.TryGetValue<string>(out var id))
+        if (!IsString(node, out var id))
             throw NgsiLdException.BadRequestData("The entity id must be a string.");
         if (!Uris.IsAbsoluteUri(id))
             throw NgsiLdException.BadRequestData($"The entity id '{id}' is not a URI.");
@@ -175,20 +216,20 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return id;
     }
 
-    public List<string> ReadTypes(JsonNode? node)
+    public List<string> ReadTypes(JsonElement node)
     {
-        var types = new List<string>();
-        if (node is JsonValue single)
+        var types = new List<string>(1);
+        if (IsScalar(node))
         {
-            types.Add(ExpandType(single));
+            types.Add(ExpandType(node));
         }
-        else if (node is JsonArray array && array.Count > 0)
+        else if (node.ValueKind == JsonValueKind.Array && node.GetArrayLength() > 0)
         {
-            foreach (var item in array)
+            foreach (var item in node.EnumerateArray())
             {
-                if (item is not JsonValue value)
+                if (!IsScalar(item))
                     throw NgsiLdException.BadRequestData("Entity types must be strings.");
-                var type = ExpandType(value);
+                var type = ExpandType(item);
                 if (!types.Contains(type))
                     types.Add(type);
             }
@@ -200,10 +241,13 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return types;
     }
 
-    private string ExpandType(JsonValue value)
+    /// <summary>A string, number, true or false: what a <see cref="JsonValue"/> can hold.</summary>
+    private static bool IsScalar(JsonElement value) => value.ValueKind is JsonValueKind.String or JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False;
+
+    private string ExpandType(JsonElement value)
     {
-        if (!value.TryGetValue<string>(out var type) || !Uris.IsValidName(type))
-            throw NgsiLdException.BadRequestData($"'{value.ToJsonString()}' is not a valid entity type.");
+        if (!IsString(value, out var type) || !Uris.IsValidName(type))
+            throw NgsiLdException.BadRequestData($"'{JsonValue.Create(value)!.ToJsonString()}' is not a valid entity type.");
         if (mode == ReadMode.Stored)
             return type;
         var expanded = context.ExpandTerm(type);
@@ -212,18 +256,18 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return expanded;
     }
 
-    private static List<string> ReadScopes(JsonNode? node)
+    private static List<string> ReadScopes(JsonElement node)
     {
         var scopes = new List<string>();
-        if (node is JsonValue single && single.TryGetValue<string>(out var one))
+        if (IsString(node, out var one))
         {
             scopes.Add(ValidScope(one));
         }
-        else if (node is JsonArray array)
+        else if (node.ValueKind == JsonValueKind.Array)
         {
-            foreach (var item in array)
+            foreach (var item in node.EnumerateArray())
             {
-                if (item is not JsonValue value || !value.TryGetValue<string>(out var scope))
+                if (!IsString(item, out var scope))
                     throw NgsiLdException.BadRequestData("A scope must be a string.");
                 scopes.Add(ValidScope(scope));
             }
@@ -247,84 +291,93 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     /// Reads the payload of a partial attribute update (clause 5.6.4): any members of the instance, where type and
     /// value may be left out (the instance keeps its own). A left-out value leaves <see cref="AttributeInstance.Value"/> null.
     /// </summary>
-    public AttributeInstance ReadFragmentInstance(JsonNode? node, string displayName, AttributeKind existingKind) =>
+    public AttributeInstance ReadFragmentInstance(JsonElement node, string displayName, AttributeKind existingKind) =>
         ReadInstance(node, displayName, nested: false, existingKind);
 
-    private AttributeInstance ReadInstance(JsonNode? node, string displayName, bool nested, AttributeKind? fragmentOf = null)
+    private AttributeInstance ReadInstance(JsonElement node, string displayName, bool nested, AttributeKind? fragmentOf = null)
     {
-        if (node is null || node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullUri)
+        if (node.ValueKind == JsonValueKind.Null || node.ValueKind == JsonValueKind.String && node.ValueEquals(NullUri))
         {
             if (AllowNull)
                 return NullMarker(null);
             throw NgsiLdException.BadRequestData($"The attribute '{displayName}' is null.");
         }
-        if (node is not JsonObject json)
+        if (node.ValueKind != JsonValueKind.Object)
             return ConciseValue(node, displayName);
 
-        var partial = fragmentOf is not null && !json.ContainsKey("type") && !HasValueMember(json);
+        var json = node;
+        var partial = fragmentOf is not null && !Has(json, "type"u8) && !HasValueMember(json);
         var kind = partial ? fragmentOf!.Value : InferKind(json, displayName);
         var instance = new AttributeInstance { Kind = kind };
         var valueMember = kind.ValueMember();
-        var valueNode = json[valueMember];
-        if (kind == AttributeKind.GeoProperty && valueNode is null && json["type"] is JsonValue geoType && geoType.TryGetValue<string>(out var gt) && gt != "GeoProperty")
+        var hasValue = TryGet(json, valueMember, out var valueNode);
+        if (kind == AttributeKind.GeoProperty && !hasValue && TryGet(json, "type"u8, out var geoType) && IsString(geoType, out var gt) && gt != "GeoProperty")
+        {
             valueNode = json;
+            hasValue = true;
+        }
         if (AllowNull && IsNullValue(kind, json, valueMember))
-            return NullMarker(json["datasetId"] is JsonValue d0 && d0.TryGetValue<string>(out var nullDataset) ? nullDataset : null);
+            return NullMarker(TryGet(json, "datasetId"u8, out var d0) && IsString(d0, out var nullDataset) ? nullDataset : null);
         if (partial)
         {
             instance.Value = null;
         }
         else
         {
-            if (valueNode is null)
-                throw NgsiLdException.BadRequestData(json.ContainsKey(valueMember)
+            if (!hasValue)
+                throw NgsiLdException.BadRequestData(json.TryGetProperty(valueMember, out _)
                     ? $"The '{valueMember}' of {kind.TypeName()} '{displayName}' is null; to delete it, send \"urn:ngsi-ld:null\"."
                     : $"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
             instance.Value = ReadValue(kind, valueNode, displayName);
         }
 
-        foreach (var (key, member) in json)
+        foreach (var property in json.EnumerateObject())
         {
-            switch (key)
+            var member = property.Value;
+            if (property.NameEquals("type"u8))
+                continue;
+            if (property.NameEquals("datasetId"u8))
             {
-                case "type":
-                    break;
-                case "datasetId":
-                    if (member is not JsonValue d || !d.TryGetValue<string>(out var datasetId) || !Uris.IsAbsoluteUri(datasetId))
-                        throw NgsiLdException.BadRequestData($"The datasetId of '{displayName}' must be a URI.");
-                    if (nested)
-                        throw NgsiLdException.BadRequestData($"The sub-attribute '{displayName}' cannot have a datasetId.");
-                    instance.DatasetId = datasetId;
-                    break;
-                case "observedAt":
-                    if (member is not JsonValue o || !o.TryGetValue<string>(out var observedAt) || !Timestamps.TryParse(observedAt, out _))
-                        throw NgsiLdException.BadRequestData($"The observedAt of '{displayName}' must be an ISO 8601 date-time in UTC.");
-                    instance.ObservedAt = observedAt;
-                    break;
-                case "unitCode":
-                    if (member is not JsonValue u || !u.TryGetValue<string>(out var unitCode) || unitCode.Length == 0)
-                        throw NgsiLdException.BadRequestData($"The unitCode of '{displayName}' must be a non-empty string.");
-                    instance.UnitCode = unitCode;
-                    break;
-                case "objectType":
-                    instance.ObjectType = ReadObjectType(member, displayName);
-                    break;
-                case "createdAt" or "modifiedAt":
-                    if (mode == ReadMode.Stored && member is JsonValue t && Timestamps.TryParse(t.GetValue<string>(), out var stamp))
-                    {
-                        if (key == "createdAt")
-                            instance.CreatedAt = stamp;
-                        else
-                            instance.ModifiedAt = stamp;
-                    }
-                    break;
-                default:
-                    if (StructuralAttributeMembers.Contains(key))
-                        break;
-                    var subName = ExpandName(key);
-                    var sub = ReadInstance(member, key, nested: true);
-                    instance.SubAttributes.Put(subName, sub);
-                    break;
+                if (!IsString(member, out var datasetId) || !Uris.IsAbsoluteUri(datasetId))
+                    throw NgsiLdException.BadRequestData($"The datasetId of '{displayName}' must be a URI.");
+                if (nested)
+                    throw NgsiLdException.BadRequestData($"The sub-attribute '{displayName}' cannot have a datasetId.");
+                instance.DatasetId = datasetId;
+            }
+            else if (property.NameEquals("observedAt"u8))
+            {
+                if (!IsString(member, out var observedAt) || !Timestamps.TryParse(observedAt, out _))
+                    throw NgsiLdException.BadRequestData($"The observedAt of '{displayName}' must be an ISO 8601 date-time in UTC.");
+                instance.ObservedAt = observedAt;
+            }
+            else if (property.NameEquals("unitCode"u8))
+            {
+                if (!IsString(member, out var unitCode) || unitCode.Length == 0)
+                    throw NgsiLdException.BadRequestData($"The unitCode of '{displayName}' must be a non-empty string.");
+                instance.UnitCode = unitCode;
+            }
+            else if (property.NameEquals("objectType"u8))
+            {
+                instance.ObjectType = ReadObjectType(member, displayName);
+            }
+            else if (property.NameEquals("createdAt"u8) || property.NameEquals("modifiedAt"u8))
+            {
+                if (mode == ReadMode.Stored && member.ValueKind == JsonValueKind.String && Timestamps.TryParse(member.GetString(), out var stamp))
+                {
+                    if (property.NameEquals("createdAt"u8))
+                        instance.CreatedAt = stamp;
+                    else
+                        instance.ModifiedAt = stamp;
+                }
+            }
+            else
+            {
+                var key = property.Name;
+                if (StructuralAttributeMembers.Contains(key))
+                    continue;
+                var subName = ExpandName(key);
+                var sub = ReadInstance(member, key, nested: true);
+                instance.SubAttributes.Put(subName, sub);
             }
         }
         return instance;
@@ -332,164 +385,185 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
 
     private static AttributeInstance NullMarker(string? datasetId) => new() { Kind = AttributeKind.Property, Value = JsonValue.Create(NullUri), DatasetId = datasetId };
 
-    private static bool HasValueMember(JsonObject json) =>
-        json.ContainsKey("value") || json.ContainsKey("object") || json.ContainsKey("languageMap") || json.ContainsKey("vocab")
-        || json.ContainsKey("valueList") || json.ContainsKey("objectList") || json.ContainsKey("json");
+    private static bool HasValueMember(JsonElement json) =>
+        Has(json, "value"u8) || Has(json, "object"u8) || Has(json, "languageMap"u8) || Has(json, "vocab"u8)
+        || Has(json, "valueList"u8) || Has(json, "objectList"u8) || Has(json, "json"u8);
 
     /// <summary>The merge-patch null of each kind (clause 5.5.8): "urn:ngsi-ld:null", {"@none": "urn:ngsi-ld:null"}, ["urn:ngsi-ld:null"].</summary>
-    private static bool IsNullValue(AttributeKind kind, JsonObject json, string valueMember)
+    private static bool IsNullValue(AttributeKind kind, JsonElement json, string valueMember)
     {
         // A JSON null inside an attribute is no value at all (a BadRequestData); deleting takes "urn:ngsi-ld:null".
-        if (!json.TryGetPropertyValue(valueMember, out var value) || value is null)
+        if (!TryGet(json, valueMember, out var value))
             return false;
         if (IsNullUri(value))
             return true;
-        if (kind == AttributeKind.LanguageProperty && value is JsonObject map && map.Count == 1 && map["@none"] is { } none && IsNullUri(none))
+        if (kind == AttributeKind.LanguageProperty && value.ValueKind == JsonValueKind.Object && CountMembers(value) == 1
+            && TryGet(value, "@none"u8, out var none) && IsNullUri(none))
             return true;
-        return value is JsonArray { Count: 1 } array && array[0] is { } only && IsNullUri(only);
+        return value.ValueKind == JsonValueKind.Array && value.GetArrayLength() == 1 && IsNullUri(value[0]);
     }
 
-    private static bool IsNullUri(JsonNode node) => node is JsonValue v && v.TryGetValue<string>(out var s) && s == NullUri;
+    private static int CountMembers(JsonElement json)
+    {
+        var count = 0;
+        foreach (var _ in json.EnumerateObject())
+            count++;
+        return count;
+    }
+
+    private static bool IsNullUri(JsonElement node) => node.ValueKind == JsonValueKind.String && node.ValueEquals(NullUri);
 
     /// <summary>Is this instance the merge-patch deletion marker?</summary>
     public static bool IsNullMarker(AttributeInstance instance) =>
         instance.Kind == AttributeKind.Property && instance.Value is JsonValue v && v.TryGetValue<string>(out var s) && s == NullUri && instance.SubAttributes.Count == 0;
 
-    private AttributeKind InferKind(JsonObject json, string displayName)
+    private static AttributeKind InferKind(JsonElement json, string displayName)
     {
-        if (json["type"] is JsonValue typeValue && typeValue.TryGetValue<string>(out var typeName))
+        if (json.TryGetProperty("type"u8, out var typeValue))
         {
-            if (AttributeKinds.TryParse(typeName, out var declared))
-                return declared;
-            if (IsGeometryType(typeName) && json.ContainsKey("coordinates"))
-                return AttributeKind.GeoProperty;
-            throw NgsiLdException.BadRequestData($"The attribute '{displayName}' has the unknown type '{typeName}'.");
-        }
-        if (json.ContainsKey("type"))
+            if (IsString(typeValue, out var typeName))
+            {
+                if (AttributeKinds.TryParse(typeName, out var declared))
+                    return declared;
+                if (IsGeometryType(typeName) && Has(json, "coordinates"u8))
+                    return AttributeKind.GeoProperty;
+                throw NgsiLdException.BadRequestData($"The attribute '{displayName}' has the unknown type '{typeName}'.");
+            }
             throw NgsiLdException.BadRequestData($"The type of attribute '{displayName}' must be a string.");
+        }
         // Concise representation (clause 4.5.2.3, 4.5.3.3): the kind follows from the value member.
-        if (json.ContainsKey("object"))
+        if (Has(json, "object"u8))
             return AttributeKind.Relationship;
-        if (json.ContainsKey("languageMap"))
+        if (Has(json, "languageMap"u8))
             return AttributeKind.LanguageProperty;
-        if (json.ContainsKey("vocab"))
+        if (Has(json, "vocab"u8))
             return AttributeKind.VocabProperty;
-        if (json.ContainsKey("valueList"))
+        if (Has(json, "valueList"u8))
             return AttributeKind.ListProperty;
-        if (json.ContainsKey("objectList"))
+        if (Has(json, "objectList"u8))
             return AttributeKind.ListRelationship;
-        if (json.ContainsKey("json"))
+        if (Has(json, "json"u8))
             return AttributeKind.JsonProperty;
-        if (json["value"] is JsonObject geo && geo["type"] is JsonValue gt && gt.TryGetValue<string>(out var g) && IsGeometryType(g) && geo.ContainsKey("coordinates"))
-            return AttributeKind.GeoProperty;
-        if (json.ContainsKey("value"))
+        if (json.TryGetProperty("value"u8, out var value))
+        {
+            if (value.ValueKind == JsonValueKind.Object && TryGet(value, "type"u8, out var gt) && IsString(gt, out var g) && IsGeometryType(g) && Has(value, "coordinates"u8))
+                return AttributeKind.GeoProperty;
             return AttributeKind.Property;
+        }
         throw NgsiLdException.BadRequestData($"The attribute '{displayName}' has neither a type nor a value member.");
     }
 
-    private AttributeInstance ConciseValue(JsonNode node, string displayName)
+    private AttributeInstance ConciseValue(JsonElement node, string displayName)
     {
         if (mode == ReadMode.Stored)
             throw new InvalidDataException($"Stored attribute '{displayName}' is not an object.");
-        return new AttributeInstance { Kind = AttributeKind.Property, Value = Detach(node) };
+        return new AttributeInstance { Kind = AttributeKind.Property, Value = Node(node) };
     }
 
     internal static bool IsGeometryType(string type) =>
         type is "Point" or "MultiPoint" or "LineString" or "MultiLineString" or "Polygon" or "MultiPolygon" or "GeometryCollection";
 
-    private JsonNode? ReadValue(AttributeKind kind, JsonNode? value, string displayName)
+    private JsonNode? ReadValue(AttributeKind kind, JsonElement value, string displayName)
     {
         switch (kind)
         {
             case AttributeKind.Property:
-                if (value is null)
-                    throw NgsiLdException.BadRequestData($"The value of '{displayName}' is null.");
-                return Detach(value);
+                return Node(value);
             case AttributeKind.GeoProperty:
-                if (!Geo.GeoJson.TryParse(value, out _, out var reason))
+                var geometry = Node(value);
+                if (!Geo.GeoJson.TryParse(geometry, out _, out var reason))
                     throw NgsiLdException.BadRequestData($"The GeoProperty '{displayName}' is not a valid GeoJSON geometry: {reason}");
-                return Detach(value!);
+                return geometry;
             case AttributeKind.Relationship:
                 return ReadObject(value, displayName, allowArray: true);
             case AttributeKind.ListRelationship:
-                if (value is not JsonArray targets)
+                if (value.ValueKind != JsonValueKind.Array)
                     throw NgsiLdException.BadRequestData($"The objectList of '{displayName}' must be an array.");
                 var list = new JsonArray();
-                foreach (var target in targets)
+                foreach (var target in value.EnumerateArray())
                 {
-                    var item = target is JsonObject wrapped ? wrapped["object"] : target;
+                    var item = target;
+                    if (target.ValueKind == JsonValueKind.Object && !TryGet(target, "object"u8, out item))
+                        throw NgsiLdException.BadRequestData($"The object of relationship '{displayName}' must be a URI.");
                     list.Add(ReadObject(item, displayName, allowArray: false));
                 }
                 return list;
             case AttributeKind.LanguageProperty:
-                if (value is not JsonObject map || map.Count == 0)
+                if (value.ValueKind != JsonValueKind.Object || CountMembers(value) == 0)
                     throw NgsiLdException.BadRequestData($"The languageMap of '{displayName}' must be a non-empty object from language tag to string.");
-                foreach (var (tag, text) in map)
+                foreach (var entry in value.EnumerateObject())
                 {
-                    if (tag.Length == 0 || !(text is JsonValue tv && tv.GetValueKind() == JsonValueKind.String || text is JsonArray ta && ta.All(t => t?.GetValueKind() == JsonValueKind.String)))
-                        throw NgsiLdException.BadRequestData($"The languageMap of '{displayName}' maps '{tag}' to something that is not a string.");
+                    var text = entry.Value;
+                    if (entry.NameEquals(""u8) || !(text.ValueKind == JsonValueKind.String || text.ValueKind == JsonValueKind.Array && AllStrings(text)))
+                        throw NgsiLdException.BadRequestData($"The languageMap of '{displayName}' maps '{entry.Name}' to something that is not a string.");
                 }
-                return Detach(map);
+                return Node(value);
             case AttributeKind.VocabProperty:
                 return ReadVocab(value, displayName);
             case AttributeKind.ListProperty:
-                if (value is not JsonArray values)
+                if (value.ValueKind != JsonValueKind.Array)
                     throw NgsiLdException.BadRequestData($"The valueList of '{displayName}' must be an array.");
-                return Detach(values);
+                return Node(value);
             case AttributeKind.JsonProperty:
-                if (value is null)
-                    throw NgsiLdException.BadRequestData($"The json of '{displayName}' is null.");
-                return Detach(value);
+                return Node(value);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
 
-    private static JsonNode ReadObject(JsonNode? value, string displayName, bool allowArray)
+    private static bool AllStrings(JsonElement array)
     {
-        if (value is JsonValue v && v.TryGetValue<string>(out var target))
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+                return false;
+        }
+        return true;
+    }
+
+    private static JsonNode ReadObject(JsonElement value, string displayName, bool allowArray)
+    {
+        if (IsString(value, out var target))
         {
             if (!Uris.IsAbsoluteUri(target))
                 throw NgsiLdException.BadRequestData($"The relationship '{displayName}' points to '{target}', which is not a URI.");
             return JsonValue.Create(target);
         }
-        if (allowArray && value is JsonArray array && array.Count > 0)
+        if (allowArray && value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0)
         {
             var targets = new JsonArray();
-            foreach (var item in array)
+            foreach (var item in value.EnumerateArray())
                 targets.Add(ReadObject(item, displayName, allowArray: false));
             return targets;
         }
         throw NgsiLdException.BadRequestData($"The object of relationship '{displayName}' must be a URI.");
     }
 
-    private JsonNode ReadVocab(JsonNode? value, string displayName)
+    private JsonNode ReadVocab(JsonElement value, string displayName)
     {
-        if (value is JsonValue v && v.TryGetValue<string>(out var term) && term.Length > 0)
+        if (IsString(value, out var term) && term.Length > 0)
             return JsonValue.Create(mode == ReadMode.Stored ? term : context.ExpandTerm(term));
-        if (value is JsonArray array && array.Count > 0)
+        if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0)
         {
             var terms = new JsonArray();
-            foreach (var item in array)
+            foreach (var item in value.EnumerateArray())
                 terms.Add(ReadVocab(item, displayName));
             return terms;
         }
         throw NgsiLdException.BadRequestData($"The vocab of '{displayName}' must be a string or an array of strings.");
     }
 
-    private JsonNode ReadObjectType(JsonNode? value, string displayName)
+    private JsonNode ReadObjectType(JsonElement value, string displayName)
     {
-        if (value is JsonValue v && v.TryGetValue<string>(out var type) && Uris.IsValidName(type))
+        if (IsString(value, out var type) && Uris.IsValidName(type))
             return JsonValue.Create(mode == ReadMode.Stored ? type : context.ExpandTerm(type));
-        if (value is JsonArray array && array.Count > 0)
+        if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0)
         {
             var types = new JsonArray();
-            foreach (var item in array)
+            foreach (var item in value.EnumerateArray())
                 types.Add(ReadObjectType(item, displayName));
             return types;
         }
         throw NgsiLdException.BadRequestData($"The objectType of '{displayName}' must be a type name or an array of them.");
     }
-
-    private static JsonNode Detach(JsonNode node) => node.Parent is null ? node : node.DeepClone();
 }

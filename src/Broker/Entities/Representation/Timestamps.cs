@@ -5,9 +5,47 @@ namespace Broker.Entities.Representation;
 /// <summary>Date-time values as NGSI-LD writes them (clause 4.6.3 / C.6): ISO 8601 in UTC.</summary>
 public static class Timestamps
 {
-    private const string Format = "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'";
+    [ThreadStatic]
+    private static string? t_lastText;
 
-    public static string Format6(DateTimeOffset instant) => instant.UtcDateTime.ToString(Format, CultureInfo.InvariantCulture);
+    [ThreadStatic]
+    private static long t_lastTicks;
+
+    /// <summary>yyyy-MM-ddTHH:mm:ss.ffffffZ. The entities of one write share one instant, so the last text is kept per thread.</summary>
+    public static string Format6(DateTimeOffset instant)
+    {
+        var utc = instant.UtcDateTime;
+        if (t_lastText is { } last && t_lastTicks == utc.Ticks)
+            return last;
+        var text = string.Create(27, utc, static (span, time) =>
+        {
+            Digits(span[..4], time.Year);
+            span[4] = '-';
+            Digits(span.Slice(5, 2), time.Month);
+            span[7] = '-';
+            Digits(span.Slice(8, 2), time.Day);
+            span[10] = 'T';
+            Digits(span.Slice(11, 2), time.Hour);
+            span[13] = ':';
+            Digits(span.Slice(14, 2), time.Minute);
+            span[16] = ':';
+            Digits(span.Slice(17, 2), time.Second);
+            span[19] = '.';
+            Digits(span.Slice(20, 6), (int)(time.Ticks % TimeSpan.TicksPerSecond / 10));
+            span[26] = 'Z';
+        });
+        (t_lastText, t_lastTicks) = (text, utc.Ticks);
+        return text;
+    }
+
+    private static void Digits(Span<char> span, int value)
+    {
+        for (var i = span.Length - 1; i >= 0; i--)
+        {
+            span[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
+    }
 
     /// <summary>Truncates to microseconds, the precision every store keeps.</summary>
     public static DateTimeOffset Truncate(DateTimeOffset instant) => new(instant.UtcTicks - instant.UtcTicks % 10, TimeSpan.Zero);

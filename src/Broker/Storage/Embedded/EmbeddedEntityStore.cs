@@ -22,7 +22,14 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     private WriterStatements? _statements;
     private Task? _writer;
 
-    private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion);
+    private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, PreparedChange[] Prepared, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion);
+
+    /// <summary>
+    /// What the writer binds for one change, computed on the request's thread so that the single writer thread only
+    /// checks versions and runs SQL: the stored document (with the version the entity gets if the change commits) and
+    /// the change record's columns.
+    /// </summary>
+    private readonly record struct PreparedChange(string? Doc, string At, string Attributes);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -133,11 +140,30 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     {
         if (changes.Count == 0)
             return [];
-        var pending = new PendingCommit(tenant, changes, new TaskCompletionSource<IReadOnlyList<CommitOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var pending = new PendingCommit(tenant, changes, Prepare(changes), new TaskCompletionSource<IReadOnlyList<CommitOutcome>>(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
             await _queue.Writer.WriteAsync(pending, cancellationToken);
         // Once queued, the write goes through even if the client goes away: the answer just has no one to read it.
         return await pending.Completion.Task.ConfigureAwait(false);
+    }
+
+    private static PreparedChange[] Prepare(IReadOnlyList<EntityChange> changes)
+    {
+        var prepared = new PreparedChange[changes.Count];
+        for (var i = 0; i < prepared.Length; i++)
+        {
+            var change = changes[i];
+            string? doc = null;
+            if (change.After is { } after)
+            {
+                // The writer commits the change only if the entity still has the expected version (or, for a create, does not exist).
+                after.Version = (change.ExpectedVersion ?? 0) + 1;
+                doc = StoredEntityJson.Serialize(after);
+            }
+            prepared[i] = new PreparedChange(doc, Entities.Representation.Timestamps.Format6(change.At),
+                System.Text.Json.JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString));
+        }
+        return prepared;
     }
 
     private async Task WriteLoopAsync()
@@ -179,7 +205,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
 
         for (var g = 0; g < group.Count; g++)
         {
-            var (tenant, changes, _) = group[g];
+            var (tenant, changes, prepared, _) = group[g];
             var outcomes = new CommitOutcome[changes.Count];
             results[g] = outcomes;
             _tenants.TryGetValue(tenant, out var committed);
@@ -199,12 +225,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                     insertTenant.Parameters[0].Value = tenant;
                     insertTenant.ExecuteNonQuery();
                 }
-                string? doc = null;
-                if (change.After is { } after)
-                {
-                    after.Version = (current?.Version ?? 0) + 1;
-                    doc = StoredEntityJson.Serialize(after);
-                }
+                var (doc, at, attributes) = prepared[c];
                 var statement = change.Kind switch
                 {
                     ChangeKind.Create => insertEntity,
@@ -222,9 +243,9 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
 
                 insertChange.Parameters[0].Value = tenant;
                 insertChange.Parameters[1].Value = change.EntityId;
-                insertChange.Parameters[2].Value = change.Kind.ToString();
-                insertChange.Parameters[3].Value = Entities.Representation.Timestamps.Format6(change.At);
-                insertChange.Parameters[4].Value = System.Text.Json.JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString);
+                insertChange.Parameters[2].Value = KindName(change.Kind);
+                insertChange.Parameters[3].Value = at;
+                insertChange.Parameters[4].Value = attributes;
                 insertChange.Parameters[5].Value = (object?)doc ?? DBNull.Value;
                 insertChange.ExecuteNonQuery();
                 pendingState[key] = change.After;
@@ -243,6 +264,13 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         }
         return results;
     }
+
+    private static string KindName(ChangeKind kind) => kind switch
+    {
+        ChangeKind.Create => nameof(ChangeKind.Create),
+        ChangeKind.Update => nameof(ChangeKind.Update),
+        _ => nameof(ChangeKind.Delete),
+    };
 
     private static CommitOutcome Check(EntityChange change, Entity? current) => change.Kind switch
     {
