@@ -83,6 +83,12 @@ public static class QueryEvaluator
             case NotExistsExpression notExists:
                 return !Exists(entity, notExists.Path);
             case ComparisonExpression comparison:
+                if (comparison is { Operator: not ComparisonOperator.NotEqual, Operand: SingleValueOperand { Value: NumberLiteral number } }
+                    && comparison.Path is { SubAttributes.Count: 0, Members.Count: 0 }
+                    && entity.Attributes.Get(comparison.Path.Attribute) is { } compared)
+                {
+                    return CompareNumber(compared, comparison, number);
+                }
                 if (comparison.Operator == ComparisonOperator.NotEqual)
                     return Exists(entity, comparison.Path) && !AnyEqual(Resolve(entity, comparison.Path), comparison.Operand);
                 return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
@@ -301,6 +307,64 @@ public static class QueryEvaluator
 
     private static JsonValue Timestamp(DateTimeOffset value) =>
         JsonValue.Create(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// A comparison of a plain attribute with a number: the same result as resolving every target and comparing, but an
+    /// instance whose value is a single JSON value is compared through its number, read once and kept with the instance.
+    /// </summary>
+    private static bool CompareNumber(List<AttributeInstance> instances, ComparisonExpression comparison, NumberLiteral number)
+    {
+        var op = comparison.Operator;
+        for (var i = 0; i < instances.Count; i++)
+        {
+            var instance = instances[i];
+            if (instance.Value is JsonValue value && instance.Kind != AttributeKind.LanguageProperty && NumberOf(instance, value) is { } cached)
+            {
+                if (!cached.IsNumber || (op != ComparisonOperator.Equal && instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship))
+                    continue;
+                var order = number.Exact is { } exact && cached.HasExact ? cached.Exact.CompareTo(exact) : cached.Approximate.CompareTo(number.Approximate);
+                var result = op switch
+                {
+                    ComparisonOperator.Equal => order == 0,
+                    ComparisonOperator.Greater => order > 0,
+                    ComparisonOperator.GreaterOrEqual => order >= 0,
+                    ComparisonOperator.Less => order < 0,
+                    ComparisonOperator.LessOrEqual => order <= 0,
+                    _ => false,
+                };
+                if (result)
+                    return true;
+                continue;
+            }
+            var targets = new List<Target>();
+            Collect(instance, comparison.Path, 0, targets);
+            if (Compare(targets, op, comparison.Operand))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>The number of a single JSON value, kept in <see cref="AttributeInstance.DerivedValue"/>; null when it cannot be cached.</summary>
+    private static CachedNumber? NumberOf(AttributeInstance instance, JsonValue value)
+    {
+        if (instance.DerivedValue is CachedNumber cached)
+            return cached;
+        if (instance.DerivedValue is not null)
+            return null;
+        if (value.GetValueKind() != JsonValueKind.Number)
+            cached = CachedNumber.NotANumber;
+        else if (value.TryGetValue<double>(out var approximate))
+            cached = new CachedNumber(true, value.TryGetValue<decimal>(out var exact), exact, approximate);
+        else
+            return null;
+        instance.DerivedValue = cached;
+        return cached;
+    }
+
+    private sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
+    {
+        public static readonly CachedNumber NotANumber = new(false, false, 0, 0);
+    }
 
     private static bool Compare(List<Target> targets, ComparisonOperator op, Operand operand)
     {
