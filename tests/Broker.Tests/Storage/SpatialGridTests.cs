@@ -33,7 +33,7 @@ public sealed class SpatialGridTests
     private static List<string> Candidates(SpatialGrid grid, GeoQuery query)
     {
         var candidates = new List<Entity>();
-        Assert.True(grid.TryGetCandidates(query, candidates));
+        Assert.True(grid.TryGetCandidates(query, null, candidates));
         return [.. candidates.Select(e => e.Id)];
     }
 
@@ -66,7 +66,7 @@ public sealed class SpatialGridTests
         var coordinates = string.Create(CultureInfo.InvariantCulture, $"[{longitude},{latitude}]");
         var near = new List<Entity>();
         // At the antimeridian the area of near reaches past ±180: the store scans instead.
-        if (grid.TryGetCandidates(Geo("near;maxDistance==1", "Point", coordinates), near) || Math.Abs(longitude) < 179.99)
+        if (grid.TryGetCandidates(Geo("near;maxDistance==1", "Point", coordinates), null, near) || Math.Abs(longitude) < 179.99)
             Assert.Equal(["urn:a"], near.Select(e => e.Id));
         Assert.Equal(["urn:a"], Candidates(grid, Geo("equals", "Point", coordinates)));
         Assert.Equal(["urn:a"], Candidates(grid, Geo("intersects", "Point", coordinates)));
@@ -141,7 +141,7 @@ public sealed class SpatialGridTests
         var grid = new SpatialGrid();
         grid.Update("urn:a", Located("urn:a", Point(10, 50)));
         var query = Geo(georel, geometry, coordinates, geoproperty);
-        Assert.False(grid.TryGetCandidates(query, []));
+        Assert.False(grid.TryGetCandidates(query, null, []));
     }
 
     [Fact]
@@ -165,5 +165,77 @@ public sealed class SpatialGridTests
             var box = string.Create(CultureInfo.InvariantCulture, $"[[[{x},{y}],[{x + 0.01},{y}],[{x + 0.01},{y + 0.005}],[{x},{y + 0.005}],[{x},{y}]]]");
             AssertNarrows(grid, entities, Geo("within", "Polygon", box));
         }
+    }
+
+    private static Broker.Query.Ast.QueryExpression Q(string q)
+    {
+        var parsed = QueryParser.Parse(q, CorpusEntityLoader.Expand, QueryParser.DefaultRegexTimeout);
+        Assert.True(parsed.Success, parsed.Error?.Message);
+        return parsed.Value!;
+    }
+
+    [Fact]
+    public void A_number_term_only_removes_entities_the_evaluator_rejects()
+    {
+        string[] values =
+        [
+            """{"type":"Property","value":VALUE}""",
+            """{"type":"Property","value":"VALUE"}""",
+            """{"type":"Property","value":[1,VALUE]}""",
+            """{"type":"Property","value":{"@value":VALUE}}""",
+            """[{"type":"Property","value":3},{"type":"Property","value":VALUE,"datasetId":"urn:d"}]""",
+            """{"type":"Relationship","object":"urn:x:VALUE"}""",
+            """{"type":"Property","value":VALUE,"n2":{"type":"Property","value":1}}""",
+        ];
+        var random = new Random(11);
+        var grid = new SpatialGrid();
+        var entities = new List<Entity>();
+        for (var i = 0; i < 400; i++)
+        {
+            var json = $$"""{"id":"urn:p{{i}}","type":"T","location":{"type":"GeoProperty","value":{{Point(10 + random.NextDouble() * 0.01, 50 + random.NextDouble() * 0.01)}}}""";
+            if (random.Next(8) != 0)
+                json += ",\"n\":" + values[random.Next(values.Length)].Replace("VALUE", random.Next(1000).ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+            var entity = CorpusEntityLoader.ReadEntity(JsonNode.Parse(json + "}")!.AsObject());
+            entities.Add(entity);
+            grid.Update(entity.Id, entity);
+        }
+        var geo = Geo("near;maxDistance==600", "Point", "[10.005,50.005]");
+        foreach (var text in new[] { "n>800", "n==3", "n<=100;n2==1", "n>=500|n<10", "n>1e30", "createdAt>2020-01-01T00:00:00Z;n<5", "n[a]>1", "n==1.5" })
+        {
+            var q = Q(text);
+            var candidates = new List<Entity>();
+            Assert.True(grid.TryGetCandidates(geo, QueryEvaluator.NumberTerm(q), candidates));
+            foreach (var entity in entities)
+            {
+                if (QueryEvaluator.Matches(entity, q) && GeoEvaluator.Matches(entity, geo))
+                    Assert.Contains(entity, candidates);
+            }
+            // Asked twice: the second answer comes from what the entries kept.
+            var again = new List<Entity>();
+            Assert.True(grid.TryGetCandidates(geo, QueryEvaluator.NumberTerm(q), again));
+            Assert.Equal(candidates, again);
+        }
+        var strict = new List<Entity>();
+        Assert.True(grid.TryGetCandidates(geo, QueryEvaluator.NumberTerm(Q("n>800")), strict));
+        var all = new List<Entity>();
+        Assert.True(grid.TryGetCandidates(geo, null, all));
+        Assert.True(strict.Count < all.Count / 2);
+    }
+
+    [Fact]
+    public void A_changed_number_is_seen_by_the_next_query()
+    {
+        var grid = new SpatialGrid();
+        Entity With(int n) => CorpusEntityLoader.ReadEntity(JsonNode.Parse($$$"""{"id":"urn:a","type":"T","n":{"type":"Property","value":{{{n}}}},"location":{"type":"GeoProperty","value":{{{Point(10, 50)}}}}}""")!.AsObject());
+        var geo = Geo("near;maxDistance==10", "Point", "[10,50]");
+        var term = QueryEvaluator.NumberTerm(Q("n>800"));
+        grid.Update("urn:a", With(900));
+        var candidates = new List<Entity>();
+        Assert.True(grid.TryGetCandidates(geo, term, candidates));
+        Assert.Single(candidates);
+        grid.Update("urn:a", With(100));
+        candidates.Clear();
+        Assert.True(grid.TryGetCandidates(geo, term, candidates));
+        Assert.Empty(candidates);
     }
 }

@@ -83,12 +83,8 @@ public static class QueryEvaluator
             case NotExistsExpression notExists:
                 return !Exists(entity, notExists.Path);
             case ComparisonExpression comparison:
-                if (comparison is { Operator: not ComparisonOperator.NotEqual, Operand: SingleValueOperand { Value: NumberLiteral number } }
-                    && comparison.Path is { SubAttributes.Count: 0, Members.Count: 0 }
-                    && entity.Attributes.Get(comparison.Path.Attribute) is { } compared)
-                {
-                    return CompareNumber(compared, comparison, number);
-                }
+                if (IsNumberTerm(comparison) && entity.Attributes.Get(comparison.Path.Attribute) is { } compared)
+                    return CompareNumber(compared, comparison, (NumberLiteral)((SingleValueOperand)comparison.Operand).Value);
                 if (comparison.Operator == ComparisonOperator.NotEqual)
                     return Exists(entity, comparison.Path) && !AnyEqual(Resolve(entity, comparison.Path), comparison.Operand);
                 return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
@@ -314,34 +310,100 @@ public static class QueryEvaluator
     /// </summary>
     private static bool CompareNumber(List<AttributeInstance> instances, ComparisonExpression comparison, NumberLiteral number)
     {
-        var op = comparison.Operator;
         for (var i = 0; i < instances.Count; i++)
         {
             var instance = instances[i];
-            if (instance.Value is JsonValue value && instance.Kind != AttributeKind.LanguageProperty && NumberOf(instance, value) is { } cached)
+            if (NumberTargetOf(instance) is { } target)
             {
-                if (!cached.IsNumber || (op != ComparisonOperator.Equal && instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship))
-                    continue;
-                var order = number.Exact is { } exact && cached.HasExact ? cached.Exact.CompareTo(exact) : cached.Approximate.CompareTo(number.Approximate);
-                var result = op switch
-                {
-                    ComparisonOperator.Equal => order == 0,
-                    ComparisonOperator.Greater => order > 0,
-                    ComparisonOperator.GreaterOrEqual => order >= 0,
-                    ComparisonOperator.Less => order < 0,
-                    ComparisonOperator.LessOrEqual => order <= 0,
-                    _ => false,
-                };
-                if (result)
+                if (Compare(target, comparison.Operator, number))
                     return true;
                 continue;
             }
             var targets = new List<Target>();
             Collect(instance, comparison.Path, 0, targets);
-            if (Compare(targets, op, comparison.Operand))
+            if (Compare(targets, comparison.Operator, comparison.Operand))
                 return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// The comparison of a plain attribute with a number that decides <paramref name="q"/> when false: q itself or an
+    /// operand of q's top-level AND. Null when there is none.
+    /// </summary>
+    internal static ComparisonExpression? NumberTerm(QueryExpression? q)
+    {
+        if (IsNumberTerm(q))
+            return (ComparisonExpression)q!;
+        if (q is AndExpression and)
+        {
+            for (var i = 0; i < and.Operands.Count; i++)
+            {
+                if (IsNumberTerm(and.Operands[i]))
+                    return (ComparisonExpression)and.Operands[i];
+            }
+        }
+        return null;
+    }
+
+    private static bool IsNumberTerm(QueryExpression? q) =>
+        q is ComparisonExpression { Operator: not ComparisonOperator.NotEqual, Operand: SingleValueOperand { Value: NumberLiteral }, Path: { SubAttributes.Count: 0, Members.Count: 0 } };
+
+    /// <summary>
+    /// What the attribute of a <see cref="NumberTerm"/> offers to the comparison, read from the entity once so that an index
+    /// can keep it: null when some instance needs the general path (the term must then be evaluated on the entity).
+    /// </summary>
+    internal static NumberTargets? NumberTargetsOf(Entity entity, string attribute)
+    {
+        var instances = entity.Attributes.Get(attribute);
+        if (instances is null)
+            return attribute is NgsiLd.CreatedAt or NgsiLd.ModifiedAt ? null : NumberTargets.None;
+        var targets = new NumberTarget[instances.Count];
+        for (var i = 0; i < instances.Count; i++)
+        {
+            if (NumberTargetOf(instances[i]) is not { } target)
+                return null;
+            targets[i] = target;
+        }
+        return new NumberTargets(targets);
+    }
+
+    /// <summary>Whether the <see cref="NumberTerm"/> holds for these targets: the same answer as <see cref="Matches"/> on the term.</summary>
+    internal static bool Matches(NumberTargets targets, ComparisonExpression term)
+    {
+        var number = (NumberLiteral)((SingleValueOperand)term.Operand).Value;
+        foreach (var target in targets.Targets)
+        {
+            if (Compare(target, term.Operator, number))
+                return true;
+        }
+        return false;
+    }
+
+    private static bool Compare(NumberTarget target, ComparisonOperator op, NumberLiteral number)
+    {
+        var cached = target.Number;
+        // Relationship objects take part in == only (clause 4.9).
+        if (!cached.IsNumber || (op != ComparisonOperator.Equal && target.IsObject))
+            return false;
+        var order = number.Exact is { } exact && cached.HasExact ? cached.Exact.CompareTo(exact) : cached.Approximate.CompareTo(number.Approximate);
+        return op switch
+        {
+            ComparisonOperator.Equal => order == 0,
+            ComparisonOperator.Greater => order > 0,
+            ComparisonOperator.GreaterOrEqual => order >= 0,
+            ComparisonOperator.Less => order < 0,
+            ComparisonOperator.LessOrEqual => order <= 0,
+            _ => false,
+        };
+    }
+
+    /// <summary>The target of an instance whose value is a single JSON value; null when it needs the general path.</summary>
+    private static NumberTarget? NumberTargetOf(AttributeInstance instance)
+    {
+        if (instance.Value is not JsonValue value || instance.Kind == AttributeKind.LanguageProperty || NumberOf(instance, value) is not { } cached)
+            return null;
+        return new NumberTarget(cached, instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship);
     }
 
     /// <summary>The number of a single JSON value, kept in <see cref="AttributeInstance.DerivedValue"/>; null when it cannot be cached.</summary>
@@ -361,9 +423,19 @@ public static class QueryEvaluator
         return cached;
     }
 
-    private sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
+    internal sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
     {
         public static readonly CachedNumber NotANumber = new(false, false, 0, 0);
+    }
+
+    internal readonly record struct NumberTarget(CachedNumber Number, bool IsObject);
+
+    /// <summary>The targets an attribute offers to a comparison with a number, one per instance.</summary>
+    internal sealed class NumberTargets(NumberTarget[] targets)
+    {
+        public static readonly NumberTargets None = new([]);
+
+        public NumberTarget[] Targets { get; } = targets;
     }
 
     private static bool Compare(List<Target> targets, ComparisonOperator op, Operand operand)

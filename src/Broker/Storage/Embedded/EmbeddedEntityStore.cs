@@ -89,7 +89,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                     page.Add(entity);
             }
         }
-        else if (query.Geo is { } geo && _grids.TryGetValue(tenant, out var grid) && Candidates(grid, geo) is { } candidates)
+        else if (query.Geo is { } geo && _grids.TryGetValue(tenant, out var grid) && Candidates(grid, query, geo) is { } candidates)
         {
             foreach (var entity in candidates)
             {
@@ -108,10 +108,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         return ValueTask.FromResult(new EntityPage(page.ToPage(), query.Count ? page.Matches : null));
     }
 
-    private static List<Entity>? Candidates(SpatialGrid grid, Query.Ast.GeoQuery geo)
+    private static List<Entity>? Candidates(SpatialGrid grid, EntityQuery query, Query.Ast.GeoQuery geo)
     {
         var candidates = new List<Entity>();
-        return grid.TryGetCandidates(geo, candidates) ? candidates : null;
+        return grid.TryGetCandidates(geo, Query.Evaluation.QueryEvaluator.NumberTerm(query.Q), candidates) ? candidates : null;
     }
 
     public ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)

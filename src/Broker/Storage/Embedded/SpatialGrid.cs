@@ -1,5 +1,6 @@
 using Broker.Geo;
 using Broker.Query.Ast;
+using Broker.Query.Evaluation;
 using NetTopologySuite.Geometries;
 using Ontology.Model;
 
@@ -38,7 +39,21 @@ internal sealed class SpatialGrid
         public int Y0 { get; } = y0;
         public int X1 { get; } = x1;
         public int Y1 { get; } = y1;
+
+        /// <summary>What the entity offers to the last number term asked about (computed from <see cref="Entity"/>, so never stale).</summary>
+        private NumberMemo? _memo;
+
+        /// <summary>False when the entity cannot satisfy the number term, whatever the rest of the query.</summary>
+        public bool MaySatisfy(ComparisonExpression term)
+        {
+            var memo = _memo;
+            if (memo is null || !ReferenceEquals(memo.Attribute, term.Path.Attribute) && memo.Attribute != term.Path.Attribute)
+                _memo = memo = new NumberMemo(term.Path.Attribute, QueryEvaluator.NumberTargetsOf(Entity, term.Path.Attribute));
+            return memo.Targets is not { } targets || QueryEvaluator.Matches(targets, term);
+        }
     }
+
+    private sealed record NumberMemo(string Attribute, QueryEvaluator.NumberTargets? Targets);
 
     private sealed class Level(double cellDegrees)
     {
@@ -72,9 +87,10 @@ internal sealed class SpatialGrid
 
     /// <summary>
     /// Adds to <paramref name="candidates"/> every indexed entity whose location envelope intersects the area that the
-    /// geo-query can reach; false (and nothing added) when the grid cannot narrow the query.
+    /// geo-query can reach and that may satisfy <paramref name="numberTerm"/> (see <see cref="QueryEvaluator.NumberTerm"/>);
+    /// false (and nothing added) when the grid cannot narrow the query.
     /// </summary>
-    public bool TryGetCandidates(GeoQuery query, List<Entity> candidates)
+    public bool TryGetCandidates(GeoQuery query, ComparisonExpression? numberTerm, List<Entity> candidates)
     {
         if (query.GeoProperty != NgsiLd.Location || query.Relation == GeoRelation.Disjoint)
             return false;
@@ -97,7 +113,7 @@ internal sealed class SpatialGrid
         {
             foreach (var entry in _oversize)
             {
-                if (Intersects(entry, minX, minY, maxX, maxY))
+                if (Intersects(entry, minX, minY, maxX, maxY) && (numberTerm is null || entry.MaySatisfy(numberTerm)))
                     candidates.Add(entry.Entity);
             }
             foreach (var level in _levels)
@@ -109,7 +125,7 @@ internal sealed class SpatialGrid
                 {
                     // More cells in the area than occupied cells: visiting the occupied ones is cheaper.
                     foreach (var (cell, entries) in level.Cells)
-                        Collect(entries, cell.X, cell.Y, x0, y0, minX, minY, maxX, maxY, candidates);
+                        Collect(entries, cell.X, cell.Y, x0, y0, minX, minY, maxX, maxY, numberTerm, candidates);
                     continue;
                 }
                 for (var x = x0; x <= x1; x++)
@@ -117,7 +133,7 @@ internal sealed class SpatialGrid
                     for (var y = y0; y <= y1; y++)
                     {
                         if (level.Cells.TryGetValue((x, y), out var entries))
-                            Collect(entries, x, y, x0, y0, minX, minY, maxX, maxY, candidates);
+                            Collect(entries, x, y, x0, y0, minX, minY, maxX, maxY, numberTerm, candidates);
                     }
                 }
             }
@@ -129,13 +145,17 @@ internal sealed class SpatialGrid
     /// Adds the entries of cell (x, y) whose envelope intersects the area. An entry that covers several cells is taken
     /// only in the first of its cells inside the area's cell range (x0, y0 onwards), so it is added once.
     /// </summary>
-    private static void Collect(List<Entry> entries, int x, int y, int x0, int y0, double minX, double minY, double maxX, double maxY, List<Entity> candidates)
+    private static void Collect(List<Entry> entries, int x, int y, int x0, int y0, double minX, double minY, double maxX, double maxY,
+        ComparisonExpression? numberTerm, List<Entity> candidates)
     {
         for (var i = 0; i < entries.Count; i++)
         {
             var entry = entries[i];
-            if (Intersects(entry, minX, minY, maxX, maxY) && x == Math.Max(entry.X0, x0) && y == Math.Max(entry.Y0, y0))
+            if (Intersects(entry, minX, minY, maxX, maxY) && x == Math.Max(entry.X0, x0) && y == Math.Max(entry.Y0, y0)
+                && (numberTerm is null || entry.MaySatisfy(numberTerm)))
+            {
                 candidates.Add(entry.Entity);
+            }
         }
     }
 
