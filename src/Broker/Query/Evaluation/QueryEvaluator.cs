@@ -315,7 +315,7 @@ public static class QueryEvaluator
             var instance = instances[i];
             if (NumberTargetOf(instance) is { } target)
             {
-                if (Compare(target, comparison.Operator, number))
+                if (Compare(in target, comparison.Operator, number))
                     return true;
                 continue;
             }
@@ -351,42 +351,55 @@ public static class QueryEvaluator
 
     /// <summary>
     /// What the attribute of a <see cref="NumberTerm"/> offers to the comparison, read from the entity once so that an index
-    /// can keep it: null when some instance needs the general path (the term must then be evaluated on the entity).
+    /// can keep it; <see cref="NumberTargets.IsComplex"/> when some instance needs the general path (the term must then be
+    /// evaluated on the entity).
     /// </summary>
-    internal static NumberTargets? NumberTargetsOf(Entity entity, string attribute)
+    internal static NumberTargets NumberTargetsOf(Entity entity, string attribute)
     {
         var instances = entity.Attributes.Get(attribute);
         if (instances is null)
-            return attribute is NgsiLd.CreatedAt or NgsiLd.ModifiedAt ? null : NumberTargets.None;
-        var targets = new NumberTarget[instances.Count];
+            return attribute is NgsiLd.CreatedAt or NgsiLd.ModifiedAt ? NumberTargets.Complex : default;
+        if (instances.Count == 1)
+            return NumberTargetOf(instances[0]) is { } single ? new NumberTargets(1, single, null) : NumberTargets.Complex;
+        var rest = new NumberTarget[instances.Count - 1];
+        NumberTarget first = default;
         for (var i = 0; i < instances.Count; i++)
         {
             if (NumberTargetOf(instances[i]) is not { } target)
-                return null;
-            targets[i] = target;
+                return NumberTargets.Complex;
+            if (i == 0)
+                first = target;
+            else
+                rest[i - 1] = target;
         }
-        return new NumberTargets(targets);
+        return new NumberTargets(instances.Count, first, rest);
     }
 
-    /// <summary>Whether the <see cref="NumberTerm"/> holds for these targets: the same answer as <see cref="Matches"/> on the term.</summary>
-    internal static bool Matches(NumberTargets targets, ComparisonExpression term)
+    /// <summary>Whether the <see cref="NumberTerm"/> holds for these targets (not complex): the same answer as <see cref="Matches"/> on the term.</summary>
+    internal static bool Matches(in NumberTargets targets, ComparisonExpression term)
     {
+        if (targets.Count <= 0)
+            return false;
         var number = (NumberLiteral)((SingleValueOperand)term.Operand).Value;
-        foreach (var target in targets.Targets)
+        if (Compare(targets.First, term.Operator, number))
+            return true;
+        if (targets.Rest is { } rest)
         {
-            if (Compare(target, term.Operator, number))
-                return true;
+            foreach (var target in rest)
+            {
+                if (Compare(target, term.Operator, number))
+                    return true;
+            }
         }
         return false;
     }
 
-    private static bool Compare(NumberTarget target, ComparisonOperator op, NumberLiteral number)
+    private static bool Compare(in NumberTarget target, ComparisonOperator op, NumberLiteral number)
     {
-        var cached = target.Number;
         // Relationship objects take part in == only (clause 4.9).
-        if (!cached.IsNumber || (op != ComparisonOperator.Equal && target.IsObject))
+        if (!target.IsNumber || (op != ComparisonOperator.Equal && target.IsObject))
             return false;
-        var order = number.Exact is { } exact && cached.HasExact ? cached.Exact.CompareTo(exact) : cached.Approximate.CompareTo(number.Approximate);
+        var order = number.Exact is { } exact && target.HasExact ? target.Exact.CompareTo(exact) : target.Approximate.CompareTo(number.Approximate);
         return op switch
         {
             ComparisonOperator.Equal => order == 0,
@@ -403,7 +416,7 @@ public static class QueryEvaluator
     {
         if (instance.Value is not JsonValue value || instance.Kind == AttributeKind.LanguageProperty || NumberOf(instance, value) is not { } cached)
             return null;
-        return new NumberTarget(cached, instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship);
+        return new NumberTarget(cached.IsNumber, cached.HasExact, cached.Exact, cached.Approximate, instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship);
     }
 
     /// <summary>The number of a single JSON value, kept in <see cref="AttributeInstance.DerivedValue"/>; null when it cannot be cached.</summary>
@@ -423,24 +436,35 @@ public static class QueryEvaluator
         return cached;
     }
 
-    internal sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
+    private sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
     {
         public static readonly CachedNumber NotANumber = new(false, false, 0, 0);
     }
 
-    internal readonly record struct NumberTarget(CachedNumber Number, bool IsObject);
+    /// <summary>One target value of a number comparison: its number (if it is one) and whether it is a relationship object.</summary>
+    internal readonly record struct NumberTarget(bool IsNumber, bool HasExact, decimal Exact, double Approximate, bool IsObject);
 
-    /// <summary>The targets an attribute offers to a comparison with a number, one per instance.</summary>
-    internal sealed class NumberTargets(NumberTarget[] targets)
+    /// <summary>
+    /// The targets an attribute offers to a comparison with a number, one per instance, the first kept inline; the default
+    /// has none (an absent attribute).
+    /// </summary>
+    internal readonly struct NumberTargets(int count, NumberTarget first, NumberTarget[]? rest)
     {
-        public static readonly NumberTargets None = new([]);
+        public static NumberTargets Complex { get; } = new(-1, default, null);
 
-        public NumberTarget[] Targets { get; } = targets;
+        /// <summary>How many targets; -1 when some instance needs the general path.</summary>
+        public int Count { get; } = count;
+
+        public bool IsComplex => Count < 0;
+
+        public NumberTarget First { get; } = first;
+
+        public NumberTarget[]? Rest { get; } = rest;
     }
 
     private static bool Compare(List<Target> targets, ComparisonOperator op, Operand operand)
     {
-        if (targets.Count == 0)
+        if (targets.Count <= 0)
             return false;
         if (op == ComparisonOperator.Equal)
             return AnyEqual(targets, operand);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Broker.Geo;
 using Broker.Query.Ast;
 using Broker.Query.Evaluation;
@@ -23,37 +24,44 @@ internal sealed class SpatialGrid
 
     private readonly Level[] _levels = [new(0.001), new(0.01), new(0.1), new(1)];
     private readonly List<Entry> _oversize = [];
-    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Placement> _placements = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
-    /// <summary>The entity as indexed: its envelope and the cells of its level it covers.</summary>
-    private sealed class Entry(Entity entity, Envelope envelope, int level, int x0, int y0, int x1, int y1)
+    /// <summary>
+    /// The entity in one cell: its envelope, the first cell it covers, and what it offers to the last q number term asked
+    /// about (computed from <see cref="Entity"/> itself, so never stale). Entries are structs kept in the cell's list, so a
+    /// query reads a cell's entries one after the other; they are read and written only under the grid's lock.
+    /// </summary>
+    private struct Entry(Entity entity, Envelope envelope, int x0, int y0)
     {
-        public Entity Entity { get; } = entity;
-        public double MinX { get; } = envelope.MinX;
-        public double MinY { get; } = envelope.MinY;
-        public double MaxX { get; } = envelope.MaxX;
-        public double MaxY { get; } = envelope.MaxY;
-        public int Level { get; } = level;
-        public int X0 { get; } = x0;
-        public int Y0 { get; } = y0;
-        public int X1 { get; } = x1;
-        public int Y1 { get; } = y1;
+        public readonly Entity Entity = entity;
+        public readonly double MinX = envelope.MinX;
+        public readonly double MinY = envelope.MinY;
+        public readonly double MaxX = envelope.MaxX;
+        public readonly double MaxY = envelope.MaxY;
+        public readonly int X0 = x0;
+        public readonly int Y0 = y0;
+        private string? _memoAttribute;
+        private QueryEvaluator.NumberTargets _memo;
 
-        /// <summary>What the entity offers to the last number term asked about (computed from <see cref="Entity"/>, so never stale).</summary>
-        private NumberMemo? _memo;
+        public readonly bool Intersects(double minX, double minY, double maxX, double maxY) =>
+            MinX <= maxX && MaxX >= minX && MinY <= maxY && MaxY >= minY;
 
         /// <summary>False when the entity cannot satisfy the number term, whatever the rest of the query.</summary>
         public bool MaySatisfy(ComparisonExpression term)
         {
-            var memo = _memo;
-            if (memo is null || !ReferenceEquals(memo.Attribute, term.Path.Attribute) && memo.Attribute != term.Path.Attribute)
-                _memo = memo = new NumberMemo(term.Path.Attribute, QueryEvaluator.NumberTargetsOf(Entity, term.Path.Attribute));
-            return memo.Targets is not { } targets || QueryEvaluator.Matches(targets, term);
+            var attribute = term.Path.Attribute;
+            if (!ReferenceEquals(_memoAttribute, attribute) && _memoAttribute != attribute)
+            {
+                _memo = QueryEvaluator.NumberTargetsOf(Entity, attribute);
+                _memoAttribute = attribute;
+            }
+            return _memo.IsComplex || QueryEvaluator.Matches(in _memo, term);
         }
     }
 
-    private sealed record NumberMemo(string Attribute, QueryEvaluator.NumberTargets? Targets);
+    /// <summary>Where an entity is indexed: its level (-1: oversize) and the cells it covers.</summary>
+    private readonly record struct Placement(Entity Entity, int Level, int X0, int Y0, int X1, int Y1);
 
     private sealed class Level(double cellDegrees)
     {
@@ -69,7 +77,7 @@ internal sealed class SpatialGrid
         get
         {
             lock (_lock)
-                return _entries.Count;
+                return _placements.Count;
         }
     }
 
@@ -108,24 +116,26 @@ internal sealed class SpatialGrid
         }
         if (area.MinX < -180 || area.MaxX > 180 || area.MinY < -90 || area.MaxY > 90)
             return false;
-        double minX = area.MinX, minY = area.MinY, maxX = area.MaxX, maxY = area.MaxY;
+        var window = new Window(area.MinX, area.MinY, area.MaxX, area.MaxY, numberTerm);
         lock (_lock)
         {
-            foreach (var entry in _oversize)
+            var oversize = CollectionsMarshal.AsSpan(_oversize);
+            for (var i = 0; i < oversize.Length; i++)
             {
-                if (Intersects(entry, minX, minY, maxX, maxY) && (numberTerm is null || entry.MaySatisfy(numberTerm)))
+                ref var entry = ref oversize[i];
+                if (entry.Intersects(window.MinX, window.MinY, window.MaxX, window.MaxY) && (numberTerm is null || entry.MaySatisfy(numberTerm)))
                     candidates.Add(entry.Entity);
             }
             foreach (var level in _levels)
             {
                 if (level.Cells.Count == 0)
                     continue;
-                int x0 = level.Cell(minX), y0 = level.Cell(minY), x1 = level.Cell(maxX), y1 = level.Cell(maxY);
+                int x0 = level.Cell(window.MinX), y0 = level.Cell(window.MinY), x1 = level.Cell(window.MaxX), y1 = level.Cell(window.MaxY);
                 if ((long)(x1 - x0 + 1) * (y1 - y0 + 1) > level.Cells.Count)
                 {
                     // More cells in the area than occupied cells: visiting the occupied ones is cheaper.
                     foreach (var (cell, entries) in level.Cells)
-                        Collect(entries, cell.X, cell.Y, x0, y0, minX, minY, maxX, maxY, numberTerm, candidates);
+                        Collect(entries, cell.X, cell.Y, x0, y0, window, candidates);
                     continue;
                 }
                 for (var x = x0; x <= x1; x++)
@@ -133,7 +143,7 @@ internal sealed class SpatialGrid
                     for (var y = y0; y <= y1; y++)
                     {
                         if (level.Cells.TryGetValue((x, y), out var entries))
-                            Collect(entries, x, y, x0, y0, minX, minY, maxX, maxY, numberTerm, candidates);
+                            Collect(entries, x, y, x0, y0, window, candidates);
                     }
                 }
             }
@@ -141,26 +151,25 @@ internal sealed class SpatialGrid
         return true;
     }
 
+    private readonly record struct Window(double MinX, double MinY, double MaxX, double MaxY, ComparisonExpression? NumberTerm);
+
     /// <summary>
     /// Adds the entries of cell (x, y) whose envelope intersects the area. An entry that covers several cells is taken
     /// only in the first of its cells inside the area's cell range (x0, y0 onwards), so it is added once.
     /// </summary>
-    private static void Collect(List<Entry> entries, int x, int y, int x0, int y0, double minX, double minY, double maxX, double maxY,
-        ComparisonExpression? numberTerm, List<Entity> candidates)
+    private static void Collect(List<Entry> entries, int x, int y, int x0, int y0, in Window window, List<Entity> candidates)
     {
-        for (var i = 0; i < entries.Count; i++)
+        var span = CollectionsMarshal.AsSpan(entries);
+        for (var i = 0; i < span.Length; i++)
         {
-            var entry = entries[i];
-            if (Intersects(entry, minX, minY, maxX, maxY) && x == Math.Max(entry.X0, x0) && y == Math.Max(entry.Y0, y0)
-                && (numberTerm is null || entry.MaySatisfy(numberTerm)))
+            ref var entry = ref span[i];
+            if (entry.Intersects(window.MinX, window.MinY, window.MaxX, window.MaxY) && x == Math.Max(entry.X0, x0) && y == Math.Max(entry.Y0, y0)
+                && (window.NumberTerm is null || entry.MaySatisfy(window.NumberTerm)))
             {
                 candidates.Add(entry.Entity);
             }
         }
     }
-
-    private static bool Intersects(Entry entry, double minX, double minY, double maxX, double maxY) =>
-        entry.MinX <= maxX && entry.MaxX >= minX && entry.MinY <= maxY && entry.MaxY >= minY;
 
     private void Add(string id, Entity entity, Envelope envelope)
     {
@@ -170,7 +179,7 @@ internal sealed class SpatialGrid
             int x0 = level.Cell(envelope.MinX), y0 = level.Cell(envelope.MinY), x1 = level.Cell(envelope.MaxX), y1 = level.Cell(envelope.MaxY);
             if ((long)(x1 - x0 + 1) * (y1 - y0 + 1) > MaxCellsPerEntity)
                 continue;
-            var entry = new Entry(entity, envelope, l, x0, y0, x1, y1);
+            var entry = new Entry(entity, envelope, x0, y0);
             for (var x = x0; x <= x1; x++)
             {
                 for (var y = y0; y <= y1; y++)
@@ -180,32 +189,44 @@ internal sealed class SpatialGrid
                     entries.Add(entry);
                 }
             }
-            _entries[id] = entry;
+            _placements[id] = new Placement(entity, l, x0, y0, x1, y1);
             return;
         }
-        var oversize = new Entry(entity, envelope, -1, 0, 0, 0, 0);
-        _oversize.Add(oversize);
-        _entries[id] = oversize;
+        _oversize.Add(new Entry(entity, envelope, 0, 0));
+        _placements[id] = new Placement(entity, -1, 0, 0, 0, 0);
     }
 
     private void Remove(string id)
     {
-        if (!_entries.Remove(id, out var entry))
+        if (!_placements.Remove(id, out var placement))
             return;
-        if (entry.Level < 0)
+        if (placement.Level < 0)
         {
-            _oversize.Remove(entry);
+            RemoveEntry(_oversize, placement.Entity);
             return;
         }
-        var cells = _levels[entry.Level].Cells;
-        for (var x = entry.X0; x <= entry.X1; x++)
+        var cells = _levels[placement.Level].Cells;
+        for (var x = placement.X0; x <= placement.X1; x++)
         {
-            for (var y = entry.Y0; y <= entry.Y1; y++)
+            for (var y = placement.Y0; y <= placement.Y1; y++)
             {
-                if (cells.TryGetValue((x, y), out var entries) && entries.Remove(entry) && entries.Count == 0)
+                if (cells.TryGetValue((x, y), out var entries) && RemoveEntry(entries, placement.Entity) && entries.Count == 0)
                     cells.Remove((x, y));
             }
         }
+    }
+
+    private static bool RemoveEntry(List<Entry> entries, Entity entity)
+    {
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (ReferenceEquals(entries[i].Entity, entity))
+            {
+                entries.RemoveAt(i);
+                return true;
+            }
+        }
+        return false;
     }
 
     /// <summary>The envelope of every valid geometry of the entity's location (all instances); null when it has none.</summary>
