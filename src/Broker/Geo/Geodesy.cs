@@ -32,9 +32,9 @@ public static class Geodesy
         if (lon1 == lon2 && lat1 == lat2)
             return (0, 0);
         var l = ToRadians(lon2 - lon1);
-        var u1 = Math.Atan((1 - F) * Math.Tan(ToRadians(lat1)));
+        var (sinU1, cosU1) = ReducedLatitude.Of(lat1);
         var u2 = Math.Atan((1 - F) * Math.Tan(ToRadians(lat2)));
-        double sinU1 = Math.Sin(u1), cosU1 = Math.Cos(u1), sinU2 = Math.Sin(u2), cosU2 = Math.Cos(u2);
+        double sinU2 = Math.Sin(u2), cosU2 = Math.Cos(u2);
         var lambda = l;
         double sinLambda, cosLambda, sinSigma, cosSigma, sigma, cosSqAlpha, cos2SigmaM;
         var iterations = 0;
@@ -68,6 +68,28 @@ public static class Geodesy
         var distance = B * bigA * (sigma - deltaSigma);
         var azimuth = Math.Atan2(cosU2 * sinLambda, cosU1 * sinU2 - sinU1 * cosU2 * cosLambda);
         return (distance, azimuth);
+    }
+
+    /// <summary>
+    /// sin and cos of the reduced latitude of the first point, remembered per thread for the last latitude: a near query
+    /// measures from one reference point to every candidate, and the values are those computed anew.
+    /// </summary>
+    private static class ReducedLatitude
+    {
+        [ThreadStatic]
+        private static (long LatitudeBits, double Sin, double Cos, bool Set) _last;
+
+        public static (double Sin, double Cos) Of(double latitude)
+        {
+            var bits = BitConverter.DoubleToInt64Bits(latitude);
+            var last = _last;
+            if (last.Set && last.LatitudeBits == bits)
+                return (last.Sin, last.Cos);
+            var u = Math.Atan((1 - F) * Math.Tan(ToRadians(latitude)));
+            double sin = Math.Sin(u), cos = Math.Cos(u);
+            _last = (bits, sin, cos, true);
+            return (sin, cos);
+        }
     }
 
     /// <summary>Haversine distance and initial azimuth on the sphere of mean radius (the fallback of <see cref="Inverse"/>).</summary>

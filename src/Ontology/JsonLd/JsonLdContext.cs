@@ -32,13 +32,14 @@ public sealed record TermDefinition(string Iri, TermTypeMapping TypeMapping = Te
 /// </summary>
 public sealed class JsonLdContext
 {
-    private const int MaxMemoizedCompactions = 10_000;
+    private const int MaxMemoized = 10_000;
     private readonly FrozenDictionary<string, TermDefinition> _terms;
     private readonly FrozenSet<string> _decoupled;
     private readonly FrozenDictionary<string, string> _iriToTerm;
     private readonly (string Term, string Iri)[] _prefixes;
     private readonly string? _vocab;
     private readonly ConcurrentDictionary<string, string> _compacted = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _expanded = new(StringComparer.Ordinal);
 
     internal JsonLdContext(IReadOnlyDictionary<string, TermDefinition?> terms, string? vocab, IReadOnlyList<string> sourceUrls)
     {
@@ -101,7 +102,11 @@ public sealed class JsonLdContext
             iri = null;
             return false;
         }
+        if (_expanded.TryGetValue(term, out iri))
+            return true;
         iri = ExpandWithoutTerm(term, vocab: true);
+        if (_expanded.Count < MaxMemoized)
+            _expanded.TryAdd(term, iri);
         return true;
     }
 
@@ -145,7 +150,7 @@ public sealed class JsonLdContext
         if (_compacted.TryGetValue(iri, out var compacted))
             return compacted;
         compacted = CompactSlow(iri);
-        if (_compacted.Count < MaxMemoizedCompactions)
+        if (_compacted.Count < MaxMemoized)
             _compacted.TryAdd(iri, compacted);
         return compacted;
     }

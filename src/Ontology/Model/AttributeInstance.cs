@@ -36,7 +36,7 @@ public sealed class AttributeInstance
     public DateTimeOffset ModifiedAt { get; set; }
 
     /// <summary>
-    /// A value derived from <see cref="Value"/> by a consumer (the parsed geometry of a GeoProperty), kept so that it is
+    /// A value derived from <see cref="Value"/> by a consumer (the parsed geometry of a GeoProperty, the number of a Property), kept so that it is
     /// computed once per stored instance. Never part of the representation; set only on instances that are no longer
     /// modified (stored snapshots), and dropped by <see cref="DeepClone"/>.
     /// </summary>

@@ -23,6 +23,13 @@ public sealed class Entity
     /// <summary>Increases with every committed write; stores use it for optimistic concurrency.</summary>
     public long Version { get; set; }
 
+    /// <summary>
+    /// A value derived from the whole entity by a consumer (a rendered representation), kept so that it is computed once
+    /// per stored snapshot. Never part of the representation; set only on entities that are no longer modified, and
+    /// dropped by <see cref="DeepClone"/>.
+    /// </summary>
+    public object? DerivedValue { get; set; }
+
     public Entity DeepClone() => new()
     {
         Id = Id,

@@ -102,3 +102,23 @@ public sealed class GeodesyTests
     private static LinearRing Ring(params (double Lon, double Lat)[] points) =>
         GeoJson.Factory.CreateLinearRing(points.Select(p => new Coordinate(p.Lon, p.Lat)).ToArray());
 }
+
+public sealed class GeodesyReferenceTests
+{
+    /// <summary>The reduced latitude of the first point is remembered between calls: results must not depend on the previous call.</summary>
+    [Fact]
+    public void Distances_do_not_depend_on_the_previous_call()
+    {
+        var random = new Random(3);
+        var points = Enumerable.Range(0, 200).Select(_ => (Lon: random.NextDouble() * 360 - 180, Lat: random.NextDouble() * 178 - 89)).ToList();
+        points.AddRange([(0, 0.0), (0, -0.0), (10, 53.866), (10, 53.866), (-179.9, 89), (179.9, -89)]);
+        var expected = points.Select(p => Broker.Geo.Geodesy.Inverse(10.6797, 53.866, p.Lon, p.Lat)).ToList();
+        for (var i = 0; i < points.Count; i++)
+        {
+            var other = points[(i * 7) % points.Count];
+            Broker.Geo.Geodesy.Inverse(other.Lon, other.Lat, 10.6797, 53.866);
+            Assert.Equal(expected[i], Broker.Geo.Geodesy.Inverse(10.6797, 53.866, points[i].Lon, points[i].Lat));
+            Assert.Equal(Broker.Geo.Geodesy.Inverse(points[i].Lon, points[i].Lat, 10.6797, 53.866), Broker.Geo.Geodesy.Inverse(points[i].Lon, points[i].Lat, 10.6797, 53.866));
+        }
+    }
+}

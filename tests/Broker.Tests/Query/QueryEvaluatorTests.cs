@@ -93,3 +93,50 @@ public sealed class QueryEvaluatorTests
         Assert.Equal(0, QueryEvaluator.CompareCodePoints("Lübeck", "Lübeck"));
     }
 }
+
+public sealed class NumberComparisonTests
+{
+    private static Entity Entity(string json) => CorpusEntityLoader.ReadEntity(JsonNode.Parse(json)!.AsObject());
+
+    private static bool Matches(Entity entity, string q)
+    {
+        var parsed = QueryParser.Parse(q, CorpusEntityLoader.Expand, QueryParser.DefaultRegexTimeout);
+        Assert.True(parsed.Success, parsed.Error?.Message);
+        return QueryEvaluator.Matches(entity, parsed.Value!);
+    }
+
+    /// <summary>The number of a value is kept with the instance after the first comparison: the second answer must equal the first.</summary>
+    [Theory]
+    [InlineData("""{"type":"Property","value":801}""", "n>800", true)]
+    [InlineData("""{"type":"Property","value":800}""", "n>800", false)]
+    [InlineData("""{"type":"Property","value":800.0}""", "n==800", true)]
+    [InlineData("""{"type":"Property","value":0.1}""", "n==0.1", true)]
+    [InlineData("""{"type":"Property","value":1e30}""", "n>7.9e28", true)]
+    [InlineData("""{"type":"Property","value":1e30}""", "n==1e30", true)]
+    [InlineData("""{"type":"Property","value":"801"}""", "n>800", false)]
+    [InlineData("""{"type":"Property","value":true}""", "n>0", false)]
+    [InlineData("""{"type":"Property","value":[1,900]}""", "n>800", true)]
+    [InlineData("""{"type":"Property","value":{"@value":900}}""", "n>800", true)]
+    [InlineData("""{"type":"Relationship","object":"urn:x:1"}""", "n>0", false)]
+    [InlineData("""[{"type":"Property","value":1},{"type":"Property","value":900,"datasetId":"urn:d"}]""", "n>800", true)]
+    [InlineData("""[{"type":"Property","value":"a"},{"type":"Property","value":5,"datasetId":"urn:d"}]""", "n<=5", true)]
+    [InlineData("""{"type":"Property","value":5,"unitCode":"C"}""", "n<5", false)]
+    [InlineData("""{"type":"Property","value":5}""", "n>=5", true)]
+    [InlineData("""{"type":"Property","value":-5}""", "n<-4.5", true)]
+    public void A_cached_number_compares_as_the_value(string attribute, string q, bool expected)
+    {
+        var entity = Entity($$"""{"id":"urn:x","type":"T","n":{{attribute}}}""");
+        Assert.Equal(expected, Matches(entity, q));
+        Assert.Equal(expected, Matches(entity, q));
+    }
+
+    [Fact]
+    public void A_geometry_kept_with_a_GeoProperty_is_not_mistaken_for_a_number()
+    {
+        var entity = Entity("""{"id":"urn:x","type":"T","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[10,50]}}}""");
+        var near = Broker.Query.Parsing.GeoQueryParser.Parse("near;maxDistance==10", "Point", "[10,50]", null, CorpusEntityLoader.Expand).Value!;
+        Assert.True(GeoEvaluator.Matches(entity, near));
+        Assert.False(Matches(entity, "location>0"));
+        Assert.True(GeoEvaluator.Matches(entity, near));
+    }
+}

@@ -22,6 +22,18 @@ public class ContextProcessingTests
         await Assert.ThrowsAsync<JsonLdContextException>(() => Inline(json, loader));
 
     [Fact]
+    public void Terms_outside_the_context_expand_once_and_are_then_remembered()
+    {
+        var core = JsonLdContext.Core;
+        var first = core.ExpandTerm("memoizedTermOutsideTheCore");
+        Assert.Equal("https://uri.etsi.org/ngsi-ld/default-context/memoizedTermOutsideTheCore", first);
+        Assert.Same(first, core.ExpandTerm("memoizedTermOutsideTheCore"));
+        Assert.Equal("https://example.org/x", core.ExpandTerm("https://example.org/x"));
+        Assert.Equal(Ngsi + "x", core.ExpandTerm("ngsi-ld:x"));
+        Assert.Equal(Ngsi + "x", core.ExpandTerm("ngsi-ld:x"));
+    }
+
+    [Fact]
     public void Core_terms_expand_and_compact()
     {
         var core = JsonLdContext.Core;

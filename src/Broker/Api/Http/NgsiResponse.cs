@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Text.Json;
 using Broker.Entities.Representation;
 using Ontology.JsonLd;
@@ -69,11 +70,62 @@ public static class NgsiResponse
         response.ContentType = request.ResponseType;
         if (request.ResponseType != MediaTypes.JsonLd)
             AddContextLink(response, request);
-        var buffer = new ArrayBufferWriter<byte>(4096);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(json);
-        response.ContentLength = buffer.WrittenCount;
-        await response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted);
+        var body = ResponseBuffer.Rent();
+        try
+        {
+            write(body.Json);
+            body.Json.Flush();
+            response.ContentLength = body.Buffer.WrittenCount;
+            await response.Body.WriteAsync(body.Buffer.WrittenMemory, http.RequestAborted);
+        }
+        finally
+        {
+            ResponseBuffer.Return(body);
+        }
+    }
+
+    /// <summary>
+    /// A body is buffered to send Content-Length; the buffers (and their JSON writers) are reused, so a response does not
+    /// allocate and grow a new buffer by doubling and copying.
+    /// </summary>
+    private sealed class ResponseBuffer
+    {
+        private const int MaxPooled = 64;
+        private const int MaxPooledBytes = 1 << 20;
+        private static readonly ConcurrentQueue<ResponseBuffer> Pool = new();
+        private static int _pooled;
+
+        private ResponseBuffer()
+        {
+            Buffer = new ArrayBufferWriter<byte>(16 * 1024);
+            Json = new Utf8JsonWriter(Buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        }
+
+        public ArrayBufferWriter<byte> Buffer { get; }
+
+        public Utf8JsonWriter Json { get; }
+
+        public static ResponseBuffer Rent()
+        {
+            if (!Pool.TryDequeue(out var body))
+                return new ResponseBuffer();
+            Interlocked.Decrement(ref _pooled);
+            return body;
+        }
+
+        public static void Return(ResponseBuffer body)
+        {
+            body.Buffer.ResetWrittenCount();
+            body.Json.Reset(body.Buffer);
+            if (body.Buffer.Capacity > MaxPooledBytes || Interlocked.Increment(ref _pooled) > MaxPooled)
+            {
+                if (body.Buffer.Capacity <= MaxPooledBytes)
+                    Interlocked.Decrement(ref _pooled);
+                body.Json.Dispose();
+                return;
+            }
+            Pool.Enqueue(body);
+        }
     }
 
     public static void AddContextLink(HttpResponse response, NgsiRequest request) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ontology.JsonLd;
@@ -11,7 +12,14 @@ namespace Broker.Entities.Representation;
 /// </summary>
 public sealed class EntityWriter(Func<string, string> compact, RepresentationOptions options)
 {
-    public static EntityWriter For(JsonLdContext context, RepresentationOptions options) => new(context.CompactIri, options);
+    /// <summary>The context, when entities written with it may keep their rendering (see <see cref="WriteEntity"/>).</summary>
+    private JsonLdContext? _cacheScope;
+
+    public static EntityWriter For(JsonLdContext context, RepresentationOptions options) =>
+        new(context.CompactIri, options) { _cacheScope = IsWholeEntity(options) ? context : null };
+
+    private static bool IsWholeEntity(RepresentationOptions options) =>
+        options is { Lang: null, DatasetIds: null, Projection: { Include: null, Exclude: null } };
 
     /// <summary>The writer of the stores' documents: expanded names, every system attribute, the version.</summary>
     public static readonly EntityWriter Stored = new(static iri => iri, new RepresentationOptions(EntityFormat.Normalized, SysAttrs: true));
@@ -39,7 +47,55 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         writer.WriteEndObject();
     }
 
+    /// <summary>
+    /// Writes the entity. A whole stored entity (no projection, lang or datasetId, no @context member) written a second time
+    /// with the same @context and format is copied from the rendering kept with it: stored entities are immutable snapshots.
+    /// The first time only marks the entity, so entities that are written once (read from a database for one response)
+    /// are not rendered twice.
+    /// </summary>
     public void WriteEntity(Utf8JsonWriter writer, Entity entity, Action<Utf8JsonWriter>? writeContext = null, bool withVersion = false, bool withId = true)
+    {
+        if (_cacheScope is null || writeContext is not null || withVersion || !withId)
+        {
+            WriteEntityMembers(writer, entity, writeContext, withVersion, withId);
+            return;
+        }
+        var derived = entity.DerivedValue;
+        if (derived is RenderedEntity rendered && rendered.Matches(_cacheScope, options))
+        {
+            writer.WriteRawValue(rendered.Json, skipInputValidation: true);
+            return;
+        }
+        if (derived is not SeenOnce seen || !seen.Matches(_cacheScope, options))
+        {
+            if (derived is null or SeenOnce)
+                entity.DerivedValue = new SeenOnce(_cacheScope, options.Format, options.SysAttrs);
+            WriteEntityMembers(writer, entity, writeContext, withVersion, withId);
+            return;
+        }
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+            WriteEntityMembers(json, entity, null, false, true);
+        var bytes = buffer.WrittenSpan.ToArray();
+        entity.DerivedValue = new RenderedEntity(_cacheScope, options.Format, options.SysAttrs, bytes);
+        writer.WriteRawValue(bytes, skipInputValidation: true);
+    }
+
+    private sealed record SeenOnce(JsonLdContext Context, EntityFormat Format, bool SysAttrs)
+    {
+        public bool Matches(JsonLdContext context, RepresentationOptions options) =>
+            ReferenceEquals(Context, context) && Format == options.Format && SysAttrs == options.SysAttrs;
+    }
+
+    private sealed class RenderedEntity(JsonLdContext context, EntityFormat format, bool sysAttrs, byte[] json)
+    {
+        public byte[] Json { get; } = json;
+
+        public bool Matches(JsonLdContext scope, RepresentationOptions options) =>
+            ReferenceEquals(context, scope) && format == options.Format && sysAttrs == options.SysAttrs;
+    }
+
+    private void WriteEntityMembers(Utf8JsonWriter writer, Entity entity, Action<Utf8JsonWriter>? writeContext, bool withVersion, bool withId)
     {
         var projection = options.Projection;
         writer.WriteStartObject();

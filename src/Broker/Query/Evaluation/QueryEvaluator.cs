@@ -83,6 +83,8 @@ public static class QueryEvaluator
             case NotExistsExpression notExists:
                 return !Exists(entity, notExists.Path);
             case ComparisonExpression comparison:
+                if (IsNumberTerm(comparison) && entity.Attributes.Get(comparison.Path.Attribute) is { } compared)
+                    return CompareNumber(compared, comparison, (NumberLiteral)((SingleValueOperand)comparison.Operand).Value);
                 if (comparison.Operator == ComparisonOperator.NotEqual)
                     return Exists(entity, comparison.Path) && !AnyEqual(Resolve(entity, comparison.Path), comparison.Operand);
                 return Compare(Resolve(entity, comparison.Path), comparison.Operator, comparison.Operand);
@@ -302,9 +304,167 @@ public static class QueryEvaluator
     private static JsonValue Timestamp(DateTimeOffset value) =>
         JsonValue.Create(value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// A comparison of a plain attribute with a number: the same result as resolving every target and comparing, but an
+    /// instance whose value is a single JSON value is compared through its number, read once and kept with the instance.
+    /// </summary>
+    private static bool CompareNumber(List<AttributeInstance> instances, ComparisonExpression comparison, NumberLiteral number)
+    {
+        for (var i = 0; i < instances.Count; i++)
+        {
+            var instance = instances[i];
+            if (NumberTargetOf(instance) is { } target)
+            {
+                if (Compare(in target, comparison.Operator, number))
+                    return true;
+                continue;
+            }
+            var targets = new List<Target>();
+            Collect(instance, comparison.Path, 0, targets);
+            if (Compare(targets, comparison.Operator, comparison.Operand))
+                return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The comparison of a plain attribute with a number that decides <paramref name="q"/> when false: q itself or an
+    /// operand of q's top-level AND. Null when there is none.
+    /// </summary>
+    internal static ComparisonExpression? NumberTerm(QueryExpression? q)
+    {
+        if (IsNumberTerm(q))
+            return (ComparisonExpression)q!;
+        if (q is AndExpression and)
+        {
+            for (var i = 0; i < and.Operands.Count; i++)
+            {
+                if (IsNumberTerm(and.Operands[i]))
+                    return (ComparisonExpression)and.Operands[i];
+            }
+        }
+        return null;
+    }
+
+    private static bool IsNumberTerm(QueryExpression? q) =>
+        q is ComparisonExpression { Operator: not ComparisonOperator.NotEqual, Operand: SingleValueOperand { Value: NumberLiteral }, Path: { SubAttributes.Count: 0, Members.Count: 0 } };
+
+    /// <summary>
+    /// What the attribute of a <see cref="NumberTerm"/> offers to the comparison, read from the entity once so that an index
+    /// can keep it; <see cref="NumberTargets.IsComplex"/> when some instance needs the general path (the term must then be
+    /// evaluated on the entity).
+    /// </summary>
+    internal static NumberTargets NumberTargetsOf(Entity entity, string attribute)
+    {
+        var instances = entity.Attributes.Get(attribute);
+        if (instances is null)
+            return attribute is NgsiLd.CreatedAt or NgsiLd.ModifiedAt ? NumberTargets.Complex : default;
+        if (instances.Count == 1)
+            return NumberTargetOf(instances[0]) is { } single ? new NumberTargets(1, single, null) : NumberTargets.Complex;
+        var rest = new NumberTarget[instances.Count - 1];
+        NumberTarget first = default;
+        for (var i = 0; i < instances.Count; i++)
+        {
+            if (NumberTargetOf(instances[i]) is not { } target)
+                return NumberTargets.Complex;
+            if (i == 0)
+                first = target;
+            else
+                rest[i - 1] = target;
+        }
+        return new NumberTargets(instances.Count, first, rest);
+    }
+
+    /// <summary>Whether the <see cref="NumberTerm"/> holds for these targets (not complex): the same answer as <see cref="Matches"/> on the term.</summary>
+    internal static bool Matches(in NumberTargets targets, ComparisonExpression term)
+    {
+        if (targets.Count <= 0)
+            return false;
+        var number = (NumberLiteral)((SingleValueOperand)term.Operand).Value;
+        if (Compare(targets.First, term.Operator, number))
+            return true;
+        if (targets.Rest is { } rest)
+        {
+            foreach (var target in rest)
+            {
+                if (Compare(target, term.Operator, number))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    private static bool Compare(in NumberTarget target, ComparisonOperator op, NumberLiteral number)
+    {
+        // Relationship objects take part in == only (clause 4.9).
+        if (!target.IsNumber || (op != ComparisonOperator.Equal && target.IsObject))
+            return false;
+        var order = number.Exact is { } exact && target.HasExact ? target.Exact.CompareTo(exact) : target.Approximate.CompareTo(number.Approximate);
+        return op switch
+        {
+            ComparisonOperator.Equal => order == 0,
+            ComparisonOperator.Greater => order > 0,
+            ComparisonOperator.GreaterOrEqual => order >= 0,
+            ComparisonOperator.Less => order < 0,
+            ComparisonOperator.LessOrEqual => order <= 0,
+            _ => false,
+        };
+    }
+
+    /// <summary>The target of an instance whose value is a single JSON value; null when it needs the general path.</summary>
+    private static NumberTarget? NumberTargetOf(AttributeInstance instance)
+    {
+        if (instance.Value is not JsonValue value || instance.Kind == AttributeKind.LanguageProperty || NumberOf(instance, value) is not { } cached)
+            return null;
+        return new NumberTarget(cached.IsNumber, cached.HasExact, cached.Exact, cached.Approximate, instance.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship);
+    }
+
+    /// <summary>The number of a single JSON value, kept in <see cref="AttributeInstance.DerivedValue"/>; null when it cannot be cached.</summary>
+    private static CachedNumber? NumberOf(AttributeInstance instance, JsonValue value)
+    {
+        if (instance.DerivedValue is CachedNumber cached)
+            return cached;
+        if (instance.DerivedValue is not null)
+            return null;
+        if (value.GetValueKind() != JsonValueKind.Number)
+            cached = CachedNumber.NotANumber;
+        else if (value.TryGetValue<double>(out var approximate))
+            cached = new CachedNumber(true, value.TryGetValue<decimal>(out var exact), exact, approximate);
+        else
+            return null;
+        instance.DerivedValue = cached;
+        return cached;
+    }
+
+    private sealed record CachedNumber(bool IsNumber, bool HasExact, decimal Exact, double Approximate)
+    {
+        public static readonly CachedNumber NotANumber = new(false, false, 0, 0);
+    }
+
+    /// <summary>One target value of a number comparison: its number (if it is one) and whether it is a relationship object.</summary>
+    internal readonly record struct NumberTarget(bool IsNumber, bool HasExact, decimal Exact, double Approximate, bool IsObject);
+
+    /// <summary>
+    /// The targets an attribute offers to a comparison with a number, one per instance, the first kept inline; the default
+    /// has none (an absent attribute).
+    /// </summary>
+    internal readonly struct NumberTargets(int count, NumberTarget first, NumberTarget[]? rest)
+    {
+        public static NumberTargets Complex { get; } = new(-1, default, null);
+
+        /// <summary>How many targets; -1 when some instance needs the general path.</summary>
+        public int Count { get; } = count;
+
+        public bool IsComplex => Count < 0;
+
+        public NumberTarget First { get; } = first;
+
+        public NumberTarget[]? Rest { get; } = rest;
+    }
+
     private static bool Compare(List<Target> targets, ComparisonOperator op, Operand operand)
     {
-        if (targets.Count == 0)
+        if (targets.Count <= 0)
             return false;
         if (op == ComparisonOperator.Equal)
             return AnyEqual(targets, operand);

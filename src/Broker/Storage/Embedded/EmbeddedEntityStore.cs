@@ -87,21 +87,21 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     {
         if (!_tenants.TryGetValue(tenant, out var entities))
             return ValueTask.FromResult(new EntityPage([], query.Count ? 0 : null));
-        var matches = new List<Entity>();
+        var page = new PageCollector(query.Offset, query.Limit);
         if (query.Ids is { } ids)
         {
             foreach (var id in ids)
             {
                 if (entities.TryGetValue(id, out var entity) && EntityQueryMatcher.Matches(entity, query))
-                    matches.Add(entity);
+                    page.Add(entity);
             }
         }
-        else if (query.Geo is { } geo && _grids.TryGetValue(tenant, out var grid) && grid.Candidates(geo) is { } candidates)
+        else if (query.Geo is { } geo && _grids.TryGetValue(tenant, out var grid) && Candidates(grid, query, geo) is { } candidates)
         {
-            foreach (var id in candidates)
+            foreach (var entity in candidates)
             {
-                if (entities.TryGetValue(id, out var entity) && EntityQueryMatcher.Matches(entity, query))
-                    matches.Add(entity);
+                if (EntityQueryMatcher.Matches(entity, query))
+                    page.Add(entity);
             }
         }
         else
@@ -109,12 +109,16 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
             foreach (var entity in entities.Values)
             {
                 if (EntityQueryMatcher.Matches(entity, query))
-                    matches.Add(entity);
+                    page.Add(entity);
             }
         }
-        matches.Sort(static (a, b) => string.CompareOrdinal(a.Id, b.Id));
-        var page = matches.Skip(query.Offset).Take(query.Limit).ToList();
-        return ValueTask.FromResult(new EntityPage(page, query.Count ? matches.Count : null));
+        return ValueTask.FromResult(new EntityPage(page.ToPage(), query.Count ? page.Matches : null));
+    }
+
+    private static List<Entity>? Candidates(SpatialGrid grid, EntityQuery query, Query.Ast.GeoQuery geo)
+    {
+        var candidates = new List<Entity>();
+        return grid.TryGetCandidates(geo, Query.Evaluation.QueryEvaluator.NumberTerm(query.Q), candidates) ? candidates : null;
     }
 
     public ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)
