@@ -101,6 +101,21 @@ public sealed class CreateEntityTests(BrokerFactory factory) : BrokerTest<Broker
         await AssertEntityAbsent("urn:x:1");
     }
 
+    [Theory]
+    [InlineData("{\"id\":\"urn:x:dup:1\",\"id\":\"urn:x:dup:2\",\"type\":\"T\"}")]
+    [InlineData("{\"id\":\"urn:x:dup:1\",\"type\":\"T\",\"type\":\"U\"}")]
+    [InlineData("{\"id\":\"urn:x:dup:1\",\"type\":\"T\",\"p\":{\"type\":\"Property\",\"value\":1,\"value\":2}}")]
+    [InlineData("{\"id\":\"urn:x:dup:1\",\"type\":\"T\",\"p\":{\"type\":\"JsonProperty\",\"json\":{\"a\":1,\"a\":2}}}")]
+    public async Task Create_with_a_repeated_member_name_is_400_InvalidRequest_and_stores_nothing(string body)
+    {
+        var response = await SendAsync(HttpMethod.Post, Entities, body);
+
+        var problem = await AssertProblem(response, HttpStatusCode.BadRequest, "InvalidRequest");
+        Assert.Contains("repeats", (string?)problem["detail"], StringComparison.Ordinal);
+        await AssertEntityAbsent("urn:x:dup:1");
+        await AssertEntityAbsent("urn:x:dup:2");
+    }
+
     [Fact]
     public async Task Create_without_a_body_is_400_InvalidRequest()
     {

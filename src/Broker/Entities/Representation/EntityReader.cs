@@ -46,13 +46,16 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = maxDepth });
+            // A repeated member name (RFC 8259 leaves its meaning open) would otherwise let the last one win silently.
+            document = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = maxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
             var reason = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
                 ? $"The JSON payload is nested deeper than the limit of {maxDepth} levels."
-                : $"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).";
+                : e.Message.Contains("uplicate", StringComparison.Ordinal)
+                    ? $"The request body repeats a member name in one JSON object (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."
+                    : $"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).";
             throw NgsiLdException.InvalidRequest(reason);
         }
         if (document.RootElement.ValueKind == JsonValueKind.Null)
