@@ -53,10 +53,40 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         try
         {
             await PostgresMigrator.MigrateAsync(_dataSource, logger, cancellationToken).ConfigureAwait(false);
+            await FillQueryValuesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
             throw Unavailable(e);
+        }
+    }
+
+    /// <summary>Computes <c>q_values</c> (see <see cref="QueryValues"/>) of rows written before it existed, a thousand at a time.</summary>
+    private async Task FillQueryValuesAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var tenants = new List<string>();
+            var ids = new List<string>();
+            var values = new List<string>();
+            await using (var select = _dataSource.CreateCommand("SELECT tenant, id, doc::text FROM entities WHERE q_values IS NULL LIMIT 1000"))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    tenants.Add(reader.GetString(0));
+                    ids.Add(reader.GetString(1));
+                    values.Add(QueryValues.Compute(StoredEntityJson.Deserialize(reader.GetString(2))));
+                }
+            }
+            if (ids.Count == 0)
+                return;
+            await using var update = _dataSource.CreateCommand(
+                "UPDATE entities e SET q_values = x.v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, i, v) WHERE e.tenant = x.t AND e.id = x.i");
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. tenants] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. values] });
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,61 +141,19 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     public async ValueTask<EntityPage> QueryAsync(string tenant, EntityQuery query, CancellationToken cancellationToken)
     {
         var filter = QueryTranslator.Translate(query);
-        var select = new SqlBuilder();
-        select.Append("SELECT e.doc::text FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
-        filter.Where.Write(select);
-        select.Append(" ORDER BY e.id");
-        if (filter.IsExact)
-            select.Append(" LIMIT ").Parameter(query.Limit, NpgsqlDbType.Integer).Append(" OFFSET ").Parameter(query.Offset, NpgsqlDbType.Integer);
-        _lastQuery = new LastQuery(select, filter.IsExact);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            if (filter.IsExact)
-            {
-                // The page and the count read one snapshot, so they agree under concurrent writes.
-                await using var snapshot = query.Count
-                    ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false)
-                    : null;
-                var page = new List<Entity>(Math.Min(query.Limit, 1000));
-                await using (var command = Command(connection, select))
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                        page.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
-                }
-                long? total = null;
-                if (query.Count)
-                {
-                    var count = new SqlBuilder();
-                    count.Append("SELECT count(*) FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
-                    filter.Where.Write(count);
-                    await using var command = Command(connection, count);
-                    total = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                    await snapshot!.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                return new EntityPage(page, total);
-            }
-
-            var matches = new List<Entity>();
-            var matched = 0L;
-            var needed = (long)query.Offset + query.Limit;
-            await using (var command = Command(connection, select))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var entity = StoredEntityJson.Deserialize(reader.GetString(0));
-                    if (!EntityQueryMatcher.Matches(entity, query))
-                        continue;
-                    if (matched >= query.Offset && matched < needed)
-                        matches.Add(entity);
-                    matched++;
-                    if (!query.Count && matched >= needed)
-                        break;
-                }
-            }
-            return new EntityPage(matches, query.Count ? matched : null);
+            // The page and the count (or the rows checked by the evaluator and the documents read after) read one snapshot.
+            await using var snapshot = query.Count || !filter.IsExact
+                ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false)
+                : null;
+            var page = filter.IsExact
+                ? await ExactPageAsync(connection, tenant, query, filter, cancellationToken).ConfigureAwait(false)
+                : await CheckedPageAsync(connection, tenant, query, filter, cancellationToken).ConfigureAwait(false);
+            if (snapshot is not null)
+                await snapshot.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return page;
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
@@ -175,6 +163,122 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         {
             throw NgsiLdException.BadRequestData("A query value cannot be used: " + e.MessageText);
         }
+    }
+
+    /// <summary>The filter is exact: filtering, order, paging and count all run in PostgreSQL.</summary>
+    private async Task<EntityPage> ExactPageAsync(NpgsqlConnection connection, string tenant, EntityQuery query, SqlFilter filter, CancellationToken cancellationToken)
+    {
+        var select = new SqlBuilder();
+        select.Append("SELECT e.doc::text FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+        filter.Where.Write(select);
+        select.Append(" ORDER BY e.id LIMIT ").Parameter(query.Limit, NpgsqlDbType.Integer).Append(" OFFSET ").Parameter(query.Offset, NpgsqlDbType.Integer);
+        _lastQuery = new LastQuery(select, true);
+        var page = new List<Entity>(Math.Min(query.Limit, 1000));
+        await using (var command = Command(connection, select))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                page.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
+        }
+        long? total = null;
+        if (query.Count)
+        {
+            var count = new SqlBuilder();
+            count.Append("SELECT count(*) FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+            filter.Where.Write(count);
+            await using var command = Command(connection, count);
+            total = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        return new EntityPage(page, total);
+    }
+
+    /// <summary>
+    /// The filter is a superset: the rows are read in id order with a flag telling whether the certain part of the filter
+    /// holds; only the other rows are read as documents and checked by <see cref="EntityQueryMatcher"/>. Without count,
+    /// rows are read in chunks (keyset on id, a server-side LIMIT) until the page is full.
+    /// </summary>
+    private async Task<EntityPage> CheckedPageAsync(NpgsqlConnection connection, string tenant, EntityQuery query, SqlFilter filter, CancellationToken cancellationToken)
+    {
+        var needed = (long)query.Offset + query.Limit;
+        var matched = 0L;
+        var window = new List<(string Id, Entity? Entity)>(Math.Min(query.Limit, 1000));
+        string? last = null;
+        var chunk = query.Count ? 0 : (int)Math.Min(needed + 16, 10_000);
+        while (true)
+        {
+            var select = new SqlBuilder();
+            select.Append("SELECT e.id, ");
+            WriteCertain(select, filter);
+            select.Append(", CASE WHEN ");
+            WriteCertain(select, filter);
+            select.Append(" THEN NULL ELSE e.doc::text END FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+            filter.Where.Write(select);
+            if (last is not null)
+                select.Append(" AND e.id > ").Parameter(last, NpgsqlDbType.Text);
+            select.Append(" ORDER BY e.id");
+            if (chunk > 0)
+                select.Append(" LIMIT ").Parameter(chunk, NpgsqlDbType.Integer);
+            _lastQuery = new LastQuery(select, false);
+            var rows = 0;
+            await using (var command = Command(connection, select))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows++;
+                    last = reader.GetString(0);
+                    Entity? entity = null;
+                    if (!reader.GetBoolean(1))
+                    {
+                        entity = StoredEntityJson.Deserialize(reader.GetString(2));
+                        if (!EntityQueryMatcher.Matches(entity, query))
+                            continue;
+                    }
+                    if (matched >= query.Offset && matched < needed)
+                        window.Add((last, entity));
+                    matched++;
+                    if (!query.Count && matched >= needed)
+                        break;
+                }
+            }
+            if (chunk == 0 || matched >= needed || rows < chunk)
+                break;
+            chunk = Math.Min(chunk * 2, 10_000);
+        }
+        var entities = await CompleteAsync(connection, tenant, window, cancellationToken).ConfigureAwait(false);
+        return new EntityPage(entities, query.Count ? matched : null);
+    }
+
+    private static void WriteCertain(SqlBuilder sql, SqlFilter filter)
+    {
+        if (filter.Certain is null)
+            sql.Append("FALSE");
+        else
+        {
+            sql.Append("COALESCE(");
+            filter.Certain.Write(sql);
+            sql.Append(", FALSE)");
+        }
+    }
+
+    /// <summary>Reads the documents of the page's rows that matched without being read.</summary>
+    private static async Task<List<Entity>> CompleteAsync(NpgsqlConnection connection, string tenant, List<(string Id, Entity? Entity)> window, CancellationToken cancellationToken)
+    {
+        var missing = window.Where(w => w.Entity is null).Select(w => w.Id).ToArray();
+        var read = new Dictionary<string, Entity>(StringComparer.Ordinal);
+        if (missing.Length > 0)
+        {
+            await using var command = new NpgsqlCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = missing });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                read[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
+        }
+        var entities = new List<Entity>(window.Count);
+        foreach (var (id, entity) in window)
+            entities.Add(entity ?? read[id]);
+        return entities;
     }
 
     public async ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)
@@ -293,11 +397,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 {
                     var after = change.After!;
                     doc = StoredEntityJson.Serialize(after);
-                    sql.Append("INSERT INTO entities (tenant, id, types, version, doc, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
+                    sql.Append("INSERT INTO entities (tenant, id, types, version, doc, q_values, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
                         .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
                         .Append(", ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                         .Append(", ").Parameter(after.Version, NpgsqlDbType.Bigint)
                         .Append(", ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(") ON CONFLICT DO NOTHING RETURNING 1)");
@@ -310,6 +415,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     sql.Append("UPDATE entities SET types = ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                         .Append(", version = ").Parameter(after.Version, NpgsqlDbType.Bigint)
                         .Append(", doc = ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", q_values = ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", created = ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", modified = ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
                     WhereVersion(sql, tenant, change);
