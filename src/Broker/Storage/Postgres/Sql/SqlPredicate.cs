@@ -86,8 +86,9 @@ internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredica
 /// index-served test that every true match passes. The exact relation is then decided by the in-memory evaluator.
 /// </summary>
 /// <remarks>
-/// near a point: for entity points, <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 % + 1 m
-/// over maxDistance (and under minDistance), covering the evaluator's fallback for nearly antipodal points (0.5 %);
+/// near a point: for entity points, <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 mm over a
+/// maxDistance up to 1000 km, else of 1 % + 1 m (and under minDistance), covering the evaluator's fallback for nearly
+/// antipodal points (0.5 %);
 /// entity lines and polygons, and near a line or polygon, are not narrowed (see the comment in Write).
 /// within, contains, intersects, equals, overlaps: the bounding boxes intersect (<c>&amp;&amp;</c>), which each of those
 /// relations implies; disjoint: the GeoProperty has a geometry. Exact ST_Within etc. are not used as the final word
@@ -115,8 +116,10 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
                 sql.Append(" AND ST_GeometryType(g.geom) = 'ST_Point'");
                 if (query.MaxDistance is { } max)
                 {
+                    // Within 1000 km Vincenty converges and agrees with PostGIS far below a millimetre (see GeoCertainPredicate).
+                    var bound = max <= GeoCertainPredicate.NearLimit ? max * (1 + 1e-9) + 0.001 : max * 1.01 + 1;
                     sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(max * 1.01 + 1, NpgsqlDbType.Double).Append(")");
+                        .Append(", 4326)::geography, ").Parameter(bound, NpgsqlDbType.Double).Append(")");
                 }
                 if (query.MinDistance is { } min && min * 0.99 - 1 > 0)
                 {
@@ -154,7 +157,7 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
 /// </remarks>
 internal sealed class GeoCertainPredicate : SqlPredicate
 {
-    private const double NearLimit = 1_000_000;
+    public const double NearLimit = 1_000_000;
 
     private readonly GeoQuery _query;
 
@@ -178,8 +181,9 @@ internal sealed class GeoCertainPredicate : SqlPredicate
 
     public override void Write(SqlBuilder sql)
     {
-        sql.Append("(e.tenant, e.id) IN (");
-        GeoPredicate.Rows(sql, _query.GeoProperty);
+        // Correlated: the store evaluates it only for the rows it reads (a page, with a LIMIT), through the (tenant, id) index.
+        sql.Append("EXISTS (SELECT 1 FROM entity_geometries g WHERE g.tenant = e.tenant AND g.id = e.id AND g.attribute = ")
+            .Parameter(_query.GeoProperty, NpgsqlDbType.Text);
         var reference = _query.Geometry.AsBinary();
         if (_query.Relation == GeoRelation.Near)
         {
