@@ -16,7 +16,8 @@ namespace Broker.Storage.Postgres;
 /// that broke while the database was down is dropped by the pool, so the store recovers by itself once it is back.
 /// </summary>
 /// <remarks>
-/// Writes: all changes of one <see cref="CommitAsync"/> go in one transaction, sent as one <see cref="NpgsqlBatch"/>.
+/// Writes: all changes of one <see cref="CommitAsync"/> go in one transaction, sent as one <see cref="NpgsqlBatch"/>;
+/// small commits of concurrent requests share their transaction and round trip (<see cref="PostgresGroupCommit"/>).
 /// Each change is one statement whose data-modifying CTEs apply the entity write, rewrite its geometry rows and insert
 /// its change record only when the optimistic check passes (INSERT ... ON CONFLICT DO NOTHING for a create, WHERE
 /// version = expected for an update or delete); a failed check touches nothing, so the outcomes are independent
@@ -281,24 +282,45 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return entities;
     }
 
+    /// <summary>Attribute kinds by the type name the stored form gives each instance.</summary>
+    private static readonly Dictionary<string, AttributeKind> KindsByName = Enum.GetValues<AttributeKind>().ToDictionary(k => k.TypeName(), StringComparer.Ordinal);
+
+    /// <summary>
+    /// One shape per distinct (types, attribute instances) with its count, aggregated in PostgreSQL from the documents'
+    /// keys and the type of each instance, so no entity is read into the broker. Attributes are in the document's key
+    /// order, as when the documents were read; shapes in the order of their first entity.
+    /// </summary>
     public async ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)
     {
         var shapes = new List<EntityShape>();
         try
         {
-            await using var command = _dataSource.CreateCommand("SELECT doc::text FROM entities WHERE tenant = $1");
+            await using var command = _dataSource.CreateCommand("""
+                SELECT e.types, a.names, a.kinds, count(*)
+                FROM entities e
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(array_agg(k.key ORDER BY k.n, i.n), '{}') AS names, coalesce(array_agg(i.v ->> 'type' ORDER BY k.n, i.n), '{}') AS kinds
+                    FROM jsonb_each(e.doc) WITH ORDINALITY AS k(key, value, n)
+                    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(k.value) = 'array' THEN k.value ELSE jsonb_build_array(k.value) END) WITH ORDINALITY AS i(v, n)
+                    WHERE k.key <> ALL($2)) a
+                WHERE e.tenant = $1
+                GROUP BY e.types, a.names, a.kinds
+                ORDER BY min(e.created), min(e.id)
+                """);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = StoredMembers });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var entity = StoredEntityJson.Deserialize(reader.GetString(0));
-                var attributes = new List<(string, AttributeKind)>();
-                foreach (var (name, instances) in entity.Attributes)
+                var names = reader.GetFieldValue<string[]>(1);
+                var kinds = reader.GetFieldValue<string?[]>(2);
+                var attributes = new List<(string, AttributeKind)>(names.Length);
+                for (var i = 0; i < names.Length; i++)
                 {
-                    foreach (var instance in instances)
-                        attributes.Add((name, instance.Kind));
+                    if (kinds[i] is { } kind && KindsByName.TryGetValue(kind, out var attributeKind))
+                        attributes.Add((names[i], attributeKind));
                 }
-                shapes.Add(new EntityShape(entity.Types, attributes));
+                shapes.Add(new EntityShape(reader.GetFieldValue<string[]>(0), attributes, reader.GetInt64(3)));
             }
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
@@ -308,17 +330,26 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return shapes;
     }
 
+    /// <summary>Top-level members of the stored document that are not attributes (see <see cref="StoredEntityJson"/>).</summary>
+    private static readonly string[] StoredMembers = ["id", "type", "scope", "createdAt", "modifiedAt", "version", "@context"];
+
+    /// <summary>Commits of at most this many changes to a tenant that exists go through group commit.</summary>
+    private const int GroupCommitLimit = 64;
+
+    /// <summary>Tenants known to exist (tenants are never deleted), whose writes need no tenant statement.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownTenants = new(StringComparer.Ordinal) { [DefaultTenant] = true };
+
+    private PostgresGroupCommit? _groupCommit;
+
+    private PostgresGroupCommit GroupCommit =>
+        LazyInitializer.EnsureInitialized(ref _groupCommit, () => new PostgresGroupCommit(_dataSource, writers: 2));
+
     public async ValueTask<IReadOnlyList<CommitOutcome>> CommitAsync(string tenant, IReadOnlyList<EntityChange> changes, CancellationToken cancellationToken)
     {
         if (changes.Count == 0)
             return [];
-        var batch = new NpgsqlBatch();
-        // The tenant comes into being with its first write; the transaction is rolled back when nothing committed.
-        var tenantStatement = new SqlBuilder()
-            .Append("WITH t AS (INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int, NULL::bigint FROM t");
-        batch.BatchCommands.Add(BatchCommand(tenantStatement));
         var previousVersions = new long[changes.Count];
+        var statements = new SqlBuilder[changes.Count];
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
@@ -327,38 +358,25 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 previousVersions[i] = after.Version;
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
             }
-            batch.BatchCommands.Add(BatchCommand(WriteStatement(tenant, change)));
+            statements[i] = WriteStatement(tenant, change);
         }
 
         var outcomes = new CommitOutcome[changes.Count];
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            batch.Connection = connection;
-            batch.Transaction = transaction;
-            var any = false;
             // Once sent, the write goes through even if the client goes away (as with the embedded store): no token.
-            await using (batch)
-            await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+            var results = changes.Count <= GroupCommitLimit && _knownTenants.ContainsKey(tenant)
+                ? await GroupCommit.CommitAsync(statements).ConfigureAwait(false)
+                : await CommitAloneAsync(tenant, statements).ConfigureAwait(false);
+            for (var i = 0; i < changes.Count; i++)
             {
-                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < changes.Count; i++)
-                {
-                    await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
-                    await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                    var written = reader.GetInt32(0);
-                    var exists = !reader.IsDBNull(1);
-                    outcomes[i] = written == 1 ? CommitOutcome.Committed
-                        : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
-                        : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
-                    any |= written == 1;
-                }
+                var (written, exists) = results[i];
+                outcomes[i] = written == 1 ? CommitOutcome.Committed
+                    : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
+                    : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
+                if (written == 1)
+                    _knownTenants.TryAdd(tenant, true);
             }
-            if (any)
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            else
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -379,6 +397,43 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 after.Version = previousVersions[i];
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// One commit in its own transaction: large batches, and the first writes to a tenant, which the transaction creates
+    /// (it is rolled back when nothing committed, so a failed write creates no tenant).
+    /// </summary>
+    private async Task<(int Written, bool Exists)[]> CommitAloneAsync(string tenant, SqlBuilder[] statements)
+    {
+        await using var batch = new NpgsqlBatch();
+        var tenantStatement = new SqlBuilder()
+            .Append("WITH t AS (INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int, NULL::bigint FROM t");
+        batch.BatchCommands.Add(BatchCommand(tenantStatement));
+        foreach (var statement in statements)
+            batch.BatchCommands.Add(BatchCommand(statement));
+        var results = new (int Written, bool Exists)[statements.Length];
+        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        batch.Connection = connection;
+        batch.Transaction = transaction;
+        var any = false;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            for (var i = 0; i < statements.Length; i++)
+            {
+                await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                any |= results[i].Written == 1;
+            }
+        }
+        if (any)
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        else
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        return results;
     }
 
     /// <summary>
@@ -491,11 +546,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return command;
     }
 
-    private static NpgsqlBatchCommand BatchCommand(SqlBuilder sql)
+    /// <param name="fresh">Add copies of the parameters (a parameter belongs to one command).</param>
+    internal static NpgsqlBatchCommand BatchCommand(SqlBuilder sql, bool fresh = false)
     {
         var command = new NpgsqlBatchCommand(sql.ToString());
         foreach (var parameter in sql.Parameters)
-            command.Parameters.Add(parameter);
+            command.Parameters.Add(fresh ? parameter.Clone() : parameter);
         return command;
     }
 
@@ -505,7 +561,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return new StoreUnavailableException("The PostgreSQL database is not reachable; retry later.", e);
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_groupCommit is not null)
+            await _groupCommit.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL store unavailable")]
     private static partial void LogUnavailable(ILogger logger, Exception exception);
