@@ -349,7 +349,6 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         if (changes.Count == 0)
             return [];
         var previousVersions = new long[changes.Count];
-        var statements = new SqlBuilder[changes.Count];
         for (var i = 0; i < changes.Count; i++)
         {
             var change = changes[i];
@@ -358,14 +357,24 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 previousVersions[i] = after.Version;
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
             }
-            statements[i] = WriteStatement(tenant, change);
+        }
+        SqlBuilder[] statements;
+        if (changes.Count >= options.SetBasedWriteThreshold && SetBasedWrite.Applies(changes))
+            statements = [SetBasedWrite.Statement(tenant, changes)];
+        else
+        {
+            statements = new SqlBuilder[changes.Count];
+            for (var i = 0; i < changes.Count; i++)
+                statements[i] = WriteStatement(tenant, changes[i]);
         }
 
         var outcomes = new CommitOutcome[changes.Count];
         try
         {
             // Once sent, the write goes through even if the client goes away (as with the embedded store): no token.
-            var results = changes.Count <= GroupCommitLimit && _knownTenants.ContainsKey(tenant)
+            var results = statements.Length == 1 && changes.Count > 1
+                ? await CommitSetBasedAsync(tenant, statements[0], changes.Count).ConfigureAwait(false)
+                : changes.Count <= GroupCommitLimit && _knownTenants.ContainsKey(tenant)
                 ? await GroupCommit.CommitAsync(statements).ConfigureAwait(false)
                 : await CommitAloneAsync(tenant, statements).ConfigureAwait(false);
             for (var i = 0; i < changes.Count; i++)
@@ -397,6 +406,37 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 after.Version = previousVersions[i];
         }
         return outcomes;
+    }
+
+    /// <summary>A set-based write (<see cref="SetBasedWrite"/>) in its own transaction, with the tenant statement.</summary>
+    private async Task<(int Written, bool Exists)[]> CommitSetBasedAsync(string tenant, SqlBuilder statement, int count)
+    {
+        await using var batch = new NpgsqlBatch();
+        var tenantStatement = new SqlBuilder()
+            .Append("INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING");
+        batch.BatchCommands.Add(BatchCommand(statement));
+        batch.BatchCommands.Add(BatchCommand(tenantStatement));
+        var results = new (int Written, bool Exists)[count];
+        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        batch.Connection = connection;
+        batch.Transaction = transaction;
+        var any = false;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                any |= results[i].Written == 1;
+            }
+        }
+        if (any)
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        else
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        return results;
     }
 
     /// <summary>
@@ -460,7 +500,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                         .Append(", ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                        .Append(") ON CONFLICT DO NOTHING RETURNING 1)");
+                        .Append(") ON CONFLICT DO NOTHING RETURNING doc)");
                     break;
                 }
             case ChangeKind.Update:
@@ -504,10 +544,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             .Append(", ").Parameter(change.At.ToUniversalTime(), NpgsqlDbType.TimestampTz)
             .Append(", ").Parameter(JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType.Jsonb)
             .Append(", ");
-        if (doc is null)
-            sql.Append("NULL");
-        else
-            sql.Parameter(doc, NpgsqlDbType.Jsonb);
+        // The document is sent once: the change record takes it from the written row.
+        sql.Append(doc is null ? "NULL" : "w.doc");
         sql.Append(" FROM w) SELECT (SELECT count(*) FROM w)::int, (SELECT version FROM entities WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append(")");
         return sql;
@@ -517,10 +555,10 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         sql.Append(" WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text)
             .Append(" AND version = ").Parameter(change.ExpectedVersion ?? 0, NpgsqlDbType.Bigint)
-            .Append(" RETURNING 1)");
+            .Append(" RETURNING doc)");
 
     /// <summary>Every attribute instance whose value is a valid GeoJSON geometry, as (attribute, WKB) pairs.</summary>
-    private static (string[] Attributes, byte[][] Geometries) Geometries(Entity entity)
+    internal static (string[] Attributes, byte[][] Geometries) Geometries(Entity entity)
     {
         List<string>? attributes = null;
         List<byte[]>? geometries = null;
