@@ -86,9 +86,10 @@ internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredica
 /// index-served test that every true match passes. The exact relation is then decided by the in-memory evaluator.
 /// </summary>
 /// <remarks>
-/// near a point: for entity points, <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 mm over a
-/// maxDistance up to 1000 km, else of 1 % + 1 m (and under minDistance), covering the evaluator's fallback for nearly
-/// antipodal points (0.5 %);
+/// near a point: for entity points, <c>ST_DWithin</c> on geography measured on the sphere (several times cheaper than on
+/// the spheroid, and within 0.6 % of it) with a margin of 2 % + 1 m over maxDistance (and under minDistance), which also
+/// covers the evaluator's fallback for nearly antipodal points (0.5 %); the spheroid decides only for the rows read
+/// (<see cref="GeoCertainPredicate"/>);
 /// entity lines and polygons, and near a line or polygon, are not narrowed (see the comment in Write).
 /// within, contains, intersects, equals, overlaps: the bounding boxes intersect (<c>&amp;&amp;</c>), which each of those
 /// relations implies; disjoint: the GeoProperty has a geometry. Exact ST_Within etc. are not used as the final word
@@ -110,21 +111,19 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
         var reference = query.Geometry.AsBinary();
         switch (query.Relation)
         {
-            case GeoRelation.Near when query.Geometry is Point && (query.MaxDistance is not null || query.MinDistance is { } m && m * 0.99 - 1 > 0):
+            case GeoRelation.Near when query.Geometry is Point && (query.MaxDistance is not null || query.MinDistance is { } m && m * 0.98 - 1 > 0):
                 // Only point to point distances are bounded by the margin: for lines and polygons the evaluator measures in
                 // its own projection (Geodesy) while geography follows great circles, so those rows always pass.
                 sql.Append(" AND ST_GeometryType(g.geom) = 'ST_Point'");
                 if (query.MaxDistance is { } max)
                 {
-                    // Within 1000 km Vincenty converges and agrees with PostGIS far below a millimetre (see GeoCertainPredicate).
-                    var bound = max <= GeoCertainPredicate.NearLimit ? max * (1 + 1e-9) + 0.001 : max * 1.01 + 1;
                     sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(bound, NpgsqlDbType.Double).Append(")");
+                        .Append(", 4326)::geography, ").Parameter(max * 1.02 + 1, NpgsqlDbType.Double).Append(", false)");
                 }
-                if (query.MinDistance is { } min && min * 0.99 - 1 > 0)
+                if (query.MinDistance is { } min && min * 0.98 - 1 > 0)
                 {
                     sql.Append(" AND NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(min * 0.99 - 1, NpgsqlDbType.Double).Append(")");
+                        .Append(", 4326)::geography, ").Parameter(min * 0.98 - 1, NpgsqlDbType.Double).Append(", false)");
                 }
                 sql.Append(" UNION ALL ");
                 Rows(sql, query.GeoProperty);
