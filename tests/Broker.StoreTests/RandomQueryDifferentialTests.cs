@@ -293,7 +293,7 @@ internal sealed class QueryGenerator
             ScopeQ = shape is 3 or 7 or 9 || Chance(0.05) ? Scope(0) : null,
             Geo = shape is 5 or 8 or 9 || Chance(0.05) ? Geo() : null,
             Types = Chance(0.15) ? new TypeName(Pick(_types)) : null,
-            IdPattern = Chance(0.05) ? new Regex(Pick(["^urn:ngsi-ld:Hostile:", "Parking", "^urn:ngsi-ld:[A-Z]", "(?i)holstentor$"]), RegexOptions.None, TimeSpan.FromSeconds(1)) : null,
+            IdPattern = Chance(0.1) ? new Regex(Pick(["^urn:ngsi-ld:Hostile:", "Parking", "^urn:ngsi-ld:[A-Z]", "(?i)holstentor$", "^urn:ngsi-ld:Park.*:HT-0", "Hostile:.+s$", "e.*1$", "HT-1+0$", "^$", "", "a.c", "^urn:ngsi-ld:Museum:.*"]), RegexOptions.None, TimeSpan.FromSeconds(1)) : null,
             Count = Chance(0.7),
             Limit = Chance(0.5) ? 1000 : _random.Next(1, 6),
             Offset = Chance(0.7) ? 0 : _random.Next(0, 8),

@@ -55,8 +55,11 @@ internal static class QueryTranslator
             parts.Add(SqlFilter.Exact(new IdInPredicate([.. ids])));
         if (query.IdPattern is { } pattern)
         {
-            // .NET and POSIX regexes differ, so the pattern itself is left to the evaluator; a literal prefix narrows the rows.
-            parts.Add(SqlFilter.Superset(IdPrefixPredicate.TryCreate(pattern) is { } prefix ? prefix : TruePredicate.Instance));
+            // .NET and POSIX regexes differ: only patterns both read alike run in SQL; otherwise a literal prefix narrows the rows.
+            if (IdRegexPredicate.TryCreate(pattern) is { } regex)
+                parts.Add(SqlFilter.Exact(regex));
+            else
+                parts.Add(SqlFilter.Superset(IdPrefixPredicate.TryCreate(pattern) is { } prefix ? prefix : TruePredicate.Instance));
         }
         if (query.Types is { } types)
             parts.Add(SqlFilter.Exact(Type(types)));
@@ -142,6 +145,37 @@ internal static class QueryTranslator
     /// </summary>
     private static bool IsDocumentKey(string attribute) =>
         !StoredMembers.Contains(attribute) && attribute != NgsiLd.CreatedAt && attribute != NgsiLd.ModifiedAt;
+}
+
+/// <summary>
+/// An id pattern that .NET and PostgreSQL's regular expressions (ARE) read alike, matched with <c>~</c>: letters, digits,
+/// <c>: / - _</c> as literals, <c>*</c> and <c>+</c> after a literal, <c>.*</c> and <c>.+</c>, a leading <c>^</c> and a
+/// trailing <c>$</c> (ids hold no line breaks, before which .NET's <c>$</c> also matches). A lone <c>.</c> is left out, as
+/// it counts UTF-16 units in .NET and code points in PostgreSQL.
+/// </summary>
+internal sealed class IdRegexPredicate(string pattern) : SqlPredicate
+{
+    public static IdRegexPredicate? TryCreate(System.Text.RegularExpressions.Regex regex)
+    {
+        var options = regex.Options & ~(System.Text.RegularExpressions.RegexOptions.Compiled | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+        if (options != System.Text.RegularExpressions.RegexOptions.None)
+            return null;
+        var text = regex.ToString();
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            var quantifier = c is '*' or '+' && i > 0 && (IsLiteral(text[i - 1]) || text[i - 1] == '.');
+            var any = c == '.' && i + 1 < text.Length && text[i + 1] is '*' or '+';
+            var anchor = (c == '^' && i == 0) || (c == '$' && i == text.Length - 1 && i > 0);
+            if (!IsLiteral(c) && !quantifier && !any && !anchor)
+                return null;
+        }
+        return new IdRegexPredicate(text);
+    }
+
+    private static bool IsLiteral(char c) => char.IsAsciiLetterOrDigit(c) || c is ':' or '/' or '-' or '_';
+
+    public override void Write(SqlBuilder sql) => sql.Append("e.id ~ ").Parameter(pattern, NpgsqlTypes.NpgsqlDbType.Text);
 }
 
 /// <summary>
