@@ -30,8 +30,11 @@ public sealed class EmbeddedStoreFixture : IAsyncLifetime
 }
 
 /// <summary>A PostgreSQL store on a fresh database; null store when no server is reachable on a developer box.</summary>
-public sealed class PostgresStoreFixture : IAsyncLifetime
+public class PostgresStoreFixture : IAsyncLifetime
 {
+    /// <summary>From how many changes a commit is one set-based statement (<see cref="PostgresStoreOptions.SetBasedWriteThreshold"/>).</summary>
+    protected virtual int SetBasedWriteThreshold => new PostgresStoreOptions { ConnectionString = "" }.SetBasedWriteThreshold;
+
     public string? ConnectionString { get; private set; }
 
     public PostgresEntityStore? Store { get; private set; }
@@ -41,7 +44,7 @@ public sealed class PostgresStoreFixture : IAsyncLifetime
         if (TestDatabase.SkipReason is not null)
             return;
         ConnectionString = TestDatabase.CreateDatabase("contract");
-        Store = new PostgresEntityStore(new PostgresStoreOptions { ConnectionString = ConnectionString }, NullLogger<PostgresEntityStore>.Instance);
+        Store = new PostgresEntityStore(new PostgresStoreOptions { ConnectionString = ConnectionString, SetBasedWriteThreshold = SetBasedWriteThreshold }, NullLogger<PostgresEntityStore>.Instance);
         await Store.InitializeAsync(default);
     }
 
@@ -73,8 +76,19 @@ public sealed class EmbeddedStoreContractTests(EmbeddedStoreFixture fixture) : S
     }
 }
 
+/// <summary>A PostgreSQL store that writes every commit of two or more creates and updates with the set-based statement.</summary>
+public sealed class PostgresSetBasedStoreFixture : PostgresStoreFixture
+{
+    protected override int SetBasedWriteThreshold => 2;
+}
+
 /// <summary>The contract on PostgreSQL. Without a server on a developer box its tests pass empty (CI=true makes them run and fail).</summary>
-public sealed class PostgresStoreContractTests(PostgresStoreFixture fixture) : StoreContractTests, IClassFixture<PostgresStoreFixture>
+public sealed class PostgresStoreContractTests(PostgresStoreFixture fixture) : PostgresContractTests(fixture), IClassFixture<PostgresStoreFixture>;
+
+/// <summary>The contract on PostgreSQL with set-based writes for every batch (SetBasedWrite).</summary>
+public sealed class PostgresSetBasedStoreContractTests(PostgresSetBasedStoreFixture fixture) : PostgresContractTests(fixture), IClassFixture<PostgresSetBasedStoreFixture>;
+
+public abstract class PostgresContractTests(PostgresStoreFixture fixture) : StoreContractTests
 {
     protected override IEntityStore? Store => fixture.Store;
 

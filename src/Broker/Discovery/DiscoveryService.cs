@@ -21,7 +21,7 @@ public sealed class DiscoveryService(IEntityStore store)
             {
                 if (!types.TryGetValue(type, out var summary))
                     summary = (0, new Dictionary<string, SortedSet<string>>(StringComparer.Ordinal));
-                summary.Count++;
+                summary.Count += shape.Count;
                 foreach (var (name, kind) in shape.Attributes)
                 {
                     if (!summary.Attributes.TryGetValue(name, out var kinds))
@@ -48,7 +48,7 @@ public sealed class DiscoveryService(IEntityStore store)
                 summary.AttributeTypes.Add(kind.TypeName());
                 foreach (var type in shape.Types)
                     summary.TypeNames.Add(type);
-                attributes[name] = summary with { InstanceCount = summary.InstanceCount + 1 };
+                attributes[name] = summary with { InstanceCount = summary.InstanceCount + shape.Count };
             }
         }
         return [.. attributes.Values];

@@ -29,7 +29,10 @@ public interface IEntityStore : IAsyncDisposable
     /// </summary>
     ValueTask<IReadOnlyList<CommitOutcome>> CommitAsync(string tenant, IReadOnlyList<EntityChange> changes, CancellationToken cancellationToken);
 
-    /// <summary>Types and attributes (with their kinds) of every entity of the tenant, for type and attribute discovery (clause 5.7.5–5.7.10).</summary>
+    /// <summary>
+    /// Types and attributes (with their kinds) of every entity of the tenant, for type and attribute discovery (clause
+    /// 5.7.5–5.7.10); entities of the same shape may be given as one shape with their count.
+    /// </summary>
     ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken);
 }
 
@@ -66,7 +69,8 @@ public enum CommitOutcome
 
 public sealed record EntityPage(IReadOnlyList<Entity> Entities, long? TotalCount);
 
-public sealed record EntityShape(IReadOnlyList<string> Types, IReadOnlyList<(string Name, AttributeKind Kind)> Attributes);
+/// <summary>The types and attribute instances (name and kind) shared by <paramref name="Count"/> entities.</summary>
+public sealed record EntityShape(IReadOnlyList<string> Types, IReadOnlyList<(string Name, AttributeKind Kind)> Attributes, long Count = 1);
 
 /// <summary>The store is not reachable; the API answers 503 and the request can be retried.</summary>
 public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

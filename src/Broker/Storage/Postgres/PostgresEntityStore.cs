@@ -16,7 +16,8 @@ namespace Broker.Storage.Postgres;
 /// that broke while the database was down is dropped by the pool, so the store recovers by itself once it is back.
 /// </summary>
 /// <remarks>
-/// Writes: all changes of one <see cref="CommitAsync"/> go in one transaction, sent as one <see cref="NpgsqlBatch"/>.
+/// Writes: all changes of one <see cref="CommitAsync"/> go in one transaction, sent as one <see cref="NpgsqlBatch"/>;
+/// small commits of concurrent requests share their transaction and round trip (<see cref="PostgresGroupCommit"/>).
 /// Each change is one statement whose data-modifying CTEs apply the entity write, rewrite its geometry rows and insert
 /// its change record only when the optimistic check passes (INSERT ... ON CONFLICT DO NOTHING for a create, WHERE
 /// version = expected for an update or delete); a failed check touches nothing, so the outcomes are independent
@@ -53,10 +54,40 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         try
         {
             await PostgresMigrator.MigrateAsync(_dataSource, logger, cancellationToken).ConfigureAwait(false);
+            await FillQueryValuesAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
             throw Unavailable(e);
+        }
+    }
+
+    /// <summary>Computes <c>q_values</c> (see <see cref="QueryValues"/>) of rows written before it existed, a thousand at a time.</summary>
+    private async Task FillQueryValuesAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var tenants = new List<string>();
+            var ids = new List<string>();
+            var values = new List<string>();
+            await using (var select = _dataSource.CreateCommand("SELECT tenant, id, doc::text FROM entities WHERE q_values IS NULL LIMIT 1000"))
+            await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    tenants.Add(reader.GetString(0));
+                    ids.Add(reader.GetString(1));
+                    values.Add(QueryValues.Compute(StoredEntityJson.Deserialize(reader.GetString(2))));
+                }
+            }
+            if (ids.Count == 0)
+                return;
+            await using var update = _dataSource.CreateCommand(
+                "UPDATE entities e SET q_values = x.v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, i, v) WHERE e.tenant = x.t AND e.id = x.i");
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. tenants] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+            update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. values] });
+            await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -111,61 +142,19 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     public async ValueTask<EntityPage> QueryAsync(string tenant, EntityQuery query, CancellationToken cancellationToken)
     {
         var filter = QueryTranslator.Translate(query);
-        var select = new SqlBuilder();
-        select.Append("SELECT e.doc::text FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
-        filter.Where.Write(select);
-        select.Append(" ORDER BY e.id");
-        if (filter.IsExact)
-            select.Append(" LIMIT ").Parameter(query.Limit, NpgsqlDbType.Integer).Append(" OFFSET ").Parameter(query.Offset, NpgsqlDbType.Integer);
-        _lastQuery = new LastQuery(select, filter.IsExact);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            if (filter.IsExact)
-            {
-                // The page and the count read one snapshot, so they agree under concurrent writes.
-                await using var snapshot = query.Count
-                    ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false)
-                    : null;
-                var page = new List<Entity>(Math.Min(query.Limit, 1000));
-                await using (var command = Command(connection, select))
-                await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                        page.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
-                }
-                long? total = null;
-                if (query.Count)
-                {
-                    var count = new SqlBuilder();
-                    count.Append("SELECT count(*) FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
-                    filter.Where.Write(count);
-                    await using var command = Command(connection, count);
-                    total = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                    await snapshot!.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                return new EntityPage(page, total);
-            }
-
-            var matches = new List<Entity>();
-            var matched = 0L;
-            var needed = (long)query.Offset + query.Limit;
-            await using (var command = Command(connection, select))
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var entity = StoredEntityJson.Deserialize(reader.GetString(0));
-                    if (!EntityQueryMatcher.Matches(entity, query))
-                        continue;
-                    if (matched >= query.Offset && matched < needed)
-                        matches.Add(entity);
-                    matched++;
-                    if (!query.Count && matched >= needed)
-                        break;
-                }
-            }
-            return new EntityPage(matches, query.Count ? matched : null);
+            // The page and the count (or the rows checked by the evaluator and the documents read after) read one snapshot.
+            await using var snapshot = query.Count || !filter.IsExact
+                ? await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken).ConfigureAwait(false)
+                : null;
+            var page = filter.IsExact
+                ? await ExactPageAsync(connection, tenant, query, filter, cancellationToken).ConfigureAwait(false)
+                : await CheckedPageAsync(connection, tenant, query, filter, cancellationToken).ConfigureAwait(false);
+            if (snapshot is not null)
+                await snapshot.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return page;
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
@@ -177,24 +166,161 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         }
     }
 
+    /// <summary>The filter is exact: filtering, order, paging and count all run in PostgreSQL.</summary>
+    private async Task<EntityPage> ExactPageAsync(NpgsqlConnection connection, string tenant, EntityQuery query, SqlFilter filter, CancellationToken cancellationToken)
+    {
+        var select = new SqlBuilder();
+        select.Append("SELECT e.doc::text FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+        filter.Where.Write(select);
+        select.Append(" ORDER BY e.id LIMIT ").Parameter(query.Limit, NpgsqlDbType.Integer).Append(" OFFSET ").Parameter(query.Offset, NpgsqlDbType.Integer);
+        _lastQuery = new LastQuery(select, true);
+        var page = new List<Entity>(Math.Min(query.Limit, 1000));
+        await using (var command = Command(connection, select))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                page.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
+        }
+        long? total = null;
+        if (query.Count)
+        {
+            var count = new SqlBuilder();
+            count.Append("SELECT count(*) FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+            filter.Where.Write(count);
+            await using var command = Command(connection, count);
+            total = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        return new EntityPage(page, total);
+    }
+
+    /// <summary>
+    /// The filter is a superset: the rows are read in id order with a flag telling whether the certain part of the filter
+    /// holds; only the other rows are read as documents and checked by <see cref="EntityQueryMatcher"/>. Without count,
+    /// rows are read in chunks (keyset on id, a server-side LIMIT) until the page is full.
+    /// </summary>
+    private async Task<EntityPage> CheckedPageAsync(NpgsqlConnection connection, string tenant, EntityQuery query, SqlFilter filter, CancellationToken cancellationToken)
+    {
+        var needed = (long)query.Offset + query.Limit;
+        var matched = 0L;
+        var window = new List<(string Id, Entity? Entity)>(Math.Min(query.Limit, 1000));
+        string? last = null;
+        var chunk = query.Count ? 0 : (int)Math.Min(needed + 16, 10_000);
+        while (true)
+        {
+            var select = new SqlBuilder();
+            select.Append("SELECT e.id, ");
+            WriteCertain(select, filter);
+            select.Append(", CASE WHEN ");
+            WriteCertain(select, filter);
+            select.Append(" THEN NULL ELSE e.doc::text END FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
+            filter.Where.Write(select);
+            if (last is not null)
+                select.Append(" AND e.id > ").Parameter(last, NpgsqlDbType.Text);
+            select.Append(" ORDER BY e.id");
+            if (chunk > 0)
+                select.Append(" LIMIT ").Parameter(chunk, NpgsqlDbType.Integer);
+            _lastQuery = new LastQuery(select, false);
+            var rows = 0;
+            await using (var command = Command(connection, select))
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows++;
+                    last = reader.GetString(0);
+                    Entity? entity = null;
+                    if (!reader.GetBoolean(1))
+                    {
+                        entity = StoredEntityJson.Deserialize(reader.GetString(2));
+                        if (!EntityQueryMatcher.Matches(entity, query))
+                            continue;
+                    }
+                    if (matched >= query.Offset && matched < needed)
+                        window.Add((last, entity));
+                    matched++;
+                    if (!query.Count && matched >= needed)
+                        break;
+                }
+            }
+            if (chunk == 0 || matched >= needed || rows < chunk)
+                break;
+            chunk = Math.Min(chunk * 2, 10_000);
+        }
+        var entities = await CompleteAsync(connection, tenant, window, cancellationToken).ConfigureAwait(false);
+        return new EntityPage(entities, query.Count ? matched : null);
+    }
+
+    private static void WriteCertain(SqlBuilder sql, SqlFilter filter)
+    {
+        if (filter.Certain is null)
+            sql.Append("FALSE");
+        else
+        {
+            sql.Append("COALESCE(");
+            filter.Certain.Write(sql);
+            sql.Append(", FALSE)");
+        }
+    }
+
+    /// <summary>Reads the documents of the page's rows that matched without being read.</summary>
+    private static async Task<List<Entity>> CompleteAsync(NpgsqlConnection connection, string tenant, List<(string Id, Entity? Entity)> window, CancellationToken cancellationToken)
+    {
+        var missing = window.Where(w => w.Entity is null).Select(w => w.Id).ToArray();
+        var read = new Dictionary<string, Entity>(StringComparer.Ordinal);
+        if (missing.Length > 0)
+        {
+            await using var command = new NpgsqlCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = missing });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                read[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
+        }
+        var entities = new List<Entity>(window.Count);
+        foreach (var (id, entity) in window)
+            entities.Add(entity ?? read[id]);
+        return entities;
+    }
+
+    /// <summary>Attribute kinds by the type name the stored form gives each instance.</summary>
+    private static readonly Dictionary<string, AttributeKind> KindsByName = Enum.GetValues<AttributeKind>().ToDictionary(k => k.TypeName(), StringComparer.Ordinal);
+
+    /// <summary>
+    /// One shape per distinct (types, attribute instances) with its count, aggregated in PostgreSQL from the documents'
+    /// keys and the type of each instance, so no entity is read into the broker. Attributes are in the document's key
+    /// order, as when the documents were read; shapes in the order of their first entity.
+    /// </summary>
     public async ValueTask<IReadOnlyList<EntityShape>> GetShapesAsync(string tenant, CancellationToken cancellationToken)
     {
         var shapes = new List<EntityShape>();
         try
         {
-            await using var command = _dataSource.CreateCommand("SELECT doc::text FROM entities WHERE tenant = $1");
+            await using var command = _dataSource.CreateCommand("""
+                SELECT e.types, a.names, a.kinds, count(*)
+                FROM entities e
+                CROSS JOIN LATERAL (
+                    SELECT coalesce(array_agg(k.key ORDER BY k.n, i.n), '{}') AS names, coalesce(array_agg(i.v ->> 'type' ORDER BY k.n, i.n), '{}') AS kinds
+                    FROM jsonb_each(e.doc) WITH ORDINALITY AS k(key, value, n)
+                    CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(k.value) = 'array' THEN k.value ELSE jsonb_build_array(k.value) END) WITH ORDINALITY AS i(v, n)
+                    WHERE k.key <> ALL($2)) a
+                WHERE e.tenant = $1
+                GROUP BY e.types, a.names, a.kinds
+                ORDER BY min(e.created), min(e.id)
+                """);
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = StoredMembers });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var entity = StoredEntityJson.Deserialize(reader.GetString(0));
-                var attributes = new List<(string, AttributeKind)>();
-                foreach (var (name, instances) in entity.Attributes)
+                var names = reader.GetFieldValue<string[]>(1);
+                var kinds = reader.GetFieldValue<string?[]>(2);
+                var attributes = new List<(string, AttributeKind)>(names.Length);
+                for (var i = 0; i < names.Length; i++)
                 {
-                    foreach (var instance in instances)
-                        attributes.Add((name, instance.Kind));
+                    if (kinds[i] is { } kind && KindsByName.TryGetValue(kind, out var attributeKind))
+                        attributes.Add((names[i], attributeKind));
                 }
-                shapes.Add(new EntityShape(entity.Types, attributes));
+                shapes.Add(new EntityShape(reader.GetFieldValue<string[]>(0), attributes, reader.GetInt64(3)));
             }
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
@@ -204,16 +330,24 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return shapes;
     }
 
+    /// <summary>Top-level members of the stored document that are not attributes (see <see cref="StoredEntityJson"/>).</summary>
+    private static readonly string[] StoredMembers = ["id", "type", "scope", "createdAt", "modifiedAt", "version", "@context"];
+
+    /// <summary>Commits of at most this many changes to a tenant that exists go through group commit.</summary>
+    private const int GroupCommitLimit = 64;
+
+    /// <summary>Tenants known to exist (tenants are never deleted), whose writes need no tenant statement.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _knownTenants = new(StringComparer.Ordinal) { [DefaultTenant] = true };
+
+    private PostgresGroupCommit? _groupCommit;
+
+    private PostgresGroupCommit GroupCommit =>
+        LazyInitializer.EnsureInitialized(ref _groupCommit, () => new PostgresGroupCommit(_dataSource, writers: 2));
+
     public async ValueTask<IReadOnlyList<CommitOutcome>> CommitAsync(string tenant, IReadOnlyList<EntityChange> changes, CancellationToken cancellationToken)
     {
         if (changes.Count == 0)
             return [];
-        var batch = new NpgsqlBatch();
-        // The tenant comes into being with its first write; the transaction is rolled back when nothing committed.
-        var tenantStatement = new SqlBuilder()
-            .Append("WITH t AS (INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int, NULL::bigint FROM t");
-        batch.BatchCommands.Add(BatchCommand(tenantStatement));
         var previousVersions = new long[changes.Count];
         for (var i = 0; i < changes.Count; i++)
         {
@@ -223,38 +357,35 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 previousVersions[i] = after.Version;
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
             }
-            batch.BatchCommands.Add(BatchCommand(WriteStatement(tenant, change)));
+        }
+        SqlBuilder[] statements;
+        if (changes.Count >= options.SetBasedWriteThreshold && SetBasedWrite.Applies(changes))
+            statements = [SetBasedWrite.Statement(tenant, changes)];
+        else
+        {
+            statements = new SqlBuilder[changes.Count];
+            for (var i = 0; i < changes.Count; i++)
+                statements[i] = WriteStatement(tenant, changes[i]);
         }
 
         var outcomes = new CommitOutcome[changes.Count];
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            batch.Connection = connection;
-            batch.Transaction = transaction;
-            var any = false;
             // Once sent, the write goes through even if the client goes away (as with the embedded store): no token.
-            await using (batch)
-            await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+            var results = statements.Length == 1 && changes.Count > 1
+                ? await CommitSetBasedAsync(tenant, statements[0], changes.Count).ConfigureAwait(false)
+                : changes.Count <= GroupCommitLimit && _knownTenants.ContainsKey(tenant)
+                ? await GroupCommit.CommitAsync(statements).ConfigureAwait(false)
+                : await CommitAloneAsync(tenant, statements).ConfigureAwait(false);
+            for (var i = 0; i < changes.Count; i++)
             {
-                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                for (var i = 0; i < changes.Count; i++)
-                {
-                    await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
-                    await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                    var written = reader.GetInt32(0);
-                    var exists = !reader.IsDBNull(1);
-                    outcomes[i] = written == 1 ? CommitOutcome.Committed
-                        : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
-                        : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
-                    any |= written == 1;
-                }
+                var (written, exists) = results[i];
+                outcomes[i] = written == 1 ? CommitOutcome.Committed
+                    : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
+                    : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
+                if (written == 1)
+                    _knownTenants.TryAdd(tenant, true);
             }
-            if (any)
-                await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-            else
-                await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -277,6 +408,74 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return outcomes;
     }
 
+    /// <summary>A set-based write (<see cref="SetBasedWrite"/>) in its own transaction, with the tenant statement.</summary>
+    private async Task<(int Written, bool Exists)[]> CommitSetBasedAsync(string tenant, SqlBuilder statement, int count)
+    {
+        await using var batch = new NpgsqlBatch();
+        var tenantStatement = new SqlBuilder()
+            .Append("INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING");
+        batch.BatchCommands.Add(BatchCommand(statement));
+        batch.BatchCommands.Add(BatchCommand(tenantStatement));
+        var results = new (int Written, bool Exists)[count];
+        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        batch.Connection = connection;
+        batch.Transaction = transaction;
+        var any = false;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                any |= results[i].Written == 1;
+            }
+        }
+        if (any)
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        else
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// One commit in its own transaction: large batches, and the first writes to a tenant, which the transaction creates
+    /// (it is rolled back when nothing committed, so a failed write creates no tenant).
+    /// </summary>
+    private async Task<(int Written, bool Exists)[]> CommitAloneAsync(string tenant, SqlBuilder[] statements)
+    {
+        await using var batch = new NpgsqlBatch();
+        var tenantStatement = new SqlBuilder()
+            .Append("WITH t AS (INSERT INTO tenants (name) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING RETURNING 1) SELECT count(*)::int, NULL::bigint FROM t");
+        batch.BatchCommands.Add(BatchCommand(tenantStatement));
+        foreach (var statement in statements)
+            batch.BatchCommands.Add(BatchCommand(statement));
+        var results = new (int Written, bool Exists)[statements.Length];
+        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        batch.Connection = connection;
+        batch.Transaction = transaction;
+        var any = false;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+            for (var i = 0; i < statements.Length; i++)
+            {
+                await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
+                await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
+                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                any |= results[i].Written == 1;
+            }
+        }
+        if (any)
+            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
+        else
+            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        return results;
+    }
+
     /// <summary>
     /// One change as one statement. Its result row is (rows written, version of the row before the statement or null):
     /// a read in the final SELECT sees the table as it was before the statement's own CTEs, which tells a conflict from
@@ -293,14 +492,15 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 {
                     var after = change.After!;
                     doc = StoredEntityJson.Serialize(after);
-                    sql.Append("INSERT INTO entities (tenant, id, types, version, doc, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
+                    sql.Append("INSERT INTO entities (tenant, id, types, version, doc, q_values, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
                         .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
                         .Append(", ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                         .Append(", ").Parameter(after.Version, NpgsqlDbType.Bigint)
                         .Append(", ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                        .Append(") ON CONFLICT DO NOTHING RETURNING 1)");
+                        .Append(") ON CONFLICT DO NOTHING RETURNING doc)");
                     break;
                 }
             case ChangeKind.Update:
@@ -310,6 +510,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     sql.Append("UPDATE entities SET types = ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                         .Append(", version = ").Parameter(after.Version, NpgsqlDbType.Bigint)
                         .Append(", doc = ").Parameter(doc, NpgsqlDbType.Jsonb)
+                        .Append(", q_values = ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", created = ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", modified = ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
                     WhereVersion(sql, tenant, change);
@@ -343,10 +544,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             .Append(", ").Parameter(change.At.ToUniversalTime(), NpgsqlDbType.TimestampTz)
             .Append(", ").Parameter(JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType.Jsonb)
             .Append(", ");
-        if (doc is null)
-            sql.Append("NULL");
-        else
-            sql.Parameter(doc, NpgsqlDbType.Jsonb);
+        // The document is sent once: the change record takes it from the written row.
+        sql.Append(doc is null ? "NULL" : "w.doc");
         sql.Append(" FROM w) SELECT (SELECT count(*) FROM w)::int, (SELECT version FROM entities WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append(")");
         return sql;
@@ -356,10 +555,10 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         sql.Append(" WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text)
             .Append(" AND version = ").Parameter(change.ExpectedVersion ?? 0, NpgsqlDbType.Bigint)
-            .Append(" RETURNING 1)");
+            .Append(" RETURNING doc)");
 
     /// <summary>Every attribute instance whose value is a valid GeoJSON geometry, as (attribute, WKB) pairs.</summary>
-    private static (string[] Attributes, byte[][] Geometries) Geometries(Entity entity)
+    internal static (string[] Attributes, byte[][] Geometries) Geometries(Entity entity)
     {
         List<string>? attributes = null;
         List<byte[]>? geometries = null;
@@ -385,11 +584,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return command;
     }
 
-    private static NpgsqlBatchCommand BatchCommand(SqlBuilder sql)
+    /// <param name="fresh">Add copies of the parameters (a parameter belongs to one command).</param>
+    internal static NpgsqlBatchCommand BatchCommand(SqlBuilder sql, bool fresh = false)
     {
         var command = new NpgsqlBatchCommand(sql.ToString());
         foreach (var parameter in sql.Parameters)
-            command.Parameters.Add(parameter);
+            command.Parameters.Add(fresh ? parameter.Clone() : parameter);
         return command;
     }
 
@@ -399,7 +599,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return new StoreUnavailableException("The PostgreSQL database is not reachable; retry later.", e);
     }
 
-    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        if (_groupCommit is not null)
+            await _groupCommit.DisposeAsync().ConfigureAwait(false);
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL store unavailable")]
     private static partial void LogUnavailable(ILogger logger, Exception exception);

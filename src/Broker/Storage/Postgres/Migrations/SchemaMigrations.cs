@@ -59,5 +59,12 @@ internal static class SchemaMigrations
                 after jsonb);
             CREATE INDEX changes_tenant_seq ON changes (tenant, seq);
             """),
+        (2, "query values; non-point geometries", """
+            -- The targets of every attribute path and the scope levels, as the evaluator resolves them (QueryValues);
+            -- NULL until the store computes them at start-up for rows written before this migration.
+            ALTER TABLE entities ADD COLUMN q_values jsonb;
+            -- near over lines and polygons, which the geography index cannot bound.
+            CREATE INDEX entity_geometries_nonpoint ON entity_geometries (attribute) WHERE ST_GeometryType(geom) <> 'ST_Point';
+            """),
     ];
 }

@@ -86,8 +86,10 @@ internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredica
 /// index-served test that every true match passes. The exact relation is then decided by the in-memory evaluator.
 /// </summary>
 /// <remarks>
-/// near a point: for entity points, <c>ST_DWithin</c> on geography (WGS84 spheroid, metres) with a margin of 1 % + 1 m
-/// over maxDistance (and under minDistance), covering the evaluator's fallback for nearly antipodal points (0.5 %);
+/// near a point: for entity points, <c>ST_DWithin</c> on geography measured on the sphere (several times cheaper than on
+/// the spheroid, and within 0.6 % of it) with a margin of 2 % + 1 m over maxDistance (and under minDistance), which also
+/// covers the evaluator's fallback for nearly antipodal points (0.5 %); the spheroid decides only for the rows read
+/// (<see cref="GeoCertainPredicate"/>);
 /// entity lines and polygons, and near a line or polygon, are not narrowed (see the comment in Write).
 /// within, contains, intersects, equals, overlaps: the bounding boxes intersect (<c>&amp;&amp;</c>), which each of those
 /// relations implies; disjoint: the GeoProperty has a geometry. Exact ST_Within etc. are not used as the final word
@@ -95,29 +97,39 @@ internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredica
 /// </remarks>
 internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
 {
+    /// <summary>
+    /// The start of an uncorrelated semi-join on the geometry rows of the GeoProperty, so that PostgreSQL reads them through
+    /// the GiST index once per query instead of once per entity.
+    /// </summary>
+    public static void Rows(SqlBuilder sql, string geoProperty) =>
+        sql.Append("SELECT g.tenant, g.id FROM entity_geometries g WHERE g.attribute = ").Parameter(geoProperty, NpgsqlDbType.Text);
+
     public override void Write(SqlBuilder sql)
     {
-        sql.Append("EXISTS (SELECT 1 FROM entity_geometries g WHERE g.tenant = e.tenant AND g.id = e.id AND g.attribute = ")
-            .Parameter(query.GeoProperty, NpgsqlDbType.Text);
+        sql.Append("(e.tenant, e.id) IN (");
+        Rows(sql, query.GeoProperty);
         var reference = query.Geometry.AsBinary();
         switch (query.Relation)
         {
-            case GeoRelation.Near when query.Geometry is Point:
+            case GeoRelation.Near when query.Geometry is Point && (query.MaxDistance is not null || query.MinDistance is { } m && m * 0.98 - 1 > 0):
                 // Only point to point distances are bounded by the margin: for lines and polygons the evaluator measures in
                 // its own projection (Geodesy) while geography follows great circles, so those rows always pass.
+                sql.Append(" AND ST_GeometryType(g.geom) = 'ST_Point'");
                 if (query.MaxDistance is { } max)
                 {
-                    sql.Append(" AND (ST_GeometryType(g.geom) <> 'ST_Point' OR ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(max * 1.01 + 1, NpgsqlDbType.Double).Append("))");
+                    sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                        .Append(", 4326)::geography, ").Parameter(max * 1.02 + 1, NpgsqlDbType.Double).Append(", false)");
                 }
-                if (query.MinDistance is { } min && min * 0.99 - 1 > 0)
+                if (query.MinDistance is { } min && min * 0.98 - 1 > 0)
                 {
-                    sql.Append(" AND (ST_GeometryType(g.geom) <> 'ST_Point' OR NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(min * 0.99 - 1, NpgsqlDbType.Double).Append("))");
+                    sql.Append(" AND NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                        .Append(", 4326)::geography, ").Parameter(min * 0.98 - 1, NpgsqlDbType.Double).Append(", false)");
                 }
+                sql.Append(" UNION ALL ");
+                Rows(sql, query.GeoProperty);
+                sql.Append(" AND ST_GeometryType(g.geom) <> 'ST_Point'");
                 break;
             case GeoRelation.Near:
-                break;
             case GeoRelation.Disjoint:
                 break;
             default:
@@ -128,4 +140,79 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
     }
 
     public static byte[] ToWkb(Geometry geometry) => geometry.AsBinary();
+}
+
+/// <summary>
+/// The entities that certainly satisfy a geo-query (clause 4.10), decided by PostGIS where it agrees with the evaluator;
+/// rows that pass <see cref="GeoPredicate"/> but not this one are checked by the evaluator.
+/// </summary>
+/// <remarks>
+/// near, point to point, within 1000 km: geography <c>ST_DWithin</c> measures on the WGS84 spheroid as the evaluator's
+/// Vincenty does (both far below a millimetre apart at such distances), so a band of 1 mm + 1e-9 around the distance is
+/// left to the evaluator; minDistance keeps the margin of <see cref="GeoPredicate"/>, as the evaluator approximates
+/// nearly antipodal points. The relations: GEOS (PostGIS) and NetTopologySuite (the evaluator) implement the same
+/// OGC predicates; only valid entity geometries that are not collections, against a valid reference, are decided here,
+/// because GEOS raises errors on the others where the evaluator answers.
+/// </remarks>
+internal sealed class GeoCertainPredicate : SqlPredicate
+{
+    public const double NearLimit = 1_000_000;
+
+    private readonly GeoQuery _query;
+
+    private GeoCertainPredicate(GeoQuery query) => _query = query;
+
+    public static GeoCertainPredicate? TryCreate(GeoQuery query)
+    {
+        if (!query.Geometry.IsValid || query.Geometry is GeometryCollection and not (MultiPoint or MultiLineString or MultiPolygon))
+            return null;
+        if (query.Relation == GeoRelation.Near)
+        {
+            if (query.Geometry is not Point || (query.MaxDistance is null && query.MinDistance is null))
+                return null;
+            if (query.MaxDistance is { } max && (max > NearLimit || !double.IsFinite(max)))
+                return null;
+            if (query.MinDistance is { } min && !double.IsFinite(min))
+                return null;
+        }
+        return new GeoCertainPredicate(query);
+    }
+
+    public override void Write(SqlBuilder sql)
+    {
+        // Correlated: the store evaluates it only for the rows it reads (a page, with a LIMIT), through the (tenant, id) index.
+        sql.Append("EXISTS (SELECT 1 FROM entity_geometries g WHERE g.tenant = e.tenant AND g.id = e.id AND g.attribute = ")
+            .Parameter(_query.GeoProperty, NpgsqlDbType.Text);
+        var reference = _query.Geometry.AsBinary();
+        if (_query.Relation == GeoRelation.Near)
+        {
+            sql.Append(" AND ST_GeometryType(g.geom) = 'ST_Point'");
+            if (_query.MaxDistance is { } max)
+            {
+                sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                    .Append(", 4326)::geography, ").Parameter(max * (1 - 1e-9) - 0.001, NpgsqlDbType.Double).Append(")");
+            }
+            if (_query.MinDistance is { } min)
+            {
+                sql.Append(" AND NOT ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                    .Append(", 4326)::geography, ").Parameter(min * 1.01 + 1, NpgsqlDbType.Double).Append(")");
+            }
+            sql.Append(")");
+            return;
+        }
+        var function = _query.Relation switch
+        {
+            GeoRelation.Within => "ST_Within",
+            GeoRelation.Contains => "ST_Contains",
+            GeoRelation.Intersects => "ST_Intersects",
+            GeoRelation.Equals => "ST_Equals",
+            GeoRelation.Disjoint => "ST_Disjoint",
+            GeoRelation.Overlaps => "ST_Overlaps",
+            _ => throw new ArgumentOutOfRangeException(nameof(_query)),
+        };
+        if (_query.Relation is not GeoRelation.Disjoint)
+            sql.Append(" AND g.geom && ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea).Append(", 4326)");
+        sql.Append(" AND CASE WHEN ST_GeometryType(g.geom) <> 'ST_GeometryCollection' AND ST_IsValid(g.geom) THEN ")
+            .Append(function).Append("(g.geom, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea).Append(", 4326)) ELSE FALSE END)");
+    }
 }
