@@ -66,5 +66,11 @@ internal static class SchemaMigrations
             -- near over lines and polygons, which the geography index cannot bound.
             CREATE INDEX entity_geometries_nonpoint ON entity_geometries (attribute) WHERE ST_GeometryType(geom) <> 'ST_Point';
             """),
+        (3, "statistics on geometry kinds", """
+            -- Without them the planner takes ST_GeometryType(geom) <> 'ST_Point' to hold for 99.5 % of the rows, expects
+            -- the whole tenant from the non-point branch of a near query and hash-joins every entity (S5: 0.9 s a query).
+            CREATE STATISTICS IF NOT EXISTS entity_geometries_kind ON (ST_GeometryType(geom)) FROM entity_geometries;
+            ANALYZE entity_geometries;
+            """),
     ];
 }

@@ -117,8 +117,20 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
                 sql.Append(" AND ST_GeometryType(g.geom) = 'ST_Point'");
                 if (query.MaxDistance is { } max)
                 {
-                    sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
-                        .Append(", 4326)::geography, ").Parameter(max * 1.02 + 1, NpgsqlDbType.Double).Append(", false)");
+                    if (DegreeBox((Point)query.Geometry, max * 1.02 + 1) is { } box)
+                    {
+                        // The box serves the geometry GiST index, and ST_DistanceSphere needs no cast to geography per row
+                        // (the cast was most of the time of a near query over points).
+                        sql.Append(" AND g.geom && ST_MakeEnvelope(").Parameter(box.MinX, NpgsqlDbType.Double).Append(", ")
+                            .Parameter(box.MinY, NpgsqlDbType.Double).Append(", ").Parameter(box.MaxX, NpgsqlDbType.Double).Append(", ")
+                            .Parameter(box.MaxY, NpgsqlDbType.Double).Append(", 4326) AND ST_DistanceSphere(g.geom, ST_GeomFromWKB(")
+                            .Parameter(reference, NpgsqlDbType.Bytea).Append(", 4326)) <= ").Parameter(max * 1.02 + 1, NpgsqlDbType.Double);
+                    }
+                    else
+                    {
+                        sql.Append(" AND ST_DWithin(g.geom::geography, ST_GeomFromWKB(").Parameter(reference, NpgsqlDbType.Bytea)
+                            .Append(", 4326)::geography, ").Parameter(max * 1.02 + 1, NpgsqlDbType.Double).Append(", false)");
+                    }
                 }
                 if (query.MinDistance is { } min && min * 0.98 - 1 > 0)
                 {
@@ -140,6 +152,25 @@ internal sealed class GeoPredicate(GeoQuery query) : SqlPredicate
     }
 
     public static byte[] ToWkb(Geometry geometry) => geometry.AsBinary();
+
+    // A degree of latitude is at least 110 574 m on WGS84, and a degree of longitude at least that times cos(latitude).
+    private const double MetresPerDegree = 110_000;
+
+    /// <summary>
+    /// A longitude/latitude box that holds every point within <paramref name="metres"/> of the centre; null near the poles
+    /// or across the antimeridian, where such a box is not one rectangle.
+    /// </summary>
+    internal static (double MinX, double MinY, double MaxX, double MaxY)? DegreeBox(Point centre, double metres)
+    {
+        var latitudeDegrees = metres / MetresPerDegree;
+        var maxLatitude = Math.Abs(centre.Y) + latitudeDegrees;
+        if (!double.IsFinite(latitudeDegrees) || maxLatitude >= 89)
+            return null;
+        var longitudeDegrees = metres / (MetresPerDegree * Math.Cos(maxLatitude * Math.PI / 180));
+        if (centre.X - longitudeDegrees < -180 || centre.X + longitudeDegrees > 180)
+            return null;
+        return (centre.X - longitudeDegrees, centre.Y - latitudeDegrees, centre.X + longitudeDegrees, centre.Y + latitudeDegrees);
+    }
 }
 
 /// <summary>
