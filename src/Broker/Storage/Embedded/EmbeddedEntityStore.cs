@@ -39,16 +39,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         await _connection.OpenAsync(cancellationToken);
         Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS entities (
-                tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
-                PRIMARY KEY (tenant, id)) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS changes (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
-                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
-            """);
+        EnsureSchema();
         _tenants[DefaultTenant] = new(StringComparer.Ordinal);
         using (var command = _connection.CreateCommand())
         {
@@ -60,7 +51,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         var count = 0;
         using (var command = _connection.CreateCommand())
         {
-            command.CommandText = "SELECT tenant, doc FROM entities";
+            command.CommandText = "SELECT e.tenant, c.after FROM entities e JOIN changes c ON c.seq = e.seq";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
@@ -230,6 +221,14 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                     insertTenant.ExecuteNonQuery();
                 }
                 var (doc, at, attributes) = prepared[c];
+                insertChange.Parameters[0].Value = tenant;
+                insertChange.Parameters[1].Value = change.EntityId;
+                insertChange.Parameters[2].Value = KindName(change.Kind);
+                insertChange.Parameters[3].Value = at;
+                insertChange.Parameters[4].Value = attributes;
+                insertChange.Parameters[5].Value = (object?)doc ?? DBNull.Value;
+                insertChange.ExecuteNonQuery();
+
                 var statement = change.Kind switch
                 {
                     ChangeKind.Create => insertEntity,
@@ -239,19 +238,8 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                 statement.Parameters[0].Value = tenant;
                 statement.Parameters[1].Value = change.EntityId;
                 if (change.Kind != ChangeKind.Delete)
-                {
                     statement.Parameters[2].Value = change.After!.Version;
-                    statement.Parameters[3].Value = doc;
-                }
                 statement.ExecuteNonQuery();
-
-                insertChange.Parameters[0].Value = tenant;
-                insertChange.Parameters[1].Value = change.EntityId;
-                insertChange.Parameters[2].Value = KindName(change.Kind);
-                insertChange.Parameters[3].Value = at;
-                insertChange.Parameters[4].Value = attributes;
-                insertChange.Parameters[5].Value = (object?)doc ?? DBNull.Value;
-                insertChange.ExecuteNonQuery();
                 pendingState[key] = change.After;
             }
         }
@@ -287,9 +275,9 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     /// <summary>The writer's statements, prepared once for the connection's lifetime (only the writer loop uses them).</summary>
     private sealed class WriterStatements(SqliteConnection connection) : IDisposable
     {
-        public SqliteCommand InsertEntity { get; } = Prepare(connection, "INSERT INTO entities (tenant, id, version, doc) VALUES ($tenant, $id, $version, $doc)", "$tenant", "$id", "$version", "$doc");
+        public SqliteCommand InsertEntity { get; } = Prepare(connection, "INSERT INTO entities (tenant, id, version, seq) VALUES ($tenant, $id, $version, last_insert_rowid())", "$tenant", "$id", "$version");
 
-        public SqliteCommand UpdateEntity { get; } = Prepare(connection, "UPDATE entities SET version = $version, doc = $doc WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version", "$doc");
+        public SqliteCommand UpdateEntity { get; } = Prepare(connection, "UPDATE entities SET version = $version, seq = last_insert_rowid() WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version");
 
         public SqliteCommand DeleteEntity { get; } = Prepare(connection, "DELETE FROM entities WHERE tenant = $tenant AND id = $id", "$tenant", "$id");
 
@@ -326,10 +314,73 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         }
     }
 
-    private void Execute(string sql)
+    private const int SchemaVersion = 2;
+
+    /// <summary>
+    /// Version 2 stores each written document once: in its change record (<c>changes.after</c>), which the entity's
+    /// row refers to by <c>seq</c>. Version 1 (no row in <c>schema_version</c>) kept the document a second time in
+    /// <c>entities.doc</c> and numbered changes with AUTOINCREMENT, which writes <c>sqlite_sequence</c> in every
+    /// transaction; changes are never deleted, so plain rowids never reuse a number either.
+    /// </summary>
+    private void EnsureSchema()
+    {
+        Execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+        var version = Scalar("SELECT max(version) FROM schema_version") as long?;
+        if (version == SchemaVersion)
+            return;
+        if (version is not null)
+            throw new InvalidOperationException($"The embedded store's schema version {version} is not known to this broker (it knows {SchemaVersion}).");
+        const string tables = """
+            CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
+            CREATE TABLE changes (
+                seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
+            CREATE TABLE entities (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
+                PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+            """;
+        using var transaction = _connection!.BeginTransaction();
+        if (Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'entities'") is 0L)
+        {
+            Execute(tables, transaction);
+        }
+        else
+        {
+            // An entity whose document is not the after of its latest change record (none was written before its
+            // row) gets one more record of kind Snapshot carrying it, so that every entity row has one to refer to.
+            Execute($"""
+                ALTER TABLE changes RENAME TO changes_v1;
+                ALTER TABLE entities RENAME TO entities_v1;
+                {tables}
+                INSERT INTO changes (seq, tenant, entity_id, kind, at, attributes, after)
+                    SELECT seq, tenant, entity_id, kind, at, attributes, after FROM changes_v1 ORDER BY seq;
+                CREATE INDEX changes_migration ON changes (tenant, entity_id, seq);
+                INSERT INTO changes (tenant, entity_id, kind, at, attributes, after)
+                    SELECT e.tenant, e.id, 'Snapshot', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), '[]', e.doc FROM entities_v1 e
+                    WHERE e.doc IS NOT (SELECT c.after FROM changes c WHERE c.tenant = e.tenant AND c.entity_id = e.id ORDER BY c.seq DESC LIMIT 1);
+                INSERT INTO entities (tenant, id, version, seq)
+                    SELECT e.tenant, e.id, e.version, (SELECT max(c.seq) FROM changes c WHERE c.tenant = e.tenant AND c.entity_id = e.id) FROM entities_v1 e;
+                DROP INDEX changes_migration;
+                DROP TABLE entities_v1;
+                DROP TABLE changes_v1;
+                """, transaction);
+        }
+        Execute($"DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES ({SchemaVersion})", transaction);
+        transaction.Commit();
+    }
+
+    private object? Scalar(string sql)
     {
         using var command = _connection!.CreateCommand();
         command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private void Execute(string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
         command.ExecuteNonQuery();
     }
 
