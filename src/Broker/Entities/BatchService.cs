@@ -70,9 +70,10 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
             var now = Timestamps.Now(clock);
             var changes = new List<EntityChange>(pending.Count);
             var changeIds = new List<string>(pending.Count);
+            var currents = await store.GetManyAsync(tenant, pending, ct);
             foreach (var id in pending)
             {
-                var current = await store.GetAsync(tenant, id, ct);
+                var current = currents.GetValueOrDefault(id);
                 var itemErrors = new List<BatchError>();
                 var change = Plan(operation, id, current, byId[id], now, itemErrors);
                 if (attempt == 0)

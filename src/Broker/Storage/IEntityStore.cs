@@ -19,6 +19,18 @@ public interface IEntityStore : IAsyncDisposable
 
     ValueTask<Entity?> GetAsync(string tenant, string id, CancellationToken cancellationToken);
 
+    /// <summary>The entities among <paramref name="ids"/> that exist, by id: a batch reads them at once.</summary>
+    async ValueTask<IReadOnlyDictionary<string, Entity>> GetManyAsync(string tenant, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, Entity>(ids.Count, StringComparer.Ordinal);
+        foreach (var id in ids)
+        {
+            if (await GetAsync(tenant, id, cancellationToken).ConfigureAwait(false) is { } entity)
+                found[id] = entity;
+        }
+        return found;
+    }
+
     /// <summary>Entities matching the query, ordered by id, with the total count when asked.</summary>
     ValueTask<EntityPage> QueryAsync(string tenant, EntityQuery query, CancellationToken cancellationToken);
 

@@ -143,6 +143,35 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         }
     }
 
+    public async ValueTask<IReadOnlyDictionary<string, Entity>> GetManyAsync(string tenant, IReadOnlyList<string> ids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, Entity>(ids.Count, StringComparer.Ordinal);
+        if (tenant.Contains('\0', StringComparison.Ordinal))
+            return found;
+        var wanted = new List<string>(ids.Count);
+        foreach (var id in ids)
+        {
+            if (!id.Contains('\0', StringComparison.Ordinal))
+                wanted.Add(id);
+        }
+        if (wanted.Count == 0)
+            return found;
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. wanted] });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                found[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
+            return found;
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
     public async ValueTask<EntityPage> QueryAsync(string tenant, EntityQuery query, CancellationToken cancellationToken)
     {
         var filter = QueryTranslator.Translate(query);

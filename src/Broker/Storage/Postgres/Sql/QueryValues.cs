@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -39,11 +40,33 @@ internal static class QueryValues
     /// <summary>The key of a path: the JSON array of its segments (never "scope", which is not an array).</summary>
     public static string Key(string attribute, IReadOnlyList<string> subAttributes)
     {
+        if (subAttributes.Count == 0)
+            return Cached(AttributeKeys, attribute, static a => "[" + JsonString(a) + "]");
         var builder = new StringBuilder();
-        builder.Append('[').Append(JsonSerializer.Serialize(attribute, StorageJsonContext.Default.String));
+        builder.Append('[').Append(JsonString(attribute));
         foreach (var segment in subAttributes)
-            builder.Append(',').Append(JsonSerializer.Serialize(segment, StorageJsonContext.Default.String));
+            builder.Append(',').Append(JsonString(segment));
         return builder.Append(']').ToString();
+    }
+
+    /// <summary>Attribute and member names repeat across entities: their JSON forms are kept, up to <see cref="MaxCached"/> of each.</summary>
+    private const int MaxCached = 10_000;
+
+    private static readonly ConcurrentDictionary<string, string> AttributeKeys = new(StringComparer.Ordinal);
+
+    private static readonly ConcurrentDictionary<string, string> JsonStrings = new(StringComparer.Ordinal);
+
+    private static string JsonString(string name) =>
+        Cached(JsonStrings, name, static n => JsonSerializer.Serialize(n, StorageJsonContext.Default.String));
+
+    private static string Cached(ConcurrentDictionary<string, string> cache, string name, Func<string, string> make)
+    {
+        if (cache.TryGetValue(name, out var known))
+            return known;
+        var made = make(name);
+        if (cache.Count < MaxCached)
+            cache.TryAdd(name, made);
+        return made;
     }
 
     /// <summary>Whether <see cref="Compute"/> stored the path's targets: no compound members, not too deep, no timestamps of instances.</summary>
