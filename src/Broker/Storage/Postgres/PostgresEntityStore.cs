@@ -451,24 +451,14 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         batch.BatchCommands.Add(BatchCommand(statement));
         batch.BatchCommands.Add(BatchCommand(tenantStatement));
         var results = new (int Written, bool Exists)[count];
-        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
-        batch.Connection = connection;
-        batch.Transaction = transaction;
-        var any = false;
-        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        await RunAndCommitIfWrittenAsync(batch, async reader =>
         {
             for (var i = 0; i < count; i++)
             {
                 await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
                 results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
-                any |= results[i].Written == 1;
             }
-        }
-        if (any)
-            await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
-        else
-            await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
+        }, results).ConfigureAwait(false);
         return results;
     }
 
@@ -486,12 +476,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         foreach (var statement in statements)
             batch.BatchCommands.Add(BatchCommand(statement));
         var results = new (int Written, bool Exists)[statements.Length];
-        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
-        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
-        batch.Connection = connection;
-        batch.Transaction = transaction;
-        var any = false;
-        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+        await RunAndCommitIfWrittenAsync(batch, async reader =>
         {
             await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
             for (var i = 0; i < statements.Length; i++)
@@ -499,14 +484,27 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
                 await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
                 results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
-                any |= results[i].Written == 1;
             }
-        }
-        if (any)
+        }, results).ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// Runs the batch in a transaction of its own, lets <paramref name="readResults"/> fill <paramref name="results"/>,
+    /// and commits only when some change was written (so a write that failed everywhere creates no tenant).
+    /// </summary>
+    private async Task RunAndCommitIfWrittenAsync(NpgsqlBatch batch, Func<NpgsqlDataReader, Task> readResults, (int Written, bool Exists)[] results)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        batch.Connection = connection;
+        batch.Transaction = transaction;
+        await using (var reader = await batch.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false))
+            await readResults(reader).ConfigureAwait(false);
+        if (Array.Exists(results, result => result.Written == 1))
             await transaction.CommitAsync(CancellationToken.None).ConfigureAwait(false);
         else
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-        return results;
     }
 
     /// <summary>
