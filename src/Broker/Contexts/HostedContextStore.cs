@@ -21,9 +21,6 @@ public enum ContextKind
 /// <summary>A Hosted or ImplicitlyCreated @context: the document as given (an object with an @context member) and its use.</summary>
 public sealed class StoredContext(string localId, ContextKind kind, DateTimeOffset createdAt, JsonElement document)
 {
-    private long _hits;
-    private long _lastUsedTicks;
-
     public string LocalId { get; } = localId;
 
     public ContextKind Kind { get; } = kind;
@@ -33,15 +30,13 @@ public sealed class StoredContext(string localId, ContextKind kind, DateTimeOffs
     /// <summary>The whole document: <c>{"@context": ...}</c>.</summary>
     public JsonElement Document { get; } = document;
 
-    public long Hits => Interlocked.Read(ref _hits);
+    private readonly ContextUsage _usage = new();
 
-    public DateTimeOffset? LastUsage => Interlocked.Read(ref _lastUsedTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+    public long Hits => _usage.Hits;
 
-    internal void RecordUse(DateTimeOffset now)
-    {
-        Interlocked.Increment(ref _hits);
-        Interlocked.Exchange(ref _lastUsedTicks, now.UtcTicks);
-    }
+    public DateTimeOffset? LastUsage => _usage.LastUsed;
+
+    internal void RecordUse(DateTimeOffset now) => _usage.Record(now);
 }
 
 /// <summary>

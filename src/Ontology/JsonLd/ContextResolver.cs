@@ -439,30 +439,21 @@ public sealed class ContextResolver
 
         public sealed class Entry(Lazy<Task<T>> value, DateTimeOffset created, DateTimeOffset expires)
         {
-            private long _hits;
-            private long _lastUsedTicks;
-
             public Lazy<Task<T>> Value { get; } = value;
 
             public DateTimeOffset Created { get; } = created;
 
             public DateTimeOffset Expires { get; } = expires;
 
-            public long Hits => Interlocked.Read(ref _hits);
+            public ContextUsage Usage { get; } = new();
 
-            public DateTimeOffset? LastUsed => Interlocked.Read(ref _lastUsedTicks) is var ticks and > 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+            public long Hits => Usage.Hits;
 
-            public void RecordUse(DateTimeOffset now)
-            {
-                Interlocked.Increment(ref _hits);
-                Interlocked.Exchange(ref _lastUsedTicks, now.UtcTicks);
-            }
+            public DateTimeOffset? LastUsed => Usage.LastUsed;
 
-            public void CopyUsesFrom(Entry other)
-            {
-                Interlocked.Exchange(ref _hits, other.Hits);
-                Interlocked.Exchange(ref _lastUsedTicks, Interlocked.Read(ref other._lastUsedTicks));
-            }
+            public void RecordUse(DateTimeOffset now) => Usage.Record(now);
+
+            public void CopyUsesFrom(Entry other) => Usage.CopyFrom(other.Usage);
         }
     }
 }
