@@ -157,6 +157,19 @@ public sealed class UpdateEntityTests(BrokerFactory factory) : BrokerTest<Broker
     }
 
     [Fact]
+    public async Task Replace_attribute_with_one_missing_instance_is_404_and_replaces_none()
+    {
+        var id = await CreateAsync("Car", """ "speed":[{"type":"Property","value":1},{"type":"Property","value":2,"datasetId":"urn:ngsi-ld:Dataset:radar"}]""");
+
+        var response = await SendAsync(HttpMethod.Put, AttrPath(id, "speed"),
+            """[{"type":"Property","value":10},{"type":"Property","value":20,"datasetId":"urn:ngsi-ld:Dataset:missing"}]""");
+
+        await AssertProblem(response, HttpStatusCode.NotFound, "ResourceNotFound");
+        var speed = (await GetEntityAsync(id))["speed"]!.AsArray();
+        Assert.Equal([1, 2], speed.Select(instance => (int)instance!["value"]!).Order());
+    }
+
+    [Fact]
     public async Task Delete_attribute_removes_it_and_a_second_delete_is_404()
     {
         var id = await CreateVehicleAsync();

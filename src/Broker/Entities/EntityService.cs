@@ -106,15 +106,19 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         }, ct);
 
     /// <summary>Replace attribute (clause 5.6.19).</summary>
-    public Task ReplaceAttributeAsync(string tenant, string id, string name, AttributeInstance replacement, CancellationToken ct) =>
+    public Task ReplaceAttributeAsync(string tenant, string id, string name, IReadOnlyList<AttributeInstance> replacements, CancellationToken ct) =>
         MutateAsync(tenant, id, (current, now) =>
         {
-            var existing = current.Attributes.Find(name, replacement.DatasetId) ?? throw AttributeNotFound(id, name, replacement.DatasetId);
+            // Every instance must exist before any is replaced, so a request naming one missing instance changes nothing.
             var next = EntityMutations.Next(current);
             next.ModifiedAt = now;
-            var copy = EntityMutations.Copy(replacement);
-            EntityMutations.Stamp(copy, now, existing.CreatedAt);
-            next.Attributes.Put(name, copy);
+            foreach (var replacement in replacements)
+            {
+                var existing = current.Attributes.Find(name, replacement.DatasetId) ?? throw AttributeNotFound(id, name, replacement.DatasetId);
+                var copy = EntityMutations.Copy(replacement);
+                EntityMutations.Stamp(copy, now, existing.CreatedAt);
+                next.Attributes.Put(name, copy);
+            }
             return (next, [name]);
         }, ct);
 

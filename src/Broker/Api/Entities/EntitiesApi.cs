@@ -159,8 +159,7 @@ public static class EntitiesApi
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var name = ExpandAttributeName(request, attrId);
         var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.BodyElement.Clone(), attrId);
-        foreach (var instance in instances)
-            await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instance, http.RequestAborted);
+        await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instances, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
