@@ -51,11 +51,13 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         }
         catch (JsonException e)
         {
+            // The duplicate-member error of JsonDocument carries no position.
+            var at = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
             var reason = e.Message.Contains("depth", StringComparison.OrdinalIgnoreCase)
                 ? $"The JSON payload is nested deeper than the limit of {maxDepth} levels."
                 : e.Message.Contains("uplicate", StringComparison.Ordinal)
-                    ? $"The request body repeats a member name in one JSON object (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})."
-                    : $"The request body is not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}).";
+                    ? $"The request body repeats a member name in one JSON object{at}."
+                    : $"The request body is not valid JSON{at}.";
             throw NgsiLdException.InvalidRequest(reason);
         }
         if (document.RootElement.ValueKind == JsonValueKind.Null)
