@@ -63,6 +63,21 @@ public abstract class StoreContractTests
     }
 
     [Fact]
+    public async Task GetMany_gives_the_existing_entities_by_id_and_leaves_out_the_others()
+    {
+        if (Store is not { } store)
+            return;
+        var tenant = NewTenant();
+        await CreatedAsync(store, tenant, "urn:x:1");
+        await CreatedAsync(store, tenant, "urn:x:2");
+        var found = await store.GetManyAsync(tenant, ["urn:x:2", "urn:x:missing", "urn:x:\0", "urn:x:1"], default);
+        Assert.Equal(["urn:x:1", "urn:x:2"], found.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("urn:x:1", found["urn:x:1"].Id);
+        Assert.Equal(1, found["urn:x:2"].Version);
+        Assert.Empty(await store.GetManyAsync(NewTenant(), ["urn:x:1"], default));
+    }
+
+    [Fact]
     public async Task Create_of_an_existing_id_is_AlreadyExists_and_changes_nothing()
     {
         if (Store is not { } store)

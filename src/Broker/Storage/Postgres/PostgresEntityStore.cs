@@ -158,12 +158,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             return found;
         try
         {
-            await using var command = _dataSource.CreateCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)");
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. wanted] });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                found[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await ReadDocumentsAsync(connection, tenant, [.. wanted], found, cancellationToken).ConfigureAwait(false);
             return found;
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
@@ -241,9 +237,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         while (true)
         {
             var select = new SqlBuilder();
-            select.Append("SELECT e.id, ");
-            WriteCertain(select, filter);
-            select.Append(", CASE WHEN ");
+            // The document (never null in the table) only for rows the certain part does not decide: a null is "certain".
+            select.Append("SELECT e.id, CASE WHEN ");
             WriteCertain(select, filter);
             select.Append(" THEN NULL ELSE e.doc::text END FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND ");
             filter.Where.Write(select);
@@ -262,9 +257,9 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     rows++;
                     last = reader.GetString(0);
                     Entity? entity = null;
-                    if (!reader.GetBoolean(1))
+                    if (!reader.IsDBNull(1))
                     {
-                        entity = StoredEntityJson.Deserialize(reader.GetString(2));
+                        entity = StoredEntityJson.Deserialize(reader.GetString(1));
                         if (!EntityQueryMatcher.Matches(entity, query))
                             continue;
                     }
@@ -301,18 +296,22 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         var missing = window.Where(w => w.Entity is null).Select(w => w.Id).ToArray();
         var read = new Dictionary<string, Entity>(StringComparer.Ordinal);
         if (missing.Length > 0)
-        {
-            await using var command = new NpgsqlCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)", connection);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = missing });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                read[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
-        }
+            await ReadDocumentsAsync(connection, tenant, missing, read, cancellationToken).ConfigureAwait(false);
         var entities = new List<Entity>(window.Count);
         foreach (var (id, entity) in window)
             entities.Add(entity ?? read[id]);
         return entities;
+    }
+
+    /// <summary>Reads the entities among <paramref name="ids"/> into <paramref name="found"/>, by id.</summary>
+    private static async Task ReadDocumentsAsync(NpgsqlConnection connection, string tenant, string[] ids, Dictionary<string, Entity> found, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT id, doc::text FROM entities WHERE tenant = $1 AND id = ANY($2)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            found[reader.GetString(0)] = StoredEntityJson.Deserialize(reader.GetString(1));
     }
 
     /// <summary>Attribute kinds by the type name the stored form gives each instance.</summary>

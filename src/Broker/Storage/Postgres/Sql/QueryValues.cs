@@ -181,12 +181,14 @@ internal static class QueryValues
                 writer.WriteStartObject();
                 var text = value.GetValue<string>();
                 writer.WriteString(target.IsVocab ? "vs"u8 : "s"u8, text);
-                if (text.Contains('T', StringComparison.Ordinal) && LiteralParser.TryParseDateTime(text, out var instant))
+                var instant = default(DateTimeOffset);
+                var isInstant = text.Contains('T', StringComparison.Ordinal) && LiteralParser.TryParseDateTime(text, out instant);
+                if (isInstant)
                     writer.WriteNumber("t"u8, instant.UtcTicks);
                 if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
                     writer.WriteNumber("day"u8, day.DayNumber);
-                else if (text.Contains('T', StringComparison.Ordinal) && LiteralParser.TryParseDateTime(text, out var at))
-                    writer.WriteNumber("day"u8, DateOnly.FromDateTime(at.UtcDateTime).DayNumber);
+                else if (isInstant)
+                    writer.WriteNumber("day"u8, DateOnly.FromDateTime(instant.UtcDateTime).DayNumber);
                 if (!text.Contains('-', StringComparison.Ordinal) && LiteralParser.TryParseTime(text, out var clock))
                     writer.WriteNumber("tod"u8, clock.Ticks);
                 break;

@@ -22,7 +22,6 @@ internal sealed class PathExistsPredicate(string key, bool negated = false) : Sq
 /// </summary>
 internal sealed class ValueComparisonPredicate(string key, ComparisonExpression comparison) : SqlPredicate
 {
-    private const string Targets = "jsonb_to_recordset(e.q_values -> $KEY) AS v(n numeric, d float8, s text, vs text, b boolean, t bigint, day integer, tod bigint, o boolean)";
 
     public override void Write(SqlBuilder sql)
     {
@@ -48,11 +47,9 @@ internal sealed class ValueComparisonPredicate(string key, ComparisonExpression 
         sql.Append(")");
     }
 
-    private void From(SqlBuilder sql)
-    {
-        var split = Targets.IndexOf("$KEY", StringComparison.Ordinal);
-        sql.Append(Targets[..split]).Parameter(key, NpgsqlDbType.Text).Append(Targets[(split + 4)..]);
-    }
+    private void From(SqlBuilder sql) =>
+        sql.Append("jsonb_to_recordset(e.q_values -> ").Parameter(key, NpgsqlDbType.Text)
+            .Append(") AS v(n numeric, d float8, s text, vs text, b boolean, t bigint, day integer, tod bigint, o boolean)");
 
     private static void AnyEqual(SqlBuilder sql, Operand operand)
     {
