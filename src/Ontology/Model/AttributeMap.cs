@@ -3,30 +3,41 @@ using System.Collections;
 namespace Ontology.Model;
 
 /// <summary>Attributes by expanded name, in the order they were first written; each name has one or more instances.</summary>
+/// <remarks>
+/// Most attribute instances have no sub-attributes, so the dictionary is created by the first write: an empty map is
+/// one small object, which matters for the in-memory store's object count (and so for its garbage collections).
+/// </remarks>
 public sealed class AttributeMap : IEnumerable<KeyValuePair<string, List<AttributeInstance>>>
 {
-    private readonly OrderedDictionary<string, List<AttributeInstance>> _attributes = new(StringComparer.Ordinal);
+    private static readonly OrderedDictionary<string, List<AttributeInstance>> Empty = new(StringComparer.Ordinal);
 
-    public int Count => _attributes.Count;
+    private OrderedDictionary<string, List<AttributeInstance>>? _attributes;
 
-    public IEnumerable<string> Names => _attributes.Keys;
+    private OrderedDictionary<string, List<AttributeInstance>> Attributes => _attributes ?? Empty;
 
-    public bool Contains(string name) => _attributes.ContainsKey(name);
+    private OrderedDictionary<string, List<AttributeInstance>> Writable => _attributes ??= new(StringComparer.Ordinal);
 
-    public bool TryGet(string name, out List<AttributeInstance> instances) => _attributes.TryGetValue(name, out instances!);
+    public int Count => _attributes?.Count ?? 0;
 
-    public List<AttributeInstance>? Get(string name) => _attributes.TryGetValue(name, out var list) ? list : null;
+    public IEnumerable<string> Names => Attributes.Keys;
 
-    public void Set(string name, List<AttributeInstance> instances) => _attributes[name] = instances;
+    public bool Contains(string name) => _attributes?.ContainsKey(name) == true;
 
-    public bool Remove(string name) => _attributes.Remove(name);
+    public bool TryGet(string name, out List<AttributeInstance> instances) => Attributes.TryGetValue(name, out instances!);
+
+    public List<AttributeInstance>? Get(string name) => _attributes is not null && _attributes.TryGetValue(name, out var list) ? list : null;
+
+    public void Set(string name, List<AttributeInstance> instances) => Writable[name] = instances;
+
+    public bool Remove(string name) => _attributes?.Remove(name) == true;
 
     /// <summary>Adds an instance, replacing an existing instance with the same datasetId.</summary>
     public void Put(string name, AttributeInstance instance)
     {
-        if (!_attributes.TryGetValue(name, out var list))
+        var attributes = Writable;
+        if (!attributes.TryGetValue(name, out var list))
         {
-            _attributes[name] = [instance];
+            attributes[name] = [instance];
             return;
         }
         var index = list.FindIndex(i => i.DatasetId == instance.DatasetId);
@@ -38,7 +49,7 @@ public sealed class AttributeMap : IEnumerable<KeyValuePair<string, List<Attribu
 
     public AttributeInstance? Find(string name, string? datasetId)
     {
-        if (!_attributes.TryGetValue(name, out var list))
+        if (_attributes is null || !_attributes.TryGetValue(name, out var list))
             return null;
         foreach (var instance in list)
         {
@@ -51,17 +62,23 @@ public sealed class AttributeMap : IEnumerable<KeyValuePair<string, List<Attribu
     public AttributeMap DeepClone()
     {
         var copy = new AttributeMap();
+        if (_attributes is null)
+            return copy;
+        var attributes = copy._attributes = new(_attributes.Count, StringComparer.Ordinal);
         foreach (var (name, instances) in _attributes)
         {
             var list = new List<AttributeInstance>(instances.Count);
             foreach (var instance in instances)
                 list.Add(instance.DeepClone());
-            copy._attributes[name] = list;
+            attributes[name] = list;
         }
         return copy;
     }
 
-    public IEnumerator<KeyValuePair<string, List<AttributeInstance>>> GetEnumerator() => _attributes.GetEnumerator();
+    /// <summary>A struct enumerator, so that <c>foreach</c> over a map allocates nothing.</summary>
+    public OrderedDictionary<string, List<AttributeInstance>>.Enumerator GetEnumerator() => Attributes.GetEnumerator();
+
+    IEnumerator<KeyValuePair<string, List<AttributeInstance>>> IEnumerable<KeyValuePair<string, List<AttributeInstance>>>.GetEnumerator() => GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }
