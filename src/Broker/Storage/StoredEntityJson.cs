@@ -20,7 +20,12 @@ public static class StoredEntityJson
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    public static string Serialize(Entity entity)
+    public static string Serialize(Entity entity) => Serialize(entity, static utf8 => Encoding.UTF8.GetString(utf8));
+
+    /// <summary>The stored document as UTF-8, for stores that bind text as UTF-8 (half the size of a string, no transcoding).</summary>
+    public static byte[] SerializeUtf8(Entity entity) => Serialize(entity, static utf8 => utf8.ToArray());
+
+    private static T Serialize<T>(Entity entity, SpanFunc<T> result)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
@@ -28,7 +33,7 @@ public static class StoredEntityJson
         {
             EntityWriter.Stored.WriteEntity(writer, entity, withVersion: true);
             writer.Flush();
-            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+            return result(buffer.WrittenSpan);
         }
         finally
         {
@@ -39,9 +44,13 @@ public static class StoredEntityJson
         }
     }
 
-    public static Entity Deserialize(string json)
+    private delegate T SpanFunc<out T>(ReadOnlySpan<byte> utf8);
+
+    public static Entity Deserialize(string json) => Deserialize(Encoding.UTF8.GetBytes(json));
+
+    public static Entity Deserialize(ReadOnlySpan<byte> utf8)
     {
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 256 });
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 256 });
         return Reader.ReadEntity(JsonElement.ParseValue(ref reader));
     }
 }

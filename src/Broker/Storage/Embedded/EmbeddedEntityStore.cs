@@ -29,7 +29,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     /// checks versions and runs SQL: the stored document (with the version the entity gets if the change commits) and
     /// the change record's columns.
     /// </summary>
-    private readonly record struct PreparedChange(string? Doc, string At, string Attributes);
+    private readonly record struct PreparedChange(byte[]? Doc, string At, byte[] Attributes);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -148,15 +148,15 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         for (var i = 0; i < prepared.Length; i++)
         {
             var change = changes[i];
-            string? doc = null;
+            byte[]? doc = null;
             if (change.After is { } after)
             {
                 // The writer commits the change only if the entity still has the expected version (or, for a create, does not exist).
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
-                doc = StoredEntityJson.Serialize(after);
+                doc = StoredEntityJson.SerializeUtf8(after);
             }
             prepared[i] = new PreparedChange(doc, Entities.Representation.Timestamps.Format6(change.At),
-                System.Text.Json.JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString));
+                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString));
         }
         return prepared;
     }
@@ -194,7 +194,6 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         var newTenants = new HashSet<string>(StringComparer.Ordinal);
         using var transaction = connection.BeginTransaction();
         var statements = _statements ??= new WriterStatements(connection);
-        statements.Enlist(transaction);
         var (insertEntity, updateEntity, deleteEntity, insertChange, insertTenant) =
             (statements.InsertEntity, statements.UpdateEntity, statements.DeleteEntity, statements.InsertChange, statements.InsertTenant);
 
@@ -216,18 +215,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                     continue;
 
                 if (tenant != DefaultTenant && committed is null && newTenants.Add(tenant))
-                {
-                    insertTenant.Parameters[0].Value = tenant;
-                    insertTenant.ExecuteNonQuery();
-                }
+                    insertTenant.Text(1, tenant).Run();
                 var (doc, at, attributes) = prepared[c];
-                insertChange.Parameters[0].Value = tenant;
-                insertChange.Parameters[1].Value = change.EntityId;
-                insertChange.Parameters[2].Value = KindName(change.Kind);
-                insertChange.Parameters[3].Value = at;
-                insertChange.Parameters[4].Value = attributes;
-                insertChange.Parameters[5].Value = (object?)doc ?? DBNull.Value;
-                insertChange.ExecuteNonQuery();
+                insertChange.Text(1, tenant).Text(2, change.EntityId).Text(3, KindName(change.Kind)).Text(4, at).Text(5, attributes);
+                (doc is null ? insertChange.Null(6) : insertChange.Text(6, doc)).Run();
 
                 var statement = change.Kind switch
                 {
@@ -235,11 +226,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                     ChangeKind.Update => updateEntity,
                     _ => deleteEntity,
                 };
-                statement.Parameters[0].Value = tenant;
-                statement.Parameters[1].Value = change.EntityId;
+                statement.Text(1, tenant).Text(2, change.EntityId);
                 if (change.Kind != ChangeKind.Delete)
-                    statement.Parameters[2].Value = change.After!.Version;
-                statement.ExecuteNonQuery();
+                    statement.Integer(3, change.After!.Version);
+                statement.Run();
                 pendingState[key] = change.After;
             }
         }
@@ -257,11 +247,11 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         return results;
     }
 
-    private static string KindName(ChangeKind kind) => kind switch
+    private static ReadOnlySpan<byte> KindName(ChangeKind kind) => kind switch
     {
-        ChangeKind.Create => nameof(ChangeKind.Create),
-        ChangeKind.Update => nameof(ChangeKind.Update),
-        _ => nameof(ChangeKind.Delete),
+        ChangeKind.Create => "Create"u8,
+        ChangeKind.Update => "Update"u8,
+        _ => "Delete"u8,
     };
 
     private static CommitOutcome Check(EntityChange change, Entity? current) => change.Kind switch
@@ -275,34 +265,15 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
     /// <summary>The writer's statements, prepared once for the connection's lifetime (only the writer loop uses them).</summary>
     private sealed class WriterStatements(SqliteConnection connection) : IDisposable
     {
-        public SqliteCommand InsertEntity { get; } = Prepare(connection, "INSERT INTO entities (tenant, id, version, seq) VALUES ($tenant, $id, $version, last_insert_rowid())", "$tenant", "$id", "$version");
+        public SqliteStatement InsertEntity { get; } = new(connection, "INSERT INTO entities (tenant, id, version, seq) VALUES (?1, ?2, ?3, last_insert_rowid())");
 
-        public SqliteCommand UpdateEntity { get; } = Prepare(connection, "UPDATE entities SET version = $version, seq = last_insert_rowid() WHERE tenant = $tenant AND id = $id", "$tenant", "$id", "$version");
+        public SqliteStatement UpdateEntity { get; } = new(connection, "UPDATE entities SET version = ?3, seq = last_insert_rowid() WHERE tenant = ?1 AND id = ?2");
 
-        public SqliteCommand DeleteEntity { get; } = Prepare(connection, "DELETE FROM entities WHERE tenant = $tenant AND id = $id", "$tenant", "$id");
+        public SqliteStatement DeleteEntity { get; } = new(connection, "DELETE FROM entities WHERE tenant = ?1 AND id = ?2");
 
-        public SqliteCommand InsertChange { get; } = Prepare(connection, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES ($tenant, $id, $kind, $at, $attributes, $after)", "$tenant", "$id", "$kind", "$at", "$attributes", "$after");
+        public SqliteStatement InsertChange { get; } = new(connection, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
 
-        public SqliteCommand InsertTenant { get; } = Prepare(connection, "INSERT OR IGNORE INTO tenants (name) VALUES ($name)", "$name");
-
-        public void Enlist(SqliteTransaction transaction)
-        {
-            InsertEntity.Transaction = transaction;
-            UpdateEntity.Transaction = transaction;
-            DeleteEntity.Transaction = transaction;
-            InsertChange.Transaction = transaction;
-            InsertTenant.Transaction = transaction;
-        }
-
-        private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var name in parameters)
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            command.Prepare();
-            return command;
-        }
+        public SqliteStatement InsertTenant { get; } = new(connection, "INSERT OR IGNORE INTO tenants (name) VALUES (?1)");
 
         public void Dispose()
         {
