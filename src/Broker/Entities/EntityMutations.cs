@@ -158,7 +158,7 @@ public static class EntityMutations
         var merged = Copy(existing);
         merged.Kind = fragment.Kind;
         if (fragment.Value is not null)
-            merged.Value = fragment.Value;
+            (merged.Value, merged.DerivedValue) = (fragment.Value, fragment.DerivedValue);
         if (fragment.ObservedAt is not null)
             merged.ObservedAt = fragment.ObservedAt;
         if (fragment.UnitCode is not null)
@@ -204,13 +204,14 @@ public static class EntityMutations
         };
     }
 
-    /// <summary>A copy of an instance and its sub-attributes that can be stamped; JSON values are shared, as no one modifies them.</summary>
+    /// <summary>A copy of an instance and its sub-attributes that can be stamped; JSON values (and what was derived from them) are shared, as no one modifies them.</summary>
     public static AttributeInstance Copy(AttributeInstance instance)
     {
         var copy = new AttributeInstance
         {
             Kind = instance.Kind,
             Value = instance.Value,
+            DerivedValue = instance.DerivedValue,
             DatasetId = instance.DatasetId,
             ObservedAt = instance.ObservedAt,
             UnitCode = instance.UnitCode,

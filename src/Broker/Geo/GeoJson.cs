@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NetTopologySuite.Geometries;
+using Ontology.Model;
 
 namespace Broker.Geo;
 
@@ -21,28 +22,33 @@ public static class GeoJson
         type is "Point" or "MultiPoint" or "LineString" or "MultiLineString" or "Polygon" or "MultiPolygon";
 
     /// <summary>Reads a GeoJSON geometry object such as <c>{"type":"Point","coordinates":[10.68,53.87]}</c>.</summary>
-    public static bool TryParse(JsonNode? node, out Geometry? geometry, out string? error)
+    public static bool TryParse(JsonNode? node, out Geometry? geometry, out string? error) =>
+        TryParse(Element(node), out geometry, out error);
+
+    /// <summary>Reads a GeoJSON geometry object such as <c>{"type":"Point","coordinates":[10.68,53.87]}</c>.</summary>
+    public static bool TryParse(JsonElement json, out Geometry? geometry, out string? error)
     {
         geometry = null;
-        if (node is not JsonObject obj)
+        if (json.ValueKind != JsonValueKind.Object)
         {
             error = "a GeoJSON geometry must be a JSON object";
             return false;
         }
-        if (obj["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type))
+        if (!json.TryGetProperty("type"u8, out var typeValue) || typeValue.ValueKind != JsonValueKind.String)
         {
             error = "a GeoJSON geometry needs a string member 'type'";
             return false;
         }
+        var type = typeValue.GetString()!;
         if (type == "GeometryCollection")
         {
-            if (obj["geometries"] is not JsonArray members)
+            if (!json.TryGetProperty("geometries"u8, out var members) || members.ValueKind != JsonValueKind.Array)
             {
                 error = "a GeometryCollection needs an array member 'geometries'";
                 return false;
             }
-            var parts = new Geometry[members.Count];
-            for (var i = 0; i < members.Count; i++)
+            var parts = new Geometry[members.GetArrayLength()];
+            for (var i = 0; i < parts.Length; i++)
             {
                 if (!TryParse(members[i], out var part, out error))
                     return false;
@@ -52,11 +58,29 @@ public static class GeoJson
             error = null;
             return true;
         }
-        return TryCreate(type, obj["coordinates"], out geometry, out error);
+        return TryCreate(type, json.TryGetProperty("coordinates"u8, out var coordinates) ? coordinates : default, out geometry, out error);
+    }
+
+    /// <summary>
+    /// The geometry of a GeoProperty instance: the one its reader kept in <see cref="AttributeInstance.DerivedValue"/>,
+    /// or parsed from its value and kept there; null when the value is not a valid geometry.
+    /// </summary>
+    public static Geometry? GeometryOf(AttributeInstance instance)
+    {
+        if (instance.DerivedValue is Geometry kept)
+            return kept;
+        if (instance.DerivedValue is not null || !TryParse(instance.Value, out var geometry, out _))
+            return null;
+        instance.DerivedValue = geometry;
+        return geometry;
     }
 
     /// <summary>Builds a geometry of a GeoJSON type from its coordinates array.</summary>
-    public static bool TryCreate(string type, JsonNode? coordinates, out Geometry? geometry, out string? error)
+    public static bool TryCreate(string type, JsonNode? coordinates, out Geometry? geometry, out string? error) =>
+        TryCreate(type, Element(coordinates), out geometry, out error);
+
+    /// <summary>Builds a geometry of a GeoJSON type from its coordinates array (undefined when there is none).</summary>
+    public static bool TryCreate(string type, JsonElement coordinates, out Geometry? geometry, out string? error)
     {
         geometry = null;
         try
@@ -66,9 +90,9 @@ public static class GeoJson
                 "Point" => Factory.CreatePoint(Position(coordinates)),
                 "MultiPoint" => Factory.CreateMultiPointFromCoords(Positions(coordinates, 1)),
                 "LineString" => Factory.CreateLineString(Positions(coordinates, 2)),
-                "MultiLineString" => Factory.CreateMultiLineString(Array(coordinates, "lines", 1).Select(l => Factory.CreateLineString(Positions(l, 2))).ToArray()),
+                "MultiLineString" => Factory.CreateMultiLineString(Array(coordinates, "lines", 1).EnumerateArray().Select(l => Factory.CreateLineString(Positions(l, 2))).ToArray()),
                 "Polygon" => Polygon(coordinates),
-                "MultiPolygon" => Factory.CreateMultiPolygon(Array(coordinates, "polygons", 1).Select(Polygon).ToArray()),
+                "MultiPolygon" => Factory.CreateMultiPolygon(Array(coordinates, "polygons", 1).EnumerateArray().Select(Polygon).ToArray()),
                 _ => throw new FormatException($"unknown geometry type '{type}'"),
             };
             error = null;
@@ -81,49 +105,54 @@ public static class GeoJson
         }
     }
 
-    private static JsonArray Array(JsonNode? node, string what, int minimum)
+    /// <summary>The element a node stands for (undefined for null), so that both forms are read by one parser.</summary>
+    private static JsonElement Element(JsonNode? node) =>
+        node is null ? default : JsonSerializer.SerializeToElement(node, Api.Http.JsonNodeContext.Default.JsonNode);
+
+    private static JsonElement Array(JsonElement node, string what, int minimum)
     {
-        if (node is not JsonArray array)
+        if (node.ValueKind != JsonValueKind.Array)
             throw new FormatException($"expected an array of {what}");
-        if (array.Count < minimum)
-            throw new FormatException($"expected at least {minimum} {what}, found {array.Count}");
-        return array;
+        var count = node.GetArrayLength();
+        if (count < minimum)
+            throw new FormatException($"expected at least {minimum} {what}, found {count}");
+        return node;
     }
 
-    private static Coordinate Position(JsonNode? node)
+    private static Coordinate Position(JsonElement node)
     {
-        if (node is not JsonArray array || array.Count is < 2 or > 3)
+        if (node.ValueKind != JsonValueKind.Array || node.GetArrayLength() is var count && count is < 2 or > 3)
             throw new FormatException("a position must be an array of 2 or 3 numbers");
-        var lon = Number(array[0]);
-        var lat = Number(array[1]);
+        var lon = Number(node[0]);
+        var lat = Number(node[1]);
         if (lon is < -180 or > 180 || double.IsNaN(lon))
             throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"longitude {lon} is outside [-180, 180]"));
         if (lat is < -90 or > 90 || double.IsNaN(lat))
             throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"latitude {lat} is outside [-90, 90]"));
-        return array.Count == 3 ? new CoordinateZ(lon, lat, Number(array[2])) : new Coordinate(lon, lat);
+        return count == 3 ? new CoordinateZ(lon, lat, Number(node[2])) : new Coordinate(lon, lat);
     }
 
-    private static double Number(JsonNode? node)
+    private static double Number(JsonElement node)
     {
-        if (node is JsonValue value && value.GetValueKind() == JsonValueKind.Number)
-            return value.GetValue<double>();
+        if (node.ValueKind == JsonValueKind.Number)
+            return node.GetDouble();
         throw new FormatException("a coordinate must be a number");
     }
 
-    private static Coordinate[] Positions(JsonNode? node, int minimum)
+    private static Coordinate[] Positions(JsonElement node, int minimum)
     {
         var array = Array(node, "positions", minimum);
-        var positions = new Coordinate[array.Count];
+        var positions = new Coordinate[array.GetArrayLength()];
         for (var i = 0; i < positions.Length; i++)
             positions[i] = Position(array[i]);
         return positions;
     }
 
-    private static Polygon Polygon(JsonNode? node)
+    private static Polygon Polygon(JsonElement node)
     {
         var rings = Array(node, "linear rings", 1);
-        var linear = new LinearRing[rings.Count];
-        for (var i = 0; i < rings.Count; i++)
+        var linear = new LinearRing[rings.GetArrayLength()];
+        for (var i = 0; i < linear.Length; i++)
         {
             var positions = Positions(rings[i], 4);
             if (!positions[0].Equals2D(positions[^1]))

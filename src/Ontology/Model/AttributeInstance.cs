@@ -37,8 +37,9 @@ public sealed class AttributeInstance
 
     /// <summary>
     /// A value derived from <see cref="Value"/> by a consumer (the parsed geometry of a GeoProperty, the number of a Property), kept so that it is
-    /// computed once per stored instance. Never part of the representation; set only on instances that are no longer
-    /// modified (stored snapshots), and dropped by <see cref="DeepClone"/>.
+    /// computed once per stored instance. Never part of the representation; set by the reader that created the instance or on
+    /// instances that are no longer modified (stored snapshots); whoever changes <see cref="Value"/> of an instance must
+    /// drop it, and <see cref="DeepClone"/> drops it.
     /// </summary>
     public object? DerivedValue { get; set; }
 

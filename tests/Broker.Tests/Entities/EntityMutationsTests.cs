@@ -78,4 +78,24 @@ public sealed class EntityMutationsTests
         Assert.Equal(["https://example.org/intensity", "https://example.org/name", "https://example.org/other"], changed);
         AssertUnchanged(current);
     }
+    private static AttributeInstance Location(double longitude, double latitude) =>
+        new Broker.Entities.Representation.EntityReader(Ontology.JsonLd.JsonLdContext.Core, Broker.Entities.Representation.ReadMode.Create)
+            .ReadEntity(System.Text.Json.JsonDocument.Parse(
+                $$$$"""{"id":"urn:ngsi-ld:Sensor:1","type":"Sensor","location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[{{{{longitude}}}},{{{{latitude}}}}]}}}""").RootElement)
+            .Attributes.Find(NgsiLd.Location, null)!;
+
+    [Fact]
+    public void The_geometry_a_reader_parsed_follows_the_value_through_merges()
+    {
+        var stored = Location(10.68, 53.87);
+        Assert.Equal(new NetTopologySuite.Geometries.Coordinate(10.68, 53.87), Assert.IsType<NetTopologySuite.Geometries.Point>(stored.DerivedValue).Coordinate);
+
+        var moved = EntityMutations.MergeInstance(stored, Location(10.7, 53.9), Now);
+        Assert.Equal(new NetTopologySuite.Geometries.Coordinate(10.7, 53.9), Broker.Geo.GeoJson.GeometryOf(moved)!.Coordinate);
+
+        var observedOnly = new AttributeInstance { Kind = AttributeKind.GeoProperty, ObservedAt = "2026-11-22T00:00:00Z" };
+        var kept = EntityMutations.MergeInstance(moved, observedOnly, Now);
+        Assert.Equal(new NetTopologySuite.Geometries.Coordinate(10.7, 53.9), Broker.Geo.GeoJson.GeometryOf(kept)!.Coordinate);
+        Assert.Equal(new NetTopologySuite.Geometries.Coordinate(10.68, 53.87), Broker.Geo.GeoJson.GeometryOf(stored)!.Coordinate);
+    }
 }

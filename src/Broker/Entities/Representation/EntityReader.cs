@@ -333,7 +333,8 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
                 throw NgsiLdException.BadRequestData(json.TryGetProperty(valueMember, out _)
                     ? $"The '{valueMember}' of {kind.TypeName()} '{displayName}' is null; to delete it, send \"urn:ngsi-ld:null\"."
                     : $"The {kind.TypeName()} '{displayName}' has no '{valueMember}'.");
-            instance.Value = ReadValue(kind, valueNode, displayName);
+            instance.Value = ReadValue(kind, valueNode, displayName, out var geometry);
+            instance.DerivedValue = geometry;
         }
 
         foreach (var property in json.EnumerateObject())
@@ -468,17 +469,19 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     internal static bool IsGeometryType(string type) =>
         type is "Point" or "MultiPoint" or "LineString" or "MultiLineString" or "Polygon" or "MultiPolygon" or "GeometryCollection";
 
-    private JsonNode? ReadValue(AttributeKind kind, JsonElement value, string displayName)
+    /// <summary>The value of an instance; for a GeoProperty also its geometry, which the reader has to parse to validate it anyway.</summary>
+    private JsonNode? ReadValue(AttributeKind kind, JsonElement value, string displayName, out NetTopologySuite.Geometries.Geometry? parsedGeometry)
     {
+        parsedGeometry = null;
         switch (kind)
         {
             case AttributeKind.Property:
                 return Node(value);
             case AttributeKind.GeoProperty:
-                var geometry = Node(value);
-                if (!Geo.GeoJson.TryParse(geometry, out _, out var reason))
+                if (!Geo.GeoJson.TryParse(value, out var geometry, out var reason))
                     throw NgsiLdException.BadRequestData($"The GeoProperty '{displayName}' is not a valid GeoJSON geometry: {reason}");
-                return geometry;
+                parsedGeometry = geometry;
+                return Node(value);
             case AttributeKind.Relationship:
                 return ReadObject(value, displayName, allowArray: true);
             case AttributeKind.ListRelationship:

@@ -37,16 +37,7 @@ public static class GeoEvaluator
         return false;
     }
 
-    /// <summary>The geometry of a GeoProperty instance, parsed once and kept with the instance; null when invalid.</summary>
-    private static Geometry? GeometryOf(AttributeInstance instance)
-    {
-        if (instance.DerivedValue is Geometry cached)
-            return cached;
-        if (!GeoJson.TryParse(instance.Value, out var geometry, out _))
-            return null;
-        instance.DerivedValue = geometry;
-        return geometry;
-    }
+    private static Geometry? GeometryOf(AttributeInstance instance) => GeoJson.GeometryOf(instance);
 
     /// <summary>Whether an entity geometry satisfies the query's relation with its reference geometry.</summary>
     public static bool Matches(Geometry geometry, GeoQuery query)

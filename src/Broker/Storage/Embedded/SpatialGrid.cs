@@ -237,10 +237,10 @@ internal sealed class SpatialGrid
         Envelope? envelope = null;
         foreach (var instance in instances)
         {
-            if (!GeoJson.TryParse(instance.Value, out var geometry, out _))
+            if (GeoJson.GeometryOf(instance) is not { } geometry)
                 continue;
             envelope ??= new Envelope();
-            envelope.ExpandToInclude(geometry!.EnvelopeInternal);
+            envelope.ExpandToInclude(geometry.EnvelopeInternal);
         }
         return envelope;
     }
