@@ -1,0 +1,111 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text.Json;
+using BenchmarkDotNet.Attributes;
+using Broker.Entities;
+using Broker.Entities.Representation;
+using Broker.Storage.Embedded;
+using Microsoft.Extensions.Logging.Abstractions;
+using Ontology.JsonLd;
+
+namespace Benchmarks.Micro;
+
+/// <summary>
+/// Scenario S2 without HTTP: a batch upsert of 1000 five-attribute entities, read from the request body, planned by the
+/// <see cref="BatchService"/> and committed durably by the embedded store (its SQLite database in a temporary folder).
+/// Each invocation takes the next of 100 bodies, so after the first 100 every upsert replaces existing entities,
+/// as in the load scenario. Time and allocations are per batch of 1000.
+/// </summary>
+[MemoryDiagnoser]
+public class BatchBenchmarks
+{
+    private const int BatchSize = 1000;
+    private const int Bodies = 100;
+
+    private readonly List<byte[]> _bodies = [];
+    private string _folder = "";
+    private EmbeddedEntityStore _store = null!;
+    private BatchService _batch = null!;
+    private int _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _folder = Path.Combine(Path.GetTempPath(), "batch-bench-" + Guid.NewGuid().ToString("N"));
+        _store = new EmbeddedEntityStore(new EmbeddedStoreOptions { DataPath = _folder }, NullLogger<EmbeddedEntityStore>.Instance);
+        _store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
+        _batch = new BatchService(_store, TimeProvider.System);
+        var random = new Random(5);
+        for (var b = 0; b < Bodies; b++)
+            _bodies.Add(Body(b * BatchSize, random));
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _store.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Benchmark(Description = "batch upsert of 1000 entities, embedded store (read, plan, commit)")]
+    public async Task<int> Upsert()
+    {
+        var body = _bodies[_next++ % Bodies];
+        using var document = EntityReader.ParseBody(body, 64);
+        var items = new List<BatchItem>(BatchSize);
+        foreach (var element in document.RootElement.EnumerateArray())
+        {
+            var entity = new EntityReader(JsonLdContext.Core, ReadMode.Create).ReadEntity(element.Clone());
+            items.Add(new BatchItem(entity.Id, entity, null));
+        }
+        var result = await _batch.ExecuteAsync("", BatchOperation.Upsert, items, CancellationToken.None);
+        return result.Success.Count;
+    }
+
+    /// <summary>The entities of the load tool's S2 (benchmarks/Load/Payloads.cs).</summary>
+    private static byte[] Body(int first, Random random)
+    {
+        var buffer = new ArrayBufferWriter<byte>(BatchSize * 400);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartArray();
+            for (var i = first; i < first + BatchSize; i++)
+            {
+                var n = i.ToString(CultureInfo.InvariantCulture);
+                writer.WriteStartObject();
+                writer.WriteString("id"u8, "urn:ngsi-ld:Sensor:bench-" + n);
+                writer.WriteString("type"u8, "Sensor"u8);
+                writer.WriteStartObject("intensity"u8);
+                writer.WriteString("type"u8, "Property"u8);
+                writer.WriteNumber("value"u8, random.Next(1000));
+                writer.WriteEndObject();
+                writer.WriteStartObject("name"u8);
+                writer.WriteString("type"u8, "Property"u8);
+                writer.WriteString("value"u8, "Sensor " + n);
+                writer.WriteEndObject();
+                writer.WriteStartObject("location"u8);
+                writer.WriteString("type"u8, "GeoProperty"u8);
+                writer.WriteStartObject("value"u8);
+                writer.WriteString("type"u8, "Point"u8);
+                writer.WriteStartArray("coordinates"u8);
+                writer.WriteNumberValue(Math.Round(10.6797 + (random.NextDouble() * 2 - 1) * 0.051, 6));
+                writer.WriteNumberValue(Math.Round(53.866 + (random.NextDouble() * 2 - 1) * 0.03, 6));
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+                writer.WriteStartObject("refDevice"u8);
+                writer.WriteString("type"u8, "Relationship"u8);
+                writer.WriteString("object"u8, "urn:ngsi-ld:Device:" + random.Next(100).ToString(CultureInfo.InvariantCulture));
+                writer.WriteEndObject();
+                writer.WriteStartObject("status"u8);
+                writer.WriteString("type"u8, "Property"u8);
+                writer.WriteString("value"u8, random.Next(10) == 0 ? "faulty"u8 : "ok"u8);
+                writer.WriteString("observedAt"u8, "2026-11-21T12:00:00Z"u8);
+                writer.WriteEndObject();
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}
