@@ -62,7 +62,7 @@ public sealed class NgsiRequest
             var contentType = ReadContentType(request, mergePatchAllowed);
             var document = await ReadBodyAsync(request, options);
             http.Response.RegisterForDispose(document);
-            body = document.RootElement;
+            body = document.Document.RootElement;
             var bodyContext = body.ValueKind == JsonValueKind.Object && body.TryGetProperty("@context"u8, out var member) && member.ValueKind != JsonValueKind.Null
                 ? Broker.Entities.Representation.EntityReader.Node(member.Clone())
                 : null;
@@ -115,7 +115,7 @@ public sealed class NgsiRequest
     {
         ReadContentType(http.Request, mergePatchAllowed: false);
         using var body = await ReadBodyAsync(http.Request, http.RequestServices.GetRequiredService<BrokerOptions>());
-        return body.RootElement.Clone();
+        return body.Document.RootElement.Clone();
     }
 
     /// <summary>Tenant names are URIs or plain names; anything else is refused before it reaches a store.</summary>
@@ -142,33 +142,71 @@ public sealed class NgsiRequest
         };
     }
 
-    private static async Task<JsonDocument> ReadBodyAsync(HttpRequest request, BrokerOptions options)
+    /// <summary>
+    /// Reads and parses the body into a pooled buffer, which goes back to the pool when the document is disposed (a body
+    /// of a thousand entities would otherwise be a new large-object-heap array per request, and those are only reclaimed
+    /// by full collections).
+    /// </summary>
+    private static async Task<PooledJsonDocument> ReadBodyAsync(HttpRequest request, BrokerOptions options)
     {
         if (request.ContentLength > options.MaxBodyBytes)
             throw TooLarge(options);
-        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(request.ContentLength ?? 4096, options.MaxBodyBytes) + 1);
-        var stream = request.Body;
-        while (true)
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 4096, options.MaxBodyBytes) + 1);
+        var length = 0;
+        try
         {
-            var memory = buffer.GetMemory(8192);
-            int read;
-            try
+            var stream = request.Body;
+            while (true)
             {
-                read = await stream.ReadAsync(memory, request.HttpContext.RequestAborted);
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+                int read;
+                try
+                {
+                    read = await stream.ReadAsync(buffer.AsMemory(length), request.HttpContext.RequestAborted);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    throw TooLarge(options);
+                }
+                if (read == 0)
+                    break;
+                length += read;
+                if (length > options.MaxBodyBytes)
+                    throw TooLarge(options);
             }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-            {
-                throw TooLarge(options);
-            }
-            if (read == 0)
-                break;
-            buffer.Advance(read);
-            if (buffer.WrittenCount > options.MaxBodyBytes)
-                throw TooLarge(options);
+            if (length == 0)
+                throw NgsiLdException.InvalidRequest("The request has no body, but this operation needs one.");
+            var document = Broker.Entities.Representation.EntityReader.ParseBody(buffer.AsMemory(0, length), options.MaxJsonDepth);
+            var pooled = new PooledJsonDocument(document, buffer);
+            buffer = null;
+            return pooled;
         }
-        if (buffer.WrittenCount == 0)
-            throw NgsiLdException.InvalidRequest("The request has no body, but this operation needs one.");
-        return Broker.Entities.Representation.EntityReader.ParseBody(buffer.WrittenMemory, options.MaxJsonDepth);
+        finally
+        {
+            if (buffer is not null)
+                ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A document parsed from a pooled buffer; disposing it disposes the document, then returns the buffer.</summary>
+    private sealed class PooledJsonDocument(JsonDocument document, byte[] buffer) : IDisposable
+    {
+        private byte[]? _buffer = buffer;
+
+        public JsonDocument Document { get; } = document;
+
+        public void Dispose()
+        {
+            Document.Dispose();
+            if (Interlocked.Exchange(ref _buffer, null) is { } returned)
+                ArrayPool<byte>.Shared.Return(returned);
+        }
     }
 
     private static NgsiLdException TooLarge(BrokerOptions options) =>
