@@ -16,7 +16,9 @@ public static class BatchApi
 
     public static void MapBatchApi(this IEndpointRouteBuilder routes)
     {
-        var group = routes.MapGroup("/ngsi-ld/v1/entityOperations");
+        var options = routes.ServiceProvider.GetRequiredService<BrokerOptions>();
+        var group = routes.MapGroup("/ngsi-ld/v1/entityOperations")
+            .AddEndpointFilter(new AdmissionLimit(options.MaxConcurrentBatches > 0 ? options.MaxConcurrentBatches : 2 * Environment.ProcessorCount));
         group.MapPost("/create", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Create, NoParameters));
         group.MapPost("/upsert", (HttpContext http, BatchService batch) =>
         {
