@@ -9,6 +9,9 @@ public enum Target
     Broker,
     HttpCeiling,
     Postgres,
+
+    /// <summary>No process: the scenario writes an SQLite database of its own in <see cref="ScenarioContext.DataPath"/>.</summary>
+    Sqlite,
 }
 
 /// <summary>
@@ -60,6 +63,9 @@ public sealed class ScenarioContext
     public required int Connections { get; init; }
 
     public NpgsqlDataSource? Postgres { get; init; }
+
+    /// <summary>A folder of the scenario's own, deleted after it (for targets that keep files, such as SQLite).</summary>
+    public string? DataPath { get; init; }
 
     public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, HttpContent? content = null)
     {

@@ -64,7 +64,9 @@ public static class Report
         text.AppendLine("- requests: completed in the measured phase; ops/s: requests per second (all clients); entities/s for batch requests; p50/p99: latency seen by the client.");
         text.AppendLine("- broker CPU ms/request: user + system CPU of the broker process (`/proc/<pid>/stat`) during the measured phase, divided by the requests; the share spent in the kernel (system time: sockets, fsync) in brackets.");
         text.AppendLine("- ratio to ceiling: entities (or requests) per second divided by the ceiling's. C1 (bare Kestrel, fixed 300-byte body) for every HTTP");
-        text.AppendLine("  scenario; with the PostgreSQL store, single writes against C2 (single-row jsonb INSERT) and batch upsert against C3 (binary COPY).");
+        text.AppendLine("  scenario; with the PostgreSQL store, single writes against C2 (single-row jsonb INSERT) and batch upsert against C3 (binary COPY);");
+        text.AppendLine("  with the embedded store, batch upsert against C4 (the store's own SQLite rows, 1000 per fsynced transaction, without the broker).");
+        text.AppendLine("  The ceilings without a process of their own (C2-C4) run in the load tool; C4's CPU column is the load tool's CPU per transaction.");
         text.AppendLine("- peak memory: VmHWM of the broker process (`/proc/<pid>/status`), including setup (S5 preloads its entities).");
         text.AppendLine();
         text.AppendLine("## Targets (from the project's performance issue)");

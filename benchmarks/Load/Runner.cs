@@ -43,6 +43,7 @@ public sealed class Runner(Options options, string workDirectory)
         {
             Target.Broker => options.Store,
             Target.HttpCeiling => "none",
+            Target.Sqlite => "embedded (raw SQLite)",
             _ => "postgres (raw Npgsql)",
         };
         if (scenario.Target == Target.Postgres && options.ConnectionString is null)
@@ -59,6 +60,10 @@ public sealed class Runner(Options options, string workDirectory)
             {
                 var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString) { MaxPoolSize = Math.Max(options.Connections, 100) };
                 postgres = NpgsqlDataSource.Create(builder.ConnectionString);
+                baseAddress = new Uri("http://127.0.0.1/");
+            }
+            else if (scenario.Target == Target.Sqlite)
+            {
                 baseAddress = new Uri("http://127.0.0.1/");
             }
             else
@@ -88,6 +93,7 @@ public sealed class Runner(Options options, string workDirectory)
                 Tenant = options.Store == Stores.Postgres && scenario.Target == Target.Broker ? "bench" + runId.Replace("-", "", StringComparison.Ordinal) : null,
                 Connections = options.Connections,
                 Postgres = postgres,
+                DataPath = dataPath,
             };
 
             Console.Error.WriteLine($"{scenario.Id} {scenario.Name}: setup");
@@ -98,9 +104,10 @@ public sealed class Runner(Options options, string workDirectory)
             if (options.Warmup > TimeSpan.Zero)
                 await PhaseAsync(scenario, context, clients, options.Warmup, ct).ConfigureAwait(false);
 
-            var cpuBefore = process?.CpuSeconds();
+            // Without a process of its own, the SQLite ceiling's CPU is this tool's (its clients only take turns at the writer).
+            var cpuBefore = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
             var phase = await PhaseAsync(scenario, context, clients, options.Duration, ct).ConfigureAwait(false);
-            var cpuAfter = process?.CpuSeconds();
+            var cpuAfter = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
             double? cpu = cpuAfter is { } a && cpuBefore is { } b ? a.User + a.System - b.User - b.System : null;
             double? systemCpu = cpuAfter is { } c && cpuBefore is { } d ? c.System - d.System : null;
             var peak = process?.PeakMemoryBytes();
@@ -112,7 +119,7 @@ public sealed class Runner(Options options, string workDirectory)
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, systemCpu, peak, scenario.CeilingFor(options.Store),
                 phase.Errors > 0 ? $"{phase.Errors} errors, first: {phase.FirstError}" : null);
         }
-        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or TimeoutException or FileNotFoundException)
+        catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or Microsoft.Data.Sqlite.SqliteException or TimeoutException or FileNotFoundException)
         {
             Console.Error.WriteLine($"{scenario.Id} failed: {e.Message}");
             return ScenarioResult.Skipped(scenario, store, "failed: " + OneLine(e.Message));

@@ -99,6 +99,13 @@ public sealed class TargetProcess : IAsyncDisposable
             long.Parse(fields[12], CultureInfo.InvariantCulture) / TicksPerSecond.Value);
     }
 
+    /// <summary>User and system CPU time of this (the load tool's) process so far, in seconds.</summary>
+    public static (double User, double System) OwnCpuSeconds()
+    {
+        using var self = Process.GetCurrentProcess();
+        return (self.UserProcessorTime.TotalSeconds, self.PrivilegedProcessorTime.TotalSeconds);
+    }
+
     /// <summary>The peak resident set size in bytes (VmHWM).</summary>
     public long PeakMemoryBytes()
     {

@@ -80,7 +80,7 @@ public sealed class BatchUpsert : BrokerScenario
     public override string Name => $"batch upsert ({BatchSize} entities/request)";
 
     /// <summary>On PostgreSQL compared (in entities/s) with binary COPY; the embedded store has no bulk ceiling.</summary>
-    public override string? CeilingFor(string store) => store == Stores.Postgres ? Ceilings.PostgresCopy : null;
+    public override string? CeilingFor(string store) => store == Stores.Postgres ? Ceilings.PostgresCopy : Ceilings.SqliteBatch;
 
     public override Task SetupAsync(ScenarioContext context, CancellationToken ct)
     {

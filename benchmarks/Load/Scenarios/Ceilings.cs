@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -10,6 +12,7 @@ public static class Ceilings
     public const string Http = "C1";
     public const string PostgresInsert = "C2";
     public const string PostgresCopy = "C3";
+    public const string SqliteBatch = "C4";
 }
 
 public static class Stores
@@ -126,5 +129,123 @@ public sealed class PostgresCopyCeiling : PostgresCeiling
         }
         client.Sequence++;
         return Rows;
+    }
+}
+
+/// <summary>
+/// C4: the embedded store's writes without the broker: per entity one change row carrying the stored document and one
+/// entity row, 1000 entities per transaction, in SQLite with WAL and synchronous=FULL (so each commit is fsynced), one
+/// writer at a time as in the store. Ids cycle over 100 000 like S2, so after the first pass every row is an update.
+/// The documents have the stored form of S2's entities (expanded names, timestamps on every attribute).
+/// </summary>
+public sealed class SqliteBatchCeiling : IScenario
+{
+    private const int Rows = 1000;
+    private const int Ids = 100_000;
+
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private SqliteConnection? _connection;
+    private byte[][] _documents = [];
+    private long _next;
+
+    public string Id => Ceilings.SqliteBatch;
+
+    public string Name => $"SQLite ceiling: the embedded store's rows ({Rows} entities/transaction)";
+
+    public Target Target => Target.Sqlite;
+
+    public string? CeilingFor(string store) => null;
+
+    public Task SetupAsync(ScenarioContext context, CancellationToken ct)
+    {
+        var folder = context.DataPath ?? throw new InvalidOperationException("No data folder.");
+        Directory.CreateDirectory(folder);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "ceiling.db"), Pooling = false }.ToString());
+        _connection.Open();
+        Execute("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            CREATE TABLE changes (seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
+            CREATE TABLE entities (tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
+                PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+            """);
+        var random = new Random(3);
+        _documents = [.. Enumerable.Range(0, Rows).Select(n => StoredForm("urn:ngsi-ld:Sensor:" + n.ToString(CultureInfo.InvariantCulture), random))];
+        return Task.CompletedTask;
+    }
+
+    public async ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct)
+    {
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            using var transaction = _connection!.BeginTransaction();
+            using var change = Command("INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES ('', $id, 'Update', $at, $attributes, $after)", transaction, "$id", "$at", "$attributes", "$after");
+            using var entity = Command("INSERT INTO entities (tenant, id, version, seq) VALUES ('', $id, 1, last_insert_rowid()) ON CONFLICT (tenant, id) DO UPDATE SET version = version + 1, seq = excluded.seq", transaction, "$id");
+            var at = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture);
+            for (var i = 0; i < Rows; i++)
+            {
+                var id = "urn:ngsi-ld:Sensor:c4-" + (_next++ % Ids).ToString(CultureInfo.InvariantCulture);
+                change.Parameters[0].Value = id;
+                change.Parameters[1].Value = at;
+                change.Parameters[2].Value = """["https://uri.etsi.org/ngsi-ld/default-context/intensity"]""";
+                change.Parameters[3].Value = _documents[i];
+                change.ExecuteNonQuery();
+                entity.Parameters[0].Value = id;
+                entity.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+        finally
+        {
+            _writer.Release();
+        }
+        return Rows;
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction transaction, params string[] parameters)
+    {
+        var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var name in parameters)
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        command.Prepare();
+        return command;
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = _connection!.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>An S2 entity in the store's form: expanded attribute names and createdAt/modifiedAt on the entity and each attribute.</summary>
+    private static byte[] StoredForm(string id, Random random)
+    {
+        var compact = JsonNode.Parse(Payloads.Entity(id, "Sensor", random))!.AsObject();
+        const string Stamp = "2026-11-22T04:40:00.123456Z";
+        var stored = new JsonObject { ["id"] = id, ["type"] = new JsonArray("https://uri.etsi.org/ngsi-ld/default-context/Sensor") };
+        foreach (var (name, value) in compact)
+        {
+            if (name is "id" or "type")
+                continue;
+            var attribute = value!.DeepClone().AsObject();
+            attribute["createdAt"] = Stamp;
+            attribute["modifiedAt"] = Stamp;
+            stored[name == "location" ? "https://uri.etsi.org/ngsi-ld/location" : "https://uri.etsi.org/ngsi-ld/default-context/" + name] = attribute;
+        }
+        stored["createdAt"] = Stamp;
+        stored["modifiedAt"] = Stamp;
+        stored["version"] = 1;
+        return System.Text.Encoding.UTF8.GetBytes(stored.ToJsonString());
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _connection?.Dispose();
+        _writer.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

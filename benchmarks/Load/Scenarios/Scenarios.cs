@@ -8,6 +8,7 @@ public static class Scenarios
         new HttpCeiling(),
         new PostgresInsertCeiling(),
         new PostgresCopyCeiling(),
+        new SqliteBatchCeiling(),
         new SingleCreate(),
         new BatchUpsert(),
         new GetById(),
