@@ -31,39 +31,10 @@ public static class DiscoveryApi
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
         var types = await discovery.GetTypesAsync(request.Tenant, http.RequestAborted);
-        var context = request.Context;
         var writeContext = NgsiResponse.ContextMemberWriter(request);
-        await NgsiResponse.WriteJsonAsync(http, request, 200, json =>
-        {
-            if (!details)
-            {
-                json.WriteStartObject();
-                json.WriteString("id"u8, $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}");
-                json.WriteString("type"u8, "EntityTypeList");
-                json.WriteStartArray("typeList"u8);
-                foreach (var type in types)
-                    json.WriteStringValue(context.CompactIri(type.Type));
-                json.WriteEndArray();
-                writeContext?.Invoke(json);
-                json.WriteEndObject();
-                return;
-            }
-            json.WriteStartArray();
-            foreach (var type in types)
-            {
-                json.WriteStartObject();
-                json.WriteString("id"u8, type.Type);
-                json.WriteString("type"u8, "EntityType");
-                json.WriteString("typeName"u8, context.CompactIri(type.Type));
-                json.WriteStartArray("attributeNames"u8);
-                foreach (var name in type.Attributes.Keys.Order(StringComparer.Ordinal))
-                    json.WriteStringValue(context.CompactIri(name));
-                json.WriteEndArray();
-                writeContext?.Invoke(json);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-        });
+        await NgsiResponse.WriteJsonAsync(http, request, 200, details
+            ? json => DiscoveryWriter.Types(json, types, request.Context, writeContext)
+            : json => DiscoveryWriter.TypeList(json, types, request.Context, writeContext));
     }
 
     private static async Task RetrieveType(HttpContext http, string type, EntityService entities, DiscoveryService discovery)
@@ -77,28 +48,7 @@ public static class DiscoveryApi
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
         var summary = (await discovery.GetTypesAsync(request.Tenant, http.RequestAborted)).FirstOrDefault(t => t.Type == expanded)
             ?? throw NgsiLdException.NotFound($"No entity of type '{type}' exists.");
-        var context = request.Context;
-        await NgsiResponse.WriteJsonAsync(http, request, 200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("id"u8, summary.Type);
-            json.WriteString("type"u8, "EntityTypeInfo");
-            json.WriteString("typeName"u8, context.CompactIri(summary.Type));
-            json.WriteNumber("entityCount"u8, summary.EntityCount);
-            json.WriteStartArray("attributeDetails"u8);
-            foreach (var (name, kinds) in summary.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal))
-            {
-                json.WriteStartObject();
-                json.WriteString("id"u8, name);
-                json.WriteString("type"u8, "Attribute");
-                json.WriteString("attributeName"u8, context.CompactIri(name));
-                WriteStrings(json, "attributeTypes"u8, kinds);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-            NgsiResponse.ContextMemberWriter(request)?.Invoke(json);
-            json.WriteEndObject();
-        });
+        await NgsiResponse.WriteJsonAsync(http, request, 200, json => DiscoveryWriter.TypeInfo(json, summary, request.Context, NgsiResponse.ContextMemberWriter(request)));
     }
 
     private static async Task ListAttributes(HttpContext http, EntityService entities, DiscoveryService discovery)
@@ -108,28 +58,10 @@ public static class DiscoveryApi
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
         var attributes = await discovery.GetAttributesAsync(request.Tenant, http.RequestAborted);
-        var context = request.Context;
         var writeContext = NgsiResponse.ContextMemberWriter(request);
-        await NgsiResponse.WriteJsonAsync(http, request, 200, json =>
-        {
-            if (!details)
-            {
-                json.WriteStartObject();
-                json.WriteString("id"u8, $"urn:ngsi-ld:AttributeList:{Guid.NewGuid()}");
-                json.WriteString("type"u8, "AttributeList");
-                json.WriteStartArray("attributeList"u8);
-                foreach (var attribute in attributes)
-                    json.WriteStringValue(context.CompactIri(attribute.Name));
-                json.WriteEndArray();
-                writeContext?.Invoke(json);
-                json.WriteEndObject();
-                return;
-            }
-            json.WriteStartArray();
-            foreach (var attribute in attributes)
-                WriteAttribute(json, attribute, context, writeContext, withCounts: false);
-            json.WriteEndArray();
-        });
+        await NgsiResponse.WriteJsonAsync(http, request, 200, details
+            ? json => DiscoveryWriter.Attributes(json, attributes, request.Context, writeContext)
+            : json => DiscoveryWriter.AttributeList(json, attributes, request.Context, writeContext));
     }
 
     private static async Task RetrieveAttribute(HttpContext http, string attrId, EntityService entities, DiscoveryService discovery)
@@ -143,37 +75,6 @@ public static class DiscoveryApi
         await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
         var attribute = (await discovery.GetAttributesAsync(request.Tenant, http.RequestAborted)).FirstOrDefault(a => a.Name == expanded)
             ?? throw NgsiLdException.NotFound($"No entity has an attribute '{attrId}'.");
-        await NgsiResponse.WriteJsonAsync(http, request, 200, json => WriteAttribute(json, attribute, request.Context, NgsiResponse.ContextMemberWriter(request)));
-    }
-
-    /// <summary>
-    /// An Attribute (clause 5.2.28). attributeCount and attributeTypes are optional: the list of details leaves them out
-    /// (as the ETSI suite expects, test 026_01), the single attribute shows them.
-    /// </summary>
-    private static void WriteAttribute(Utf8JsonWriter json, AttributeSummary attribute, JsonLdContext context, Action<Utf8JsonWriter>? writeContext, bool withCounts = true)
-    {
-        json.WriteStartObject();
-        json.WriteString("id"u8, attribute.Name);
-        json.WriteString("type"u8, "Attribute");
-        json.WriteString("attributeName"u8, context.CompactIri(attribute.Name));
-        if (withCounts)
-        {
-            json.WriteNumber("attributeCount"u8, attribute.InstanceCount);
-            WriteStrings(json, "attributeTypes"u8, attribute.AttributeTypes);
-        }
-        json.WriteStartArray("typeNames"u8);
-        foreach (var type in attribute.TypeNames)
-            json.WriteStringValue(context.CompactIri(type));
-        json.WriteEndArray();
-        writeContext?.Invoke(json);
-        json.WriteEndObject();
-    }
-
-    private static void WriteStrings(Utf8JsonWriter json, ReadOnlySpan<byte> name, IEnumerable<string> values)
-    {
-        json.WriteStartArray(name);
-        foreach (var value in values)
-            json.WriteStringValue(value);
-        json.WriteEndArray();
+        await NgsiResponse.WriteJsonAsync(http, request, 200, json => DiscoveryWriter.Attribute(json, attribute, request.Context, NgsiResponse.ContextMemberWriter(request)));
     }
 }
