@@ -176,7 +176,7 @@ public static class EntityMutations
                 }
                 var copy = Copy(sub);
                 Stamp(copy, now, merged.SubAttributes.Find(subName, null)?.CreatedAt);
-                merged.SubAttributes.Put(subName, copy);
+                merged.WritableSubAttributes.Put(subName, copy);
             }
         }
         merged.ModifiedAt = now;
@@ -224,7 +224,7 @@ public static class EntityMutations
             var list = new List<AttributeInstance>(subs.Count);
             foreach (var sub in subs)
                 list.Add(Copy(sub));
-            copy.SubAttributes.Set(name, list);
+            copy.WritableSubAttributes.Set(name, list);
         }
         return copy;
     }

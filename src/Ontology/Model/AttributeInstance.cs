@@ -43,8 +43,21 @@ public sealed class AttributeInstance
     /// </summary>
     public object? DerivedValue { get; set; }
 
-    /// <summary>Sub-attributes (properties of properties, relationships of properties...), by expanded name.</summary>
-    public AttributeMap SubAttributes { get; set; } = new();
+    private AttributeMap? _subAttributes;
+
+    /// <summary>
+    /// Sub-attributes (properties of properties, relationships of properties...), by expanded name, for reading: most
+    /// instances have none and share <see cref="AttributeMap.Empty"/>, which cannot be written; write through
+    /// <see cref="WritableSubAttributes"/>.
+    /// </summary>
+    public AttributeMap SubAttributes
+    {
+        get => _subAttributes ?? AttributeMap.Empty;
+        set => _subAttributes = value;
+    }
+
+    /// <summary>The instance's own sub-attribute map, created when it has none yet.</summary>
+    public AttributeMap WritableSubAttributes => _subAttributes ??= new();
 
     public AttributeInstance DeepClone() => new()
     {
@@ -56,6 +69,6 @@ public sealed class AttributeInstance
         ObjectType = ObjectType?.DeepClone(),
         CreatedAt = CreatedAt,
         ModifiedAt = ModifiedAt,
-        SubAttributes = SubAttributes.DeepClone(),
+        _subAttributes = _subAttributes?.DeepClone(),
     };
 }

@@ -9,13 +9,18 @@ namespace Ontology.Model;
 /// </remarks>
 public sealed class AttributeMap : IEnumerable<KeyValuePair<string, List<AttributeInstance>>>
 {
-    private static readonly OrderedDictionary<string, List<AttributeInstance>> Empty = new(StringComparer.Ordinal);
+    private static readonly OrderedDictionary<string, List<AttributeInstance>> NoAttributes = new(StringComparer.Ordinal);
+
+    /// <summary>An empty map shared by everything that has no attributes (see <see cref="AttributeInstance.SubAttributes"/>); writing to it throws.</summary>
+    public static AttributeMap Empty { get; } = new() { _shared = true };
 
     private OrderedDictionary<string, List<AttributeInstance>>? _attributes;
+    private bool _shared;
 
-    private OrderedDictionary<string, List<AttributeInstance>> Attributes => _attributes ?? Empty;
+    private OrderedDictionary<string, List<AttributeInstance>> Attributes => _attributes ?? NoAttributes;
 
-    private OrderedDictionary<string, List<AttributeInstance>> Writable => _attributes ??= new(StringComparer.Ordinal);
+    private OrderedDictionary<string, List<AttributeInstance>> Writable =>
+        _attributes ??= _shared ? throw new InvalidOperationException("The shared empty attribute map cannot be written.") : new(StringComparer.Ordinal);
 
     public int Count => _attributes?.Count ?? 0;
 

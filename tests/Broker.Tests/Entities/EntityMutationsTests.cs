@@ -15,7 +15,7 @@ public sealed class EntityMutationsTests
     {
         var entity = new Entity { Id = "urn:ngsi-ld:Sensor:1", Types = ["https://example.org/Sensor"], CreatedAt = Then, ModifiedAt = Then, Version = 3 };
         var intensity = new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(5), CreatedAt = Then, ModifiedAt = Then };
-        intensity.SubAttributes.Put("https://example.org/accuracy", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(1), CreatedAt = Then, ModifiedAt = Then });
+        intensity.WritableSubAttributes.Put("https://example.org/accuracy", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(1), CreatedAt = Then, ModifiedAt = Then });
         entity.Attributes.Put("https://example.org/intensity", intensity);
         entity.Attributes.Put("https://example.org/name", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create("a"), CreatedAt = Then, ModifiedAt = Then });
         return entity;
@@ -57,7 +57,7 @@ public sealed class EntityMutationsTests
         var fragment = Fragment("https://example.org/name", JsonValue.Create("urn:ngsi-ld:null"));
         var sub = new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(2) };
         var intensity = new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(9) };
-        intensity.SubAttributes.Put("https://example.org/quality", sub);
+        intensity.WritableSubAttributes.Put("https://example.org/quality", sub);
         fragment.Attributes.Put("https://example.org/intensity", intensity);
         var next = EntityMutations.Merge(current, fragment, Now, out _);
         Assert.False(next.Attributes.Contains("https://example.org/name"));

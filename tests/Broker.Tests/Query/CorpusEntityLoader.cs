@@ -97,7 +97,7 @@ internal static class CorpusEntityLoader
             foreach (var (member, sub) in obj)
             {
                 if (!InstanceMembers.Contains(member))
-                    ReadAttribute(instance.SubAttributes, member, sub);
+                    ReadAttribute(instance.WritableSubAttributes, member, sub);
             }
             map.Put(expanded, instance);
         }

@@ -383,7 +383,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
                     continue;
                 var subName = ExpandName(key);
                 var sub = ReadInstance(member, key, nested: true);
-                instance.SubAttributes.Put(subName, sub);
+                instance.WritableSubAttributes.Put(subName, sub);
             }
         }
         return instance;
