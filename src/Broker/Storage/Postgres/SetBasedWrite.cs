@@ -102,8 +102,9 @@ internal static class SetBasedWrite
             .Append(", i.id, i.kind, i.at, i.attrs, i.doc FROM i WHERE i.id IN (SELECT id FROM w) ORDER BY i.ord)");
         // As in the per-change statements, the read of entities sees the table before the statement: the version before.
         // Every look-up in w is an uncorrelated IN, which PostgreSQL hashes: a correlated EXISTS scanned w once per row.
-        sql.Append(" SELECT (i.id IN (SELECT id FROM w))::int, (SELECT e.version FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" AND e.id = i.id) FROM i ORDER BY i.ord");
+        // The version is read only for the changes not written, where it tells a conflict from a missing entity.
+        sql.Append(" SELECT (i.id IN (SELECT id FROM w))::int, CASE WHEN i.id IN (SELECT id FROM w) THEN NULL ELSE (SELECT e.version FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" AND e.id = i.id) END FROM i ORDER BY i.ord");
         return sql;
     }
 }
