@@ -175,6 +175,43 @@ public abstract class StoreContractTests
         Assert.Equal(22.0, (await store.GetAsync(tenant, "urn:x:existing", default))!.Attributes.Get(Ns + "temperature")![0].Value!.GetValue<double>());
     }
 
+    /// <summary>Creates and updates of distinct entities only: the commit the set-based statement writes (SetBasedWrite).</summary>
+    [Fact]
+    public async Task A_batch_of_creates_and_updates_tells_every_outcome_apart()
+    {
+        if (Store is not { } store)
+            return;
+        var tenant = NewTenant();
+        var existing = await CreatedAsync(store, tenant, "urn:x:existing");
+        var stale = await CreatedAsync(store, tenant, "urn:x:stale");
+        await CreatedAsync(store, tenant, "urn:x:taken");
+        Assert.Equal([CommitOutcome.Committed], await store.CommitAsync(tenant, [Update(stale, 21)], default));
+        var ghost = NewEntity("urn:x:ghost");
+        ghost.Version = 1;
+
+        var outcomes = await store.CommitAsync(tenant,
+        [
+            Update(ghost, 1),
+            Create(NewEntity("urn:x:new")),
+            Update(stale, 30),
+            Create(NewEntity("urn:x:taken", temperature: 99)),
+            Update(existing, 22),
+        ], default);
+
+        Assert.Equal([CommitOutcome.NotFound, CommitOutcome.Committed, CommitOutcome.Conflict, CommitOutcome.AlreadyExists, CommitOutcome.Committed], outcomes);
+        Assert.Equal(1, (await store.GetAsync(tenant, "urn:x:new", default))!.Version);
+        Assert.Equal(2, (await store.GetAsync(tenant, "urn:x:existing", default))!.Version);
+        Assert.Equal(21.0, (await store.GetAsync(tenant, "urn:x:stale", default))!.Attributes.Get(Ns + "temperature")![0].Value!.GetValue<double>());
+        Assert.Equal(20.0, (await store.GetAsync(tenant, "urn:x:taken", default))!.Attributes.Get(Ns + "temperature")![0].Value!.GetValue<double>());
+        Assert.Null(await store.GetAsync(tenant, "urn:x:ghost", default));
+        var changes = await ChangesAsync(tenant);
+        Assert.Equal(2, changes.Count(c => c.EntityId == "urn:x:stale"));
+        Assert.Single(changes, c => c.EntityId == "urn:x:new");
+        Assert.Equal(2, changes.Count(c => c.EntityId == "urn:x:existing"));
+        Assert.Single(changes, c => c.EntityId == "urn:x:taken");
+        Assert.DoesNotContain(changes, c => c.EntityId == "urn:x:ghost");
+    }
+
     [Fact]
     public async Task A_create_then_update_of_the_same_entity_in_one_call_both_commit()
     {

@@ -84,11 +84,11 @@ internal static class SetBasedWrite
             .Append(") AS u(ord, id, kind, expected, types, version, doc, q, created, modified, at, attrs))");
         sql.Append(", ins AS (INSERT INTO entities (tenant, id, types, version, doc, q_values, created, modified) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(", i.id, ARRAY(SELECT jsonb_array_elements_text(i.types)), i.version, i.doc, i.q, i.created, i.modified FROM i WHERE i.kind = 'Create' ORDER BY i.ord")
-            .Append(" ON CONFLICT DO NOTHING RETURNING id, doc)");
+            .Append(" ON CONFLICT DO NOTHING RETURNING id)");
         sql.Append(", upd AS (UPDATE entities e SET types = ARRAY(SELECT jsonb_array_elements_text(i.types)), version = i.version, doc = i.doc, q_values = i.q, created = i.created, modified = i.modified")
             .Append(" FROM i WHERE i.kind = 'Update' AND e.tenant = ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" AND e.id = i.id AND e.version = i.expected RETURNING e.id, e.doc)");
-        sql.Append(", w AS (SELECT id, doc FROM ins UNION ALL SELECT id, doc FROM upd)");
+            .Append(" AND e.id = i.id AND e.version = i.expected RETURNING e.id)");
+        sql.Append(", w AS (SELECT id FROM ins UNION ALL SELECT id FROM upd)");
         sql.Append(", d AS (DELETE FROM entity_geometries g USING upd WHERE g.tenant = ").Parameter(tenant, NpgsqlDbType.Text).Append(" AND g.id = upd.id)");
         if (geometries.Count > 0)
         {
@@ -99,10 +99,12 @@ internal static class SetBasedWrite
                 .Append(") AS x(id, a, b) WHERE x.id COLLATE \"C\" IN (SELECT id FROM w))");
         }
         sql.Append(", c AS (INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(", i.id, i.kind, i.at, i.attrs, w.doc FROM i JOIN w ON w.id = i.id ORDER BY i.ord)");
+            .Append(", i.id, i.kind, i.at, i.attrs, i.doc FROM i WHERE i.id IN (SELECT id FROM w) ORDER BY i.ord)");
         // As in the per-change statements, the read of entities sees the table before the statement: the version before.
-        sql.Append(" SELECT (EXISTS (SELECT 1 FROM w WHERE w.id = i.id))::int, (SELECT e.version FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" AND e.id = i.id) FROM i ORDER BY i.ord");
+        // Every look-up in w is an uncorrelated IN, which PostgreSQL hashes: a correlated EXISTS scanned w once per row.
+        // The version is read only for the changes not written, where it tells a conflict from a missing entity.
+        sql.Append(" SELECT (i.id IN (SELECT id FROM w))::int, CASE WHEN i.id IN (SELECT id FROM w) THEN NULL ELSE (SELECT e.version FROM entities e WHERE e.tenant = ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(" AND e.id = i.id) END FROM i ORDER BY i.ord");
         return sql;
     }
 }
