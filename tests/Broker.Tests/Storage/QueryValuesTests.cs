@@ -158,7 +158,7 @@ public sealed class QueryValuesTests
         {
             var subAttributes = random.Next(0, depth == 0 ? 3 : 2);
             for (var i = 0; i < subAttributes; i++)
-                AddInstances(random, instance.SubAttributes, Pick(random, SubAttributeNames), depth + 1);
+                AddInstances(random, instance.WritableSubAttributes, Pick(random, SubAttributeNames), depth + 1);
         }
         return instance;
     }
