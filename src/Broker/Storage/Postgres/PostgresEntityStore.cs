@@ -596,12 +596,14 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 WhereVersion(sql, tenant, change, rowVersion);
                 break;
         }
-        if (change.Kind != ChangeKind.Create)
+        // The geometry rows of the entity before still hold when no instance that can hold a geometry changed.
+        var geometriesUnchanged = change is { Before: { } before, After: { } next } && SameGeometrySources(before, next);
+        if (change.Kind != ChangeKind.Create && !geometriesUnchanged)
         {
             sql.Append(", d AS (DELETE FROM entity_geometries WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
                 .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append(" AND EXISTS (SELECT 1 FROM w))");
         }
-        if (change.After is { } entity)
+        if (change.After is { } entity && !geometriesUnchanged)
         {
             var (attributes, geometries) = Geometries(entity);
             if (attributes.Length > 0)
@@ -634,6 +636,33 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         if (rowVersion is { } xmin)
             sql.Append(" AND xmin = ").Parameter(xmin, NpgsqlDbType.Xid);
         sql.Append(" RETURNING doc, xmin)");
+    }
+
+    /// <summary>
+    /// True when the instances whose value is an object (the only ones that can hold a geometry) are the same instances,
+    /// under the same names and in the same order, in both entities (a write shares the instances it does not change).
+    /// </summary>
+    internal static bool SameGeometrySources(Entity before, Entity after)
+    {
+        using var afterSources = GeometrySources(after).GetEnumerator();
+        foreach (var (name, instance) in GeometrySources(before))
+        {
+            if (!afterSources.MoveNext() || afterSources.Current.Name != name || !ReferenceEquals(afterSources.Current.Instance, instance))
+                return false;
+        }
+        return !afterSources.MoveNext();
+    }
+
+    private static IEnumerable<(string Name, AttributeInstance Instance)> GeometrySources(Entity entity)
+    {
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            foreach (var instance in instances)
+            {
+                if (instance.Value is System.Text.Json.Nodes.JsonObject)
+                    yield return (name, instance);
+            }
+        }
     }
 
     /// <summary>Every attribute instance whose value is a valid GeoJSON geometry, as (attribute, WKB) pairs.</summary>
