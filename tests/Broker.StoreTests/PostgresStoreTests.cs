@@ -134,6 +134,43 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task Updates_that_change_values_but_no_attribute_names_are_written_in_place()
+    {
+        var connectionString = TestDatabase.CreateDatabase("hot");
+        try
+        {
+            await using (var store = NewStore(connectionString))
+            {
+                await store.InitializeAsync(default);
+                var current = NewEntity("urn:x:hot");
+                await store.CommitAsync("", [Create(current)], default);
+                for (var i = 0; i < 10; i++)
+                {
+                    var next = EntityMutations.Next(current);
+                    next.Attributes.Put("https://example.org/temperature", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(i), CreatedAt = Now, ModifiedAt = Now });
+                    Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, current.Id, current, next, ["https://example.org/temperature"], Now)], default));
+                    current = next;
+                }
+            }
+            // The store's connections are closed: their backends report their statistics as they exit.
+            NpgsqlConnection.ClearAllPools();
+            var (updates, inPlace) = (0L, 0L);
+            for (var wait = 0; wait < 50 && updates < 10; wait++)
+            {
+                await Task.Delay(100);
+                updates = await CountAsync(connectionString, "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'entities'");
+                inPlace = await CountAsync(connectionString, "SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'entities'");
+            }
+            Assert.Equal(10L, updates);
+            Assert.True(inPlace >= 5, $"{inPlace} of 10 updates were HOT");
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
     public async Task Write_throughput_single_creates_and_a_batch_of_1000()
     {
         // A pool smaller than the server's max_connections (100): concurrent commits queue for a connection.

@@ -72,5 +72,19 @@ internal static class SchemaMigrations
             CREATE STATISTICS IF NOT EXISTS entity_geometries_kind ON (ST_GeometryType(geom)) FROM entity_geometries;
             ANALYZE entity_geometries;
             """),
+        (4, "attribute names indexed instead of the whole document; room for updates in place", """
+            -- The GIN index on doc held every key and value of every document and took new entries on every write. The
+            -- attribute names (top-level keys) now have a generated column and index of their own: an update that changes
+            -- values but no names changes no indexed column, so PostgreSQL can write it in place (HOT) without touching
+            -- any index, given room on the page (fillfactor, applied by the rewrite that adds the column).
+            CREATE FUNCTION entity_attribute_names(doc jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+                AS 'SELECT array(SELECT jsonb_object_keys(doc))';
+            ALTER TABLE entities SET (fillfactor = 75);
+            ALTER TABLE entities ADD COLUMN attribute_names text[] GENERATED ALWAYS AS (entity_attribute_names(doc)) STORED;
+            -- attribute existence: attribute_names @> ARRAY[name], attribute_names && names
+            CREATE INDEX entities_attribute_names ON entities USING gin (attribute_names);
+            DROP INDEX entities_doc_keys;
+            ANALYZE entities;
+            """),
     ];
 }
