@@ -77,11 +77,11 @@ internal static class SchemaMigrations
             -- attribute names (top-level keys) now have a generated column and index of their own: an update that changes
             -- values but no names changes no indexed column, so PostgreSQL can write it in place (HOT) without touching
             -- any index, given room on the page (fillfactor, applied by the rewrite that adds the column).
-            CREATE FUNCTION entity_attribute_names(doc jsonb) RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
-                AS 'SELECT array(SELECT jsonb_object_keys(doc))';
+            -- The names are a jsonb array computed by a built-in function: a SQL function (array(SELECT jsonb_object_keys(doc)))
+            -- was set up and planned again for every written row, 16 % of PostgreSQL's CPU in S6.
             ALTER TABLE entities SET (fillfactor = 75);
-            ALTER TABLE entities ADD COLUMN attribute_names text[] GENERATED ALWAYS AS (entity_attribute_names(doc)) STORED;
-            -- attribute existence: attribute_names @> ARRAY[name], attribute_names && names
+            ALTER TABLE entities ADD COLUMN attribute_names jsonb GENERATED ALWAYS AS (jsonb_path_query_array(doc, '$.keyvalue().key')) STORED;
+            -- attribute existence: attribute_names ? name, attribute_names ?| names
             CREATE INDEX entities_attribute_names ON entities USING gin (attribute_names);
             DROP INDEX entities_doc_keys;
             ANALYZE entities;
