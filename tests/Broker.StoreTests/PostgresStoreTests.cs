@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Broker.Entities;
 using Broker.Storage;
 using Broker.Storage.Postgres;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -97,6 +98,79 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task An_update_rewrites_the_geometry_rows_only_when_a_geometry_source_changed()
+    {
+        var connectionString = TestDatabase.CreateDatabase("geometry");
+        try
+        {
+            await using var store = NewStore(connectionString);
+            await store.InitializeAsync(default);
+            var created = NewEntity("urn:x:moving");
+            await store.CommitAsync("", [Create(created)], default);
+            const string Row = "SELECT xmin::text || ' ' || ST_AsText(geom) FROM entity_geometries WHERE tenant = '' AND id = 'urn:x:moving'";
+            var first = await ScalarAsync(connectionString, Row);
+
+            var warmer = EntityMutations.Next(created);
+            warmer.Attributes.Put("https://example.org/temperature", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(21.5), CreatedAt = Now, ModifiedAt = Now });
+            Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, created.Id, created, warmer, ["https://example.org/temperature"], Now)], default));
+            Assert.Equal(first, await ScalarAsync(connectionString, Row));
+
+            var moved = EntityMutations.Next(warmer);
+            moved.Attributes.Put("https://uri.etsi.org/ngsi-ld/location", new AttributeInstance
+            {
+                Kind = AttributeKind.GeoProperty,
+                Value = JsonNode.Parse("""{"type":"Point","coordinates":[10.7,53.9]}"""),
+                CreatedAt = Now,
+                ModifiedAt = Now,
+            });
+            Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, created.Id, warmer, moved, ["https://uri.etsi.org/ngsi-ld/location"], Now)], default));
+            Assert.EndsWith("POINT(10.7 53.9)", await ScalarAsync(connectionString, Row), StringComparison.Ordinal);
+            Assert.Equal(1L, await CountAsync(connectionString, "SELECT count(*) FROM entity_geometries"));
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
+    public async Task Updates_that_change_values_but_no_attribute_names_are_written_in_place()
+    {
+        var connectionString = TestDatabase.CreateDatabase("hot");
+        try
+        {
+            await using (var store = NewStore(connectionString))
+            {
+                await store.InitializeAsync(default);
+                var current = NewEntity("urn:x:hot");
+                await store.CommitAsync("", [Create(current)], default);
+                for (var i = 0; i < 10; i++)
+                {
+                    var next = EntityMutations.Next(current);
+                    next.Attributes.Put("https://example.org/temperature", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create(i), CreatedAt = Now, ModifiedAt = Now });
+                    Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, current.Id, current, next, ["https://example.org/temperature"], Now)], default));
+                    current = next;
+                }
+            }
+            // The store's connections are closed: their backends report their statistics as they exit.
+            NpgsqlConnection.ClearAllPools();
+            var (updates, inPlace) = (0L, 0L);
+            for (var wait = 0; wait < 50 && updates < 10; wait++)
+            {
+                await Task.Delay(100);
+                updates = await CountAsync(connectionString, "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'entities'");
+                inPlace = await CountAsync(connectionString, "SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'entities'");
+            }
+            Assert.Equal(10L, updates);
+            Assert.True(inPlace >= 5, $"{inPlace} of 10 updates were HOT");
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
     public async Task Write_throughput_single_creates_and_a_batch_of_1000()
     {
         // A pool smaller than the server's max_connections (100): concurrent commits queue for a connection.
@@ -136,6 +210,14 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
     }
 
     private static EntityChange Create(Entity entity) => new(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], Now);
+
+    private static async Task<string> ScalarAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
 
     private static async Task<long> CountAsync(string connectionString, string sql)
     {

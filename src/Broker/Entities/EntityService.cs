@@ -148,21 +148,42 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
 
     /// <summary>
     /// Reads the entity, applies <paramref name="mutate"/> (which returns the new entity, or null to delete it, and the
-    /// changed attributes) and commits with optimistic concurrency, reading again after a conflict.
+    /// changed attributes) and commits with optimistic concurrency, reading again after a conflict. An entity the store
+    /// answered from its cache is checked by the commit; when it decides without one (nothing to change, an error), the
+    /// decision is taken again on the entity read from the database.
     /// </summary>
     private async Task MutateAsync(string tenant, string id, Func<Entity, DateTimeOffset, (Entity? Next, IReadOnlyList<string> Changed)> mutate, CancellationToken ct)
     {
         // Writers of one entity take turns in this process; optimistic versions still guard against other broker nodes.
         using var turn = await locks.EnterAsync(tenant, id, ct);
+        var fromDatabase = false;
         for (var attempt = 0; attempt < MaxAttempts; attempt++)
         {
-            if (attempt > 0)
+            if (attempt > 0 && !fromDatabase)
                 await Task.Delay(Random.Shared.Next(1, 2 << Math.Min(attempt, 7)), ct);
-            var current = await store.GetAsync(tenant, id, ct) ?? throw await NotFoundAsync(tenant, id, ct);
+            var (current, cached) = await store.GetForWriteAsync(tenant, id, fromDatabase, ct);
+            if (current is null)
+                throw await NotFoundAsync(tenant, id, ct);
             var now = Now();
-            var (next, changed) = mutate(current, now);
+            Entity? next;
+            IReadOnlyList<string> changed;
+            try
+            {
+                (next, changed) = mutate(current, now);
+            }
+            catch (NgsiLdException) when (cached)
+            {
+                fromDatabase = true;
+                continue;
+            }
             if (ReferenceEquals(next, current))
-                return;
+            {
+                if (!cached)
+                    return;
+                fromDatabase = true;
+                continue;
+            }
+            fromDatabase = false;
             var change = next is null
                 ? new EntityChange(ChangeKind.Delete, id, current, null, [.. current.Attributes.Names], now)
                 : new EntityChange(ChangeKind.Update, id, current, next, changed, now);

@@ -44,7 +44,12 @@ public static class BrokerServices
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
                     ?? throw new InvalidOperationException("Storage:Provider is Postgres but ConnectionStrings:Postgres is not set.");
-                services.AddSingleton(new PostgresStoreOptions { ConnectionString = connectionString });
+                var defaults = new PostgresStoreOptions { ConnectionString = connectionString };
+                services.AddSingleton(new PostgresStoreOptions
+                {
+                    ConnectionString = connectionString,
+                    WriteCacheCapacity = configuration.GetValue("Storage:WriteCacheCapacity", defaults.WriteCacheCapacity),
+                });
                 services.AddSingleton<IEntityStore, PostgresEntityStore>();
                 break;
             default:

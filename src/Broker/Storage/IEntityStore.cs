@@ -19,6 +19,15 @@ public interface IEntityStore : IAsyncDisposable
 
     ValueTask<Entity?> GetAsync(string tenant, string id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The entity a write is about to change. A store may answer from the entities this node last read or wrote
+    /// (<see cref="EntityForWrite.Cached"/>), which may be stale: the commit's optimistic check refuses a stale one
+    /// (<see cref="CommitOutcome.Conflict"/>, after which the store answers from the database again), and a write that
+    /// decides without committing (nothing to change, an error) asks again with <paramref name="fromDatabase"/>.
+    /// </summary>
+    async ValueTask<EntityForWrite> GetForWriteAsync(string tenant, string id, bool fromDatabase, CancellationToken cancellationToken) =>
+        new(await GetAsync(tenant, id, cancellationToken).ConfigureAwait(false), Cached: false);
+
     /// <summary>The entities among <paramref name="ids"/> that exist, by id: a batch reads them at once.</summary>
     async ValueTask<IReadOnlyDictionary<string, Entity>> GetManyAsync(string tenant, IReadOnlyList<string> ids, CancellationToken cancellationToken)
     {
@@ -78,6 +87,9 @@ public enum CommitOutcome
     /// <summary>The entity changed since it was read: read again and retry.</summary>
     Conflict,
 }
+
+/// <summary>The entity a write starts from (null when it does not exist), and whether it came from a node-local cache.</summary>
+public readonly record struct EntityForWrite(Entity? Entity, bool Cached);
 
 public sealed record EntityPage(IReadOnlyList<Entity> Entities, long? TotalCount);
 

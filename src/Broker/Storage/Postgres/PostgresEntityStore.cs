@@ -29,6 +29,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
 
     private readonly NpgsqlDataSource _dataSource = BuildDataSource(options.ConnectionString);
 
+    private readonly WriteCache _writeCache = new(options.WriteCacheCapacity);
+
     /// <summary>
     /// The data source; unless the connection string says otherwise, statements used repeatedly are prepared
     /// automatically (the write statements have few shapes), which saves PostgreSQL parsing and planning them per row.
@@ -136,6 +138,33 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
             return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is string doc ? StoredEntityJson.Deserialize(doc) : null;
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public async ValueTask<EntityForWrite> GetForWriteAsync(string tenant, string id, bool fromDatabase, CancellationToken cancellationToken)
+    {
+        if (!fromDatabase && _writeCache.TryGet(tenant, id, out var entry))
+            return new EntityForWrite(entry.Entity, Cached: true);
+        if (tenant.Contains('\0', StringComparison.Ordinal) || id.Contains('\0', StringComparison.Ordinal))
+            return new EntityForWrite(null, Cached: false);
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT doc::text, xmin FROM entities WHERE tenant = $1 AND id = $2");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                _writeCache.Evict(tenant, id);
+                return new EntityForWrite(null, Cached: false);
+            }
+            var entity = StoredEntityJson.Deserialize(reader.GetString(0));
+            _writeCache.Put(tenant, id, entity, reader.GetFieldValue<uint>(1));
+            return new EntityForWrite(entity, Cached: false);
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
@@ -397,7 +426,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         {
             statements = new SqlBuilder[changes.Count];
             for (var i = 0; i < changes.Count; i++)
-                statements[i] = WriteStatement(tenant, changes[i]);
+                statements[i] = WriteStatement(tenant, changes[i], CachedRowVersion(tenant, changes[i]));
         }
 
         var outcomes = new CommitOutcome[changes.Count];
@@ -411,18 +440,23 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 : await CommitAloneAsync(tenant, statements).ConfigureAwait(false);
             for (var i = 0; i < changes.Count; i++)
             {
-                var (written, exists) = results[i];
+                var (written, exists, rowVersion) = results[i];
                 outcomes[i] = written == 1 ? CommitOutcome.Committed
                     : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
                     : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
                 if (written == 1)
                     _knownTenants.TryAdd(tenant, true);
+                if (written == 1 && changes[i].After is { } after && rowVersion is { } xmin)
+                    _writeCache.Put(tenant, changes[i].EntityId, after, xmin);
+                else
+                    _writeCache.Evict(tenant, changes[i].EntityId);
             }
         }
         catch (Exception e)
         {
             for (var i = 0; i < changes.Count; i++)
             {
+                _writeCache.Evict(tenant, changes[i].EntityId);
                 if (changes[i].After is { } after)
                     after.Version = previousVersions[i];
             }
@@ -440,8 +474,18 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return outcomes;
     }
 
+    /// <summary>
+    /// The <c>xmin</c> the entity before <paramref name="change"/> was stored under, when it is the one the write cache
+    /// holds: the update then also checks that the row is still that row version, not only that version number (a row
+    /// deleted and created again by another node starts its versions again).
+    /// </summary>
+    private uint? CachedRowVersion(string tenant, EntityChange change) =>
+        change.Before is { } before && _writeCache.TryGet(tenant, change.EntityId, out var entry) && ReferenceEquals(entry.Entity, before)
+            ? entry.RowVersion
+            : null;
+
     /// <summary>A set-based write (<see cref="SetBasedWrite"/>) in its own transaction, with the tenant statement.</summary>
-    private async Task<(int Written, bool Exists)[]> CommitSetBasedAsync(string tenant, SqlBuilder statement, int count)
+    private async Task<WriteResult[]> CommitSetBasedAsync(string tenant, SqlBuilder statement, int count)
     {
         await using var batch = new NpgsqlBatch();
         var tenantStatement = new SqlBuilder()
@@ -449,13 +493,13 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             .Append(" WHERE ").Parameter(tenant, NpgsqlDbType.Text).Append(" <> '' ON CONFLICT DO NOTHING");
         batch.BatchCommands.Add(BatchCommand(statement));
         batch.BatchCommands.Add(BatchCommand(tenantStatement));
-        var results = new (int Written, bool Exists)[count];
+        var results = new WriteResult[count];
         await RunAndCommitIfWrittenAsync(batch, async reader =>
         {
             for (var i = 0; i < count; i++)
             {
                 await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                results[i] = WriteResult.Read(reader);
             }
         }, results).ConfigureAwait(false);
         return results;
@@ -465,7 +509,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     /// One commit in its own transaction: large batches, and the first writes to a tenant, which the transaction creates
     /// (it is rolled back when nothing committed, so a failed write creates no tenant).
     /// </summary>
-    private async Task<(int Written, bool Exists)[]> CommitAloneAsync(string tenant, SqlBuilder[] statements)
+    private async Task<WriteResult[]> CommitAloneAsync(string tenant, SqlBuilder[] statements)
     {
         await using var batch = new NpgsqlBatch();
         var tenantStatement = new SqlBuilder()
@@ -474,7 +518,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         batch.BatchCommands.Add(BatchCommand(tenantStatement));
         foreach (var statement in statements)
             batch.BatchCommands.Add(BatchCommand(statement));
-        var results = new (int Written, bool Exists)[statements.Length];
+        var results = new WriteResult[statements.Length];
         await RunAndCommitIfWrittenAsync(batch, async reader =>
         {
             await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
@@ -482,7 +526,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             {
                 await reader.NextResultAsync(CancellationToken.None).ConfigureAwait(false);
                 await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false);
-                results[i] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                results[i] = WriteResult.Read(reader);
             }
         }, results).ConfigureAwait(false);
         return results;
@@ -492,7 +536,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     /// Runs the batch in a transaction of its own, lets <paramref name="readResults"/> fill <paramref name="results"/>,
     /// and commits only when some change was written (so a write that failed everywhere creates no tenant).
     /// </summary>
-    private async Task RunAndCommitIfWrittenAsync(NpgsqlBatch batch, Func<NpgsqlDataReader, Task> readResults, (int Written, bool Exists)[] results)
+    private async Task RunAndCommitIfWrittenAsync(NpgsqlBatch batch, Func<NpgsqlDataReader, Task> readResults, WriteResult[] results)
     {
         await using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
@@ -507,11 +551,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     }
 
     /// <summary>
-    /// One change as one statement. Its result row is (rows written, version of the row before the statement or null):
-    /// a read in the final SELECT sees the table as it was before the statement's own CTEs, which tells a conflict from
-    /// a missing entity.
+    /// One change as one statement. Its result row is (rows written, version of the row before the statement or null,
+    /// xmin of the row written): a read in the final SELECT sees the table as it was before the statement's own CTEs,
+    /// which tells a conflict from a missing entity. With <paramref name="rowVersion"/>, an update or delete also
+    /// requires the row's xmin to be that.
     /// </summary>
-    private static SqlBuilder WriteStatement(string tenant, EntityChange change)
+    private static SqlBuilder WriteStatement(string tenant, EntityChange change, uint? rowVersion)
     {
         var sql = new SqlBuilder();
         sql.Append("WITH w AS (");
@@ -530,7 +575,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                         .Append(", ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
-                        .Append(") ON CONFLICT DO NOTHING RETURNING doc)");
+                        .Append(") ON CONFLICT DO NOTHING RETURNING doc, xmin)");
                     break;
                 }
             case ChangeKind.Update:
@@ -543,20 +588,22 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                         .Append(", q_values = ").Parameter(QueryValues.Compute(after), NpgsqlDbType.Jsonb)
                         .Append(", created = ").Parameter(after.CreatedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz)
                         .Append(", modified = ").Parameter(after.ModifiedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-                    WhereVersion(sql, tenant, change);
+                    WhereVersion(sql, tenant, change, rowVersion);
                     break;
                 }
             default:
                 sql.Append("DELETE FROM entities");
-                WhereVersion(sql, tenant, change);
+                WhereVersion(sql, tenant, change, rowVersion);
                 break;
         }
-        if (change.Kind != ChangeKind.Create)
+        // The geometry rows of the entity before still hold when no instance that can hold a geometry changed.
+        var geometriesUnchanged = change is { Before: { } before, After: { } next } && SameGeometrySources(before, next);
+        if (change.Kind != ChangeKind.Create && !geometriesUnchanged)
         {
             sql.Append(", d AS (DELETE FROM entity_geometries WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
                 .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append(" AND EXISTS (SELECT 1 FROM w))");
         }
-        if (change.After is { } entity)
+        if (change.After is { } entity && !geometriesUnchanged)
         {
             var (attributes, geometries) = Geometries(entity);
             if (attributes.Length > 0)
@@ -577,15 +624,46 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         // The document is sent once: the change record takes it from the written row.
         sql.Append(doc is null ? "NULL" : "w.doc");
         sql.Append(" FROM w) SELECT (SELECT count(*) FROM w)::int, (SELECT version FROM entities WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append(")");
+            .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text).Append("), (SELECT xmin FROM w)");
         return sql;
     }
 
-    private static void WhereVersion(SqlBuilder sql, string tenant, EntityChange change) =>
+    private static void WhereVersion(SqlBuilder sql, string tenant, EntityChange change, uint? rowVersion)
+    {
         sql.Append(" WHERE tenant = ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(" AND id = ").Parameter(change.EntityId, NpgsqlDbType.Text)
-            .Append(" AND version = ").Parameter(change.ExpectedVersion ?? 0, NpgsqlDbType.Bigint)
-            .Append(" RETURNING doc)");
+            .Append(" AND version = ").Parameter(change.ExpectedVersion ?? 0, NpgsqlDbType.Bigint);
+        if (rowVersion is { } xmin)
+            sql.Append(" AND xmin = ").Parameter(xmin, NpgsqlDbType.Xid);
+        sql.Append(" RETURNING doc, xmin)");
+    }
+
+    /// <summary>
+    /// True when the instances whose value is an object (the only ones that can hold a geometry) are the same instances,
+    /// under the same names and in the same order, in both entities (a write shares the instances it does not change).
+    /// </summary>
+    internal static bool SameGeometrySources(Entity before, Entity after)
+    {
+        using var afterSources = GeometrySources(after).GetEnumerator();
+        foreach (var (name, instance) in GeometrySources(before))
+        {
+            if (!afterSources.MoveNext() || afterSources.Current.Name != name || !ReferenceEquals(afterSources.Current.Instance, instance))
+                return false;
+        }
+        return !afterSources.MoveNext();
+    }
+
+    private static IEnumerable<(string Name, AttributeInstance Instance)> GeometrySources(Entity entity)
+    {
+        foreach (var (name, instances) in entity.Attributes)
+        {
+            foreach (var instance in instances)
+            {
+                if (instance.Value is System.Text.Json.Nodes.JsonObject)
+                    yield return (name, instance);
+            }
+        }
+    }
 
     /// <summary>Every attribute instance whose value is a valid GeoJSON geometry, as (attribute, WKB) pairs.</summary>
     internal static (string[] Attributes, byte[][] Geometries) Geometries(Entity entity)

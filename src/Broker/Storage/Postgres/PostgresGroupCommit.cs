@@ -34,11 +34,11 @@ internal sealed class PostgresGroupCommit : IAsyncDisposable
     {
         public IReadOnlyList<SqlBuilder> Statements { get; } = statements;
 
-        public TaskCompletionSource<(int Written, bool Exists)[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<WriteResult[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Queues the statements and returns their result rows once their transaction has committed.</summary>
-    public Task<(int Written, bool Exists)[]> CommitAsync(IReadOnlyList<SqlBuilder> statements)
+    public Task<WriteResult[]> CommitAsync(IReadOnlyList<SqlBuilder> statements)
     {
         var pending = new Pending(statements);
         if (!_queue.Writer.TryWrite(pending))
@@ -94,7 +94,7 @@ internal sealed class PostgresGroupCommit : IAsyncDisposable
     }
 
     /// <param name="fresh">Copy the parameters, which still belong to the commands of a failed attempt.</param>
-    private async Task<(int Written, bool Exists)[][]> RunAsync(IReadOnlyList<Pending> group, bool fresh)
+    private async Task<WriteResult[][]> RunAsync(IReadOnlyList<Pending> group, bool fresh)
     {
         await using var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
@@ -104,18 +104,18 @@ internal sealed class PostgresGroupCommit : IAsyncDisposable
             foreach (var statement in pending.Statements)
                 batch.BatchCommands.Add(PostgresEntityStore.BatchCommand(statement, fresh));
         }
-        var results = new (int, bool)[group.Count][];
+        var results = new WriteResult[group.Count][];
         await using (var reader = await batch.ExecuteReaderAsync().ConfigureAwait(false))
         {
             for (var i = 0; i < group.Count; i++)
             {
-                results[i] = new (int, bool)[group[i].Statements.Count];
+                results[i] = new WriteResult[group[i].Statements.Count];
                 for (var j = 0; j < results[i].Length; j++)
                 {
                     if (i > 0 || j > 0)
                         await reader.NextResultAsync().ConfigureAwait(false);
                     await reader.ReadAsync().ConfigureAwait(false);
-                    results[i][j] = (reader.GetInt32(0), !reader.IsDBNull(1));
+                    results[i][j] = WriteResult.Read(reader);
                 }
             }
         }

@@ -10,4 +10,10 @@ public sealed class PostgresStoreOptions
     /// instead of one statement per change.
     /// </summary>
     public int SetBasedWriteThreshold { get; init; } = 65;
+
+    /// <summary>
+    /// How many entities this node keeps as the entity before its next write (<see cref="WriteCache"/>), so a write
+    /// need not read it first; 0 reads before every write.
+    /// </summary>
+    public int WriteCacheCapacity { get; init; } = 10_000;
 }

@@ -72,13 +72,13 @@ internal sealed class HasAttributePredicate(string attribute, bool negated = fal
     public HasAttributePredicate Reverse() => new(attribute, !negated);
 
     public override void Write(SqlBuilder sql) =>
-        sql.Append(negated ? "NOT (e.doc ? " : "(e.doc ? ").Parameter(attribute, NpgsqlDbType.Text).Append(")");
+        sql.Append(negated ? "NOT (e.attribute_names ? " : "(e.attribute_names ? ").Parameter(attribute, NpgsqlDbType.Text).Append(")");
 }
 
 /// <summary>The entity has at least one of the attributes (the attrs parameter).</summary>
 internal sealed class HasAnyAttributePredicate(string[] attributes) : SqlPredicate
 {
-    public override void Write(SqlBuilder sql) => sql.Append("(e.doc ?| ").Parameter(attributes, NpgsqlDbType.Array | NpgsqlDbType.Text).Append(")");
+    public override void Write(SqlBuilder sql) => sql.Append("(e.attribute_names ?| ").Parameter(attributes, NpgsqlDbType.Array | NpgsqlDbType.Text).Append(")");
 }
 
 /// <summary>
