@@ -226,4 +226,40 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    [PostgresFact]
+    public async Task Batches_creating_the_same_new_ids_in_opposite_orders_never_fail()
+    {
+        var connectionString = TestDatabase.CreateDatabase("crossing");
+        try
+        {
+            await using var store = NewStore(connectionString);
+            await store.InitializeAsync(default);
+            for (var round = 0; round < 4; round++)
+            {
+                var ids = Enumerable.Range(0, 2000).Select(i => $"urn:ngsi-ld:Thing:crossing-{round}-{i:D4}").ToList();
+                EntityChange[] Creates(IEnumerable<string> order) =>
+                    [.. order.Select(id => new EntityChange(ChangeKind.Create, id, null, NewEntity(id), ["https://example.org/temperature"], Now))];
+
+                // Both wait for rows the other inserted first; PostgreSQL rolls one back as a deadlock, which must come
+                // back as Conflict (retry), never as an exception.
+                var outcomes = await Task.WhenAll(
+                    store.CommitAsync("", Creates(ids), default).AsTask(),
+                    store.CommitAsync("", Creates(Enumerable.Reverse(ids)), default).AsTask());
+
+                var stored = await store.GetManyAsync("", ids, default);
+                for (var i = 0; i < ids.Count; i++)
+                {
+                    var pair = new[] { outcomes[0][i], outcomes[1][ids.Count - 1 - i] };
+                    Assert.True(pair.Count(o => o == CommitOutcome.Committed) <= 1, $"{ids[i]} was created twice: {string.Join(", ", pair)}");
+                    Assert.Equal(pair.Contains(CommitOutcome.Committed), stored.ContainsKey(ids[i]));
+                    Assert.All(pair, o => Assert.Contains(o, new[] { CommitOutcome.Committed, CommitOutcome.AlreadyExists, CommitOutcome.Conflict }));
+                }
+            }
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
 }

@@ -464,7 +464,11 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 throw Unavailable(e);
             if (e is PostgresException postgres && PostgresErrors.IsUnstorableValue(postgres))
                 throw NgsiLdException.BadRequestData("The PostgreSQL store cannot hold a value of this request: " + postgres.MessageText);
-            throw;
+            if (!PostgresErrors.IsRetryableConflict(e))
+                throw;
+            // PostgreSQL broke a deadlock between concurrent writers by rolling this transaction back: nothing of it was
+            // written, and each change is retried from the entity as it is now, like a lost optimistic check.
+            Array.Fill(outcomes, CommitOutcome.Conflict);
         }
         for (var i = 0; i < changes.Count; i++)
         {

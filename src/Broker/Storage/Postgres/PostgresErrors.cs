@@ -38,4 +38,19 @@ internal static class PostgresErrors
     /// </summary>
     public static bool IsUnstorableValue(Exception exception) =>
         exception is PostgresException { SqlState: "22021" or "22P05" or "22003" or "54000" };
+
+    /// <summary>
+    /// Whether PostgreSQL rolled the transaction back to resolve a conflict with a concurrent one, so that the same
+    /// transaction may succeed when run again: a deadlock (40P01) or a serialization failure (40001). Two batches that
+    /// create the same new entities in different orders wait for each other's rows.
+    /// </summary>
+    public static bool IsRetryableConflict(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is PostgresException { SqlState: "40P01" or "40001" })
+                return true;
+        }
+        return false;
+    }
 }
