@@ -262,4 +262,44 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
             TestDatabase.DropDatabase(connectionString);
         }
     }
+
+    [PostgresFact]
+    public async Task Rows_without_query_values_are_filled_at_the_next_start_up_while_the_backfill_is_pending()
+    {
+        var connectionString = TestDatabase.CreateDatabase("backfill");
+        try
+        {
+            await using (var store = NewStore(connectionString))
+            {
+                await store.InitializeAsync(default);
+                var created = NewEntity("urn:ngsi-ld:Thing:backfill");
+                Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Create, created.Id, null, created, ["https://example.org/temperature"], Now)], default));
+            }
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                // As a row written before migration 2 and a database migrated since.
+                await using var reset = new NpgsqlCommand("UPDATE entities SET q_values = NULL; INSERT INTO backfills (name) VALUES ('q_values')", connection);
+                await reset.ExecuteNonQueryAsync();
+            }
+
+            await using (var restarted = NewStore(connectionString))
+            {
+                await restarted.InitializeAsync(default);
+                var query = new EntityQuery { Q = Broker.Query.Parsing.QueryParser.Parse("temperature==20.5", n => "https://example.org/" + n).Value };
+                var page = await restarted.QueryAsync("", query, default);
+                Assert.Equal(["urn:ngsi-ld:Thing:backfill"], page.Entities.Select(e => e.Id));
+            }
+            await using (var connection = new NpgsqlConnection(connectionString))
+            {
+                await connection.OpenAsync();
+                await using var check = new NpgsqlCommand("SELECT (SELECT count(*) FROM entities WHERE q_values IS NULL) + (SELECT count(*) FROM backfills)", connection);
+                Assert.Equal(0L, await check.ExecuteScalarAsync());
+            }
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
 }

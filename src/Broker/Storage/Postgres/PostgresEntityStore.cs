@@ -60,7 +60,11 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         try
         {
             await PostgresMigrator.MigrateAsync(_dataSource, logger, cancellationToken).ConfigureAwait(false);
-            await FillQueryValuesAsync(cancellationToken).ConfigureAwait(false);
+            if (await BackfillPendingAsync(QueryValuesBackfill, cancellationToken).ConfigureAwait(false))
+            {
+                await FillQueryValuesAsync(cancellationToken).ConfigureAwait(false);
+                await BackfillDoneAsync(QueryValuesBackfill, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
@@ -69,6 +73,27 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     }
 
     /// <summary>Computes <c>q_values</c> (see <see cref="QueryValues"/>) of rows written before it existed, a thousand at a time.</summary>
+    /// <summary>The backfill of rows written before migration 2, which have no query values.</summary>
+    private const string QueryValuesBackfill = "q_values";
+
+    private async Task<bool> BackfillPendingAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM backfills WHERE name = $1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
+    }
+
+    private async Task BackfillDoneAsync(string name, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand("DELETE FROM backfills WHERE name = $1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Computes the query values of rows that have none. Several nodes may run it at once; a row written meanwhile
+    /// already has values of its new document and keeps them.
+    /// </summary>
     private async Task FillQueryValuesAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -89,7 +114,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             if (ids.Count == 0)
                 return;
             await using var update = _dataSource.CreateCommand(
-                "UPDATE entities e SET q_values = x.v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, i, v) WHERE e.tenant = x.t AND e.id = x.i");
+                "UPDATE entities e SET q_values = x.v::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS x(t, i, v) WHERE e.tenant = x.t AND e.id = x.i AND e.q_values IS NULL");
             update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. tenants] });
             update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
             update.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. values] });
