@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Broker.Entities;
 using Broker.Entities.Representation;
@@ -37,7 +34,7 @@ public class BatchBenchmarks
         _batch = new BatchService(_store, TimeProvider.System);
         var random = new Random(5);
         for (var b = 0; b < Bodies; b++)
-            _bodies.Add(Body(b * BatchSize, random));
+            _bodies.Add(Benchmarks.Load.Payloads.Batch("urn:ngsi-ld:Sensor:bench-", "Sensor", b * BatchSize, BatchSize, random));
     }
 
     [GlobalCleanup]
@@ -60,52 +57,5 @@ public class BatchBenchmarks
         }
         var result = await _batch.ExecuteAsync("", BatchOperation.Upsert, items, CancellationToken.None);
         return result.Success.Count;
-    }
-
-    /// <summary>The entities of the load tool's S2 (benchmarks/Load/Payloads.cs).</summary>
-    private static byte[] Body(int first, Random random)
-    {
-        var buffer = new ArrayBufferWriter<byte>(BatchSize * 400);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartArray();
-            for (var i = first; i < first + BatchSize; i++)
-            {
-                var n = i.ToString(CultureInfo.InvariantCulture);
-                writer.WriteStartObject();
-                writer.WriteString("id"u8, "urn:ngsi-ld:Sensor:bench-" + n);
-                writer.WriteString("type"u8, "Sensor"u8);
-                writer.WriteStartObject("intensity"u8);
-                writer.WriteString("type"u8, "Property"u8);
-                writer.WriteNumber("value"u8, random.Next(1000));
-                writer.WriteEndObject();
-                writer.WriteStartObject("name"u8);
-                writer.WriteString("type"u8, "Property"u8);
-                writer.WriteString("value"u8, "Sensor " + n);
-                writer.WriteEndObject();
-                writer.WriteStartObject("location"u8);
-                writer.WriteString("type"u8, "GeoProperty"u8);
-                writer.WriteStartObject("value"u8);
-                writer.WriteString("type"u8, "Point"u8);
-                writer.WriteStartArray("coordinates"u8);
-                writer.WriteNumberValue(Math.Round(10.6797 + (random.NextDouble() * 2 - 1) * 0.051, 6));
-                writer.WriteNumberValue(Math.Round(53.866 + (random.NextDouble() * 2 - 1) * 0.03, 6));
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-                writer.WriteStartObject("refDevice"u8);
-                writer.WriteString("type"u8, "Relationship"u8);
-                writer.WriteString("object"u8, "urn:ngsi-ld:Device:" + random.Next(100).ToString(CultureInfo.InvariantCulture));
-                writer.WriteEndObject();
-                writer.WriteStartObject("status"u8);
-                writer.WriteString("type"u8, "Property"u8);
-                writer.WriteString("value"u8, random.Next(10) == 0 ? "faulty"u8 : "ok"u8);
-                writer.WriteString("observedAt"u8, "2026-11-21T12:00:00Z"u8);
-                writer.WriteEndObject();
-                writer.WriteEndObject();
-            }
-            writer.WriteEndArray();
-        }
-        return buffer.WrittenSpan.ToArray();
     }
 }
