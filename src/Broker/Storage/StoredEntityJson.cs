@@ -10,6 +10,9 @@ namespace Broker.Storage;
 /// <summary>The document form in which stores keep an entity: normalized, expanded names, system attributes and version.</summary>
 public static class StoredEntityJson
 {
+    /// <summary>The top-level members of the stored form that are not attributes (every other member is one, by expanded name).</summary>
+    public static IReadOnlyList<string> NonAttributeMembers { get; } = ["id", "type", "scope", "createdAt", "modifiedAt", "version", "@context"];
+
     private static readonly EntityReader Reader = new(JsonLdContext.Core, ReadMode.Stored);
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

@@ -417,7 +417,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     }
 
     /// <summary>Top-level members of the stored document that are not attributes (see <see cref="StoredEntityJson"/>).</summary>
-    private static readonly string[] StoredMembers = ["id", "type", "scope", "createdAt", "modifiedAt", "version", "@context"];
+    private static readonly string[] StoredMembers = [.. StoredEntityJson.NonAttributeMembers];
 
     /// <summary>Commits of at most this many changes to a tenant that exists go through group commit.</summary>
     private const int GroupCommitLimit = 64;

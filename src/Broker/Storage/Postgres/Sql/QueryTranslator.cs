@@ -45,8 +45,7 @@ internal sealed record SqlFilter(SqlPredicate Where, SqlPredicate? Certain)
 /// </summary>
 internal static class QueryTranslator
 {
-    /// <summary>Top-level members of the stored document that are not attributes (see <see cref="StoredEntityJson"/>).</summary>
-    private static readonly HashSet<string> StoredMembers = new(StringComparer.Ordinal) { "id", "type", "scope", "createdAt", "modifiedAt", "version", "@context" };
+    private static readonly HashSet<string> StoredMembers = new(StoredEntityJson.NonAttributeMembers, StringComparer.Ordinal);
 
     public static SqlFilter Translate(EntityQuery query)
     {
