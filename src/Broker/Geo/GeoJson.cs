@@ -75,10 +75,6 @@ public static class GeoJson
         return geometry;
     }
 
-    /// <summary>Builds a geometry of a GeoJSON type from its coordinates array.</summary>
-    public static bool TryCreate(string type, JsonNode? coordinates, out Geometry? geometry, out string? error) =>
-        TryCreate(type, Element(coordinates), out geometry, out error);
-
     /// <summary>Builds a geometry of a GeoJSON type from its coordinates array (undefined when there is none).</summary>
     public static bool TryCreate(string type, JsonElement coordinates, out Geometry? geometry, out string? error)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Broker.Geo;
 using Broker.Query.Ast;
 using Ontology.Model;
@@ -44,17 +43,17 @@ public static class GeoQueryParser
             return ParseResult<GeoQuery>.Fail(ParseMessages.Error(ParseMessages.Coordinates, 0, ParseMessages.ExpectedCoordinates,
                 text.Length == 0 ? "nothing" : "'" + text[0] + "'"));
         }
-        JsonNode? node;
+        JsonElement node;
         try
         {
-            node = JsonNode.Parse(text);
+            node = JsonElement.Parse(text);
         }
         catch (JsonException e)
         {
             var position = (int)Math.Min(e.BytePositionInLine ?? 0, text.Length);
             return ParseResult<GeoQuery>.Fail(ParseMessages.Invalid(ParseMessages.Coordinates, position, ParseMessages.ExpectedCoordinates, "the text is not a JSON array"));
         }
-        if (node is not JsonArray)
+        if (node.ValueKind != JsonValueKind.Array)
         {
             return ParseResult<GeoQuery>.Fail(ParseMessages.Error(ParseMessages.Coordinates, 0, ParseMessages.ExpectedCoordinates,
                 text.Length == 0 ? "nothing" : "'" + text[0] + "'"));

@@ -72,7 +72,6 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         }
     }
 
-    /// <summary>Computes <c>q_values</c> (see <see cref="QueryValues"/>) of rows written before it existed, a thousand at a time.</summary>
     /// <summary>The backfill of rows written before migration 2, which have no query values.</summary>
     private const string QueryValuesBackfill = "q_values";
 
@@ -91,7 +90,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
     }
 
     /// <summary>
-    /// Computes the query values of rows that have none. Several nodes may run it at once; a row written meanwhile
+    /// Computes the query values (see <see cref="QueryValues"/>) of rows that have none, a thousand at a time. Several nodes may run it at once; a row written meanwhile
     /// already has values of its new document and keeps them.
     /// </summary>
     private async Task FillQueryValuesAsync(CancellationToken cancellationToken)
@@ -703,7 +702,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         {
             foreach (var instance in instances)
             {
-                if (instance.Value is System.Text.Json.Nodes.JsonObject && GeoJson.TryParse(instance.Value, out var geometry, out _) && geometry is not null)
+                if (instance.Value is System.Text.Json.Nodes.JsonObject && GeoJson.GeometryOf(instance) is { } geometry)
                 {
                     (attributes ??= []).Add(name);
                     (geometries ??= []).Add(GeoPredicate.ToWkb(geometry));
