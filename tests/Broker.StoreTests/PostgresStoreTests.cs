@@ -302,4 +302,42 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
             TestDatabase.DropDatabase(connectionString);
         }
     }
+
+    [PostgresFact]
+    public async Task A_value_PostgreSQL_refuses_fails_only_its_own_commit_when_concurrent_commits_share_a_group()
+    {
+        var connectionString = TestDatabase.CreateDatabase("group");
+        try
+        {
+            await using var store = NewStore(connectionString);
+            await store.InitializeAsync(default);
+            // Enough concurrent single creates that the group commit's writers send several in one transaction; every
+            // tenth carries a text PostgreSQL's jsonb cannot hold (NUL), which fails the whole group it is in.
+            var commits = Enumerable.Range(0, 200).Select(async n =>
+            {
+                var entity = NewEntity($"urn:ngsi-ld:Thing:group-{n:D3}");
+                if (n % 10 == 0)
+                    entity.Attributes.Put("https://example.org/label", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create("a\0b"), CreatedAt = Now, ModifiedAt = Now });
+                try
+                {
+                    return (n, Outcome: (await store.CommitAsync("", [new EntityChange(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], Now)], default))[0].ToString());
+                }
+                catch (Broker.Problems.NgsiLdException e)
+                {
+                    return (n, Outcome: e.Type.Title);
+                }
+            }).ToList();
+
+            var outcomes = await Task.WhenAll(commits);
+
+            foreach (var (n, outcome) in outcomes)
+                Assert.Equal(n % 10 == 0 ? "Bad request data" : nameof(CommitOutcome.Committed), outcome);
+            var stored = await store.GetManyAsync("", [.. outcomes.Select(o => $"urn:ngsi-ld:Thing:group-{o.n:D3}")], default);
+            Assert.Equal(180, stored.Count);
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
 }
