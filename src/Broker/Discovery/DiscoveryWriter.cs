@@ -10,18 +10,8 @@ namespace Broker.Discovery;
 public static class DiscoveryWriter
 {
     /// <summary>EntityTypeList (clause 5.2.24).</summary>
-    public static void TypeList(Utf8JsonWriter json, IEnumerable<TypeSummary> types, JsonLdContext context, Action<Utf8JsonWriter>? writeContext)
-    {
-        json.WriteStartObject();
-        json.WriteString("id"u8, $"urn:ngsi-ld:EntityTypeList:{Guid.NewGuid()}");
-        json.WriteString("type"u8, "EntityTypeList");
-        json.WriteStartArray("typeList"u8);
-        foreach (var type in types)
-            json.WriteStringValue(context.CompactIri(type.Type));
-        json.WriteEndArray();
-        writeContext?.Invoke(json);
-        json.WriteEndObject();
-    }
+    public static void TypeList(Utf8JsonWriter json, IEnumerable<TypeSummary> types, JsonLdContext context, Action<Utf8JsonWriter>? writeContext) =>
+        NameList(json, "EntityTypeList", "typeList"u8, types.Select(t => context.CompactIri(t.Type)), writeContext);
 
     /// <summary>An array of EntityType (clause 5.2.25), for details=true.</summary>
     public static void Types(Utf8JsonWriter json, IEnumerable<TypeSummary> types, JsonLdContext context, Action<Utf8JsonWriter>? writeContext)
@@ -67,15 +57,16 @@ public static class DiscoveryWriter
     }
 
     /// <summary>AttributeList (clause 5.2.28).</summary>
-    public static void AttributeList(Utf8JsonWriter json, IEnumerable<AttributeSummary> attributes, JsonLdContext context, Action<Utf8JsonWriter>? writeContext)
+    public static void AttributeList(Utf8JsonWriter json, IEnumerable<AttributeSummary> attributes, JsonLdContext context, Action<Utf8JsonWriter>? writeContext) =>
+        NameList(json, "AttributeList", "attributeList"u8, attributes.Select(a => context.CompactIri(a.Name)), writeContext);
+
+    /// <summary>A list of names under a fresh id: EntityTypeList and AttributeList have this one shape.</summary>
+    private static void NameList(Utf8JsonWriter json, string type, ReadOnlySpan<byte> member, IEnumerable<string> names, Action<Utf8JsonWriter>? writeContext)
     {
         json.WriteStartObject();
-        json.WriteString("id"u8, $"urn:ngsi-ld:AttributeList:{Guid.NewGuid()}");
-        json.WriteString("type"u8, "AttributeList");
-        json.WriteStartArray("attributeList"u8);
-        foreach (var attribute in attributes)
-            json.WriteStringValue(context.CompactIri(attribute.Name));
-        json.WriteEndArray();
+        json.WriteString("id"u8, $"urn:ngsi-ld:{type}:{Guid.NewGuid()}");
+        json.WriteString("type"u8, type);
+        Strings(json, member, names);
         writeContext?.Invoke(json);
         json.WriteEndObject();
     }
