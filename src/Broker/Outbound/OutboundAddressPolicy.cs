@@ -1,0 +1,121 @@
+using System.Net;
+
+namespace Broker.Outbound;
+
+/// <summary>
+/// Decides which addresses the broker may connect to on a client's behalf (notification endpoints over HTTP and MQTT,
+/// later context sources and remote @contexts), so that a subscription cannot point the broker at a cloud metadata
+/// service or into the network it runs in (server-side request forgery). Immutable once built, so one instance serves
+/// every connection.
+/// </summary>
+/// <remarks>
+/// An address is judged by the first of these rules that matches:
+/// an IPv6 address that carries the IPv4 address its packets go to (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96)
+/// is judged as that IPv4 address; then
+/// <see cref="AddressRanges.NeverAllowed"/> (metadata, link-local, unspecified, multicast, broadcast) is denied;
+/// loopback is denied unless <see cref="OutboundPolicyOptions.AllowLoopback"/>;
+/// private networks are denied unless <see cref="OutboundPolicyOptions.AllowPrivateNetworks"/>;
+/// <see cref="OutboundPolicyOptions.Deny"/> is denied;
+/// when <see cref="OutboundPolicyOptions.Allow"/> is not empty, what is outside it is denied;
+/// the rest is allowed. The IPv4 relay of a 6to4 address (2002::/16) must pass the same denials.
+/// </remarks>
+public sealed class OutboundAddressPolicy
+{
+    private const string Section = OutboundPolicyOptions.SectionName;
+
+    /// <summary>The denying rules in the order they are tried.</summary>
+    private readonly DenyingRule[] _denials;
+
+    private readonly AddressRange[] _allow;
+
+    /// <summary>Ranges that deny, and the end of the sentence saying so.</summary>
+    private readonly record struct DenyingRule(AddressRange[] Ranges, string Consequence);
+
+    /// <exception cref="InvalidOperationException">An entry of the options is not valid, or an Allow entry can never match; the message names each such entry.</exception>
+    public OutboundAddressPolicy(OutboundPolicyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        var deny = ParseRanges(options.Deny, nameof(options.Deny), errors);
+        var allow = ParseRanges(options.Allow, nameof(options.Allow), errors);
+
+        var denials = new List<DenyingRule> { new(AddressRanges.NeverAllowed, ", which is never allowed") };
+        if (!options.AllowLoopback)
+            denials.Add(new(AddressRanges.Loopback, $", which is allowed only when {Section}:AllowLoopback is true"));
+        if (!options.AllowPrivateNetworks)
+            denials.Add(new(AddressRanges.Private, $", which is allowed only when {Section}:AllowPrivateNetworks is true"));
+        if (deny.Count > 0)
+            denials.Add(new([.. deny.Select(d => d.Range)], ""));
+        _denials = [.. denials];
+        _allow = [.. allow.Select(a => a.Range)];
+
+        foreach (var (entry, range) in allow)
+        {
+            if (CoveringDenial(range.Network) is { } denial)
+                errors.Add($"{Section}:Allow entry '{entry}' can never match: it is {denial.Range.Description}{denial.Consequence}");
+        }
+        if (errors.Count > 0)
+            throw new InvalidOperationException($"The {Section} configuration is not valid: {string.Join("; ", errors)}.");
+    }
+
+    private static List<(string Entry, AddressRange Range)> ParseRanges(IEnumerable<string?> entries, string name, List<string> errors)
+    {
+        var ranges = new List<(string, AddressRange)>();
+        foreach (var entry in entries)
+        {
+            if (AddressRanges.TryParse(entry, out var network, out var error))
+                ranges.Add((entry ?? "", new(network, $"in {network} of {Section}:{name}")));
+            else
+                errors.Add($"{Section}:{name} entry '{entry}' {error}");
+        }
+        return ranges;
+    }
+
+    private (AddressRange Range, string Consequence)? CoveringDenial(IPNetwork network)
+    {
+        foreach (var denial in _denials)
+        {
+            foreach (var range in denial.Ranges)
+            {
+                if (range.Covers(network))
+                    return (range, denial.Consequence);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether the broker may connect to <paramref name="address"/>.</summary>
+    /// <param name="reason">Why not, for people (empty when the address is allowed).</param>
+    public bool IsAllowed(IPAddress address, out string reason)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        var embedded = AddressRanges.EmbeddedIPv4(address);
+        var denial = embedded is null
+            ? DenialOf(address, address.ToString(), judgeAllow: true)
+            : DenialOf(embedded, $"{address} (the IPv4 address {embedded})", judgeAllow: true);
+        if (denial is null && AddressRanges.SixToFourRelay(address) is { } relay)
+            denial = DenialOf(relay, $"the 6to4 relay {relay} of {address}", judgeAllow: false);
+        reason = denial ?? "";
+        return denial is null;
+    }
+
+    private string? DenialOf(IPAddress address, string subject, bool judgeAllow)
+    {
+        foreach (var denial in _denials)
+        {
+            foreach (var range in denial.Ranges)
+            {
+                if (range.Contains(address))
+                    return $"{subject} is {range.Description}{denial.Consequence}";
+            }
+        }
+        if (!judgeAllow || _allow.Length == 0)
+            return null;
+        foreach (var range in _allow)
+        {
+            if (range.Contains(address))
+                return null;
+        }
+        return $"{subject} is in no range of {Section}:Allow";
+    }
+}
