@@ -9,6 +9,7 @@ namespace Broker.Outbound;
 /// every connection.
 /// </summary>
 /// <remarks>
+/// <para>
 /// An address is judged by the first of these rules that matches:
 /// an IPv6 address that carries the IPv4 address its packets go to (IPv4-mapped, IPv4-compatible, NAT64 64:ff9b::/96)
 /// is judged as that IPv4 address; then
@@ -18,6 +19,10 @@ namespace Broker.Outbound;
 /// <see cref="OutboundPolicyOptions.Deny"/> is denied;
 /// when <see cref="OutboundPolicyOptions.Allow"/> is not empty, what is outside it is denied;
 /// the rest is allowed. The IPv4 relay of a 6to4 address (2002::/16) must pass the same denials.
+/// </para>
+/// <para>
+/// <see cref="CheckEndpoint"/> is only the early answer at subscription time: names are not resolved there.
+/// </para>
 /// </remarks>
 public sealed class OutboundAddressPolicy
 {
@@ -27,6 +32,9 @@ public sealed class OutboundAddressPolicy
     private readonly DenyingRule[] _denials;
 
     private readonly AddressRange[] _allow;
+    private readonly bool _allowLoopback;
+    private readonly HostPatterns _allowedHosts;
+    private readonly HostPatterns _deniedHosts;
 
     /// <summary>Ranges that deny, and the end of the sentence saying so.</summary>
     private readonly record struct DenyingRule(AddressRange[] Ranges, string Consequence);
@@ -38,6 +46,8 @@ public sealed class OutboundAddressPolicy
         var errors = new List<string>();
         var deny = ParseRanges(options.Deny, nameof(options.Deny), errors);
         var allow = ParseRanges(options.Allow, nameof(options.Allow), errors);
+        _allowedHosts = HostPatterns.Parse(options.AllowedHosts, $"{Section}:{nameof(options.AllowedHosts)}", errors);
+        _deniedHosts = HostPatterns.Parse(options.DeniedHosts, $"{Section}:{nameof(options.DeniedHosts)}", errors);
 
         var denials = new List<DenyingRule> { new(AddressRanges.NeverAllowed, ", which is never allowed") };
         if (!options.AllowLoopback)
@@ -48,6 +58,7 @@ public sealed class OutboundAddressPolicy
             denials.Add(new([.. deny.Select(d => d.Range)], ""));
         _denials = [.. denials];
         _allow = [.. allow.Select(a => a.Range)];
+        _allowLoopback = options.AllowLoopback;
 
         foreach (var (entry, range) in allow)
         {
@@ -117,5 +128,47 @@ public sealed class OutboundAddressPolicy
                 return null;
         }
         return $"{subject} is in no range of {Section}:Allow";
+    }
+
+    /// <summary>
+    /// Whether <paramref name="uri"/> may be an endpoint, judged without resolving names: an IP-literal host by its
+    /// address, a host name by AllowedHosts and DeniedHosts (and "localhost" names as loopback). For the subscription
+    /// request's answer.
+    /// </summary>
+    /// <returns>Null when acceptable, else why not, for people.</returns>
+    public string? CheckEndpoint(Uri uri)
+    {
+        ArgumentNullException.ThrowIfNull(uri);
+        if (!uri.IsAbsoluteUri)
+            return $"{uri} is not an absolute URI";
+        if (uri.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+            return AddressDenial(IPAddress.Parse(uri.Host.AsSpan().Trim("[]")));
+        if (uri.IdnHost.Length == 0)
+            return $"{uri} has no host";
+        return HostDenial(uri.IdnHost);
+    }
+
+    private string? AddressDenial(IPAddress address)
+    {
+        if (!IsAllowed(address, out var reason))
+            return reason;
+        return _allowedHosts.IsEmpty ? null : $"{address} is an IP address, and {Section}:AllowedHosts admits host names only";
+    }
+
+    private string? HostDenial(string host)
+    {
+        // Uri keeps forms such as 0x7f.1 as names for schemes it does not know, and the resolver reads them as addresses.
+        if (IPAddress.TryParse(host, out var address))
+            return AddressDenial(address);
+        var name = HostPatterns.Normalize(host);
+        if (name is null)
+            return $"{host} is not a valid host name";
+        if (_deniedHosts.Match(name) is { } denied)
+            return $"the host {name} matches {denied} of {Section}:DeniedHosts";
+        if (!_allowedHosts.IsEmpty && _allowedHosts.Match(name) is null)
+            return $"the host {name} matches nothing in {Section}:AllowedHosts";
+        if (!_allowLoopback && (name == "localhost" || name.EndsWith(".localhost", StringComparison.Ordinal)))
+            return $"the host {name} is a loopback name (RFC 6761 6.3), which is allowed only when {Section}:AllowLoopback is true";
+        return null;
     }
 }

@@ -23,4 +23,14 @@ public sealed class OutboundPolicyOptions
 
     /// <summary>Whether the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 and fc00::/7 may be reached.</summary>
     public bool AllowPrivateNetworks { get; set; } = true;
+
+    /// <summary>
+    /// Host names (<c>notify.example.org</c>) or suffix patterns (<c>*.example.org</c>, which does not match
+    /// example.org itself). When not empty, only hosts that match one may be reached, so endpoints written as IP
+    /// addresses are refused.
+    /// </summary>
+    public IList<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>Host names or suffix patterns, as in <see cref="AllowedHosts"/>, that may not be reached.</summary>
+    public IList<string> DeniedHosts { get; set; } = [];
 }

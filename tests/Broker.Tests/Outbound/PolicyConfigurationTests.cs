@@ -82,6 +82,30 @@ public sealed class PolicyConfigurationTests
         AddressJudgementTests.DenialReason(policy, "127.0.0.1");
     }
 
+    [Theory]
+    [InlineData("*")]
+    [InlineData("*.")]
+    [InlineData("a.*.example.org")]
+    [InlineData("*example.org")]
+    [InlineData("**.example.org")]
+    [InlineData("exa mple.org")]
+    [InlineData("-example.org")]
+    [InlineData("a..example.org")]
+    [InlineData("https://example.org")]
+    [InlineData("")]
+    public void A_host_entry_that_is_not_a_name_or_pattern_fails_construction_naming_it(string entry)
+    {
+        var message = ConstructionError(new OutboundPolicyOptions { DeniedHosts = ["ok.example.org", entry] });
+
+        Assert.Contains($"Outbound:DeniedHosts entry '{entry}' is not a host name or a *.suffix pattern", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("203.0.113.7")]
+    [InlineData("2001:db8::1")]
+    public void An_IP_address_among_the_host_names_fails_construction(string entry) =>
+        Assert.Contains($"Outbound:AllowedHosts entry '{entry}' is an IP address", ConstructionError(new OutboundPolicyOptions { AllowedHosts = [entry] }), StringComparison.Ordinal);
+
     [Fact]
     public void Every_bad_entry_is_named_in_one_message()
     {
@@ -89,11 +113,13 @@ public sealed class PolicyConfigurationTests
         {
             Allow = ["169.254.169.254"],
             Deny = ["not-a-range", "10.0.0.1/8"],
+            AllowedHosts = ["*"],
         });
 
         Assert.Contains("'169.254.169.254'", message, StringComparison.Ordinal);
         Assert.Contains("'not-a-range'", message, StringComparison.Ordinal);
         Assert.Contains("'10.0.0.1/8'", message, StringComparison.Ordinal);
+        Assert.Contains("'*'", message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -104,6 +130,8 @@ public sealed class PolicyConfigurationTests
 
         Assert.Empty(options.Allow);
         Assert.Empty(options.Deny);
+        Assert.Empty(options.AllowedHosts);
+        Assert.Empty(options.DeniedHosts);
         Assert.False(options.AllowLoopback);
         Assert.True(options.AllowPrivateNetworks);
     }
@@ -118,6 +146,8 @@ public sealed class PolicyConfigurationTests
             ["Outbound:Deny:0"] = "203.0.113.128/25",
             ["Outbound:AllowLoopback"] = "true",
             ["Outbound:AllowPrivateNetworks"] = "false",
+            ["Outbound:AllowedHosts:0"] = "*.example.org",
+            ["Outbound:DeniedHosts:0"] = "internal.example.org",
         }).Build();
 
         var options = configuration.GetSection(OutboundPolicyOptions.SectionName).Get<OutboundPolicyOptions>()!;
@@ -126,6 +156,8 @@ public sealed class PolicyConfigurationTests
         Assert.Equal(["203.0.113.128/25"], options.Deny);
         Assert.True(options.AllowLoopback);
         Assert.False(options.AllowPrivateNetworks);
+        Assert.Equal(["*.example.org"], options.AllowedHosts);
+        Assert.Equal(["internal.example.org"], options.DeniedHosts);
         _ = new OutboundAddressPolicy(options);
     }
 }
