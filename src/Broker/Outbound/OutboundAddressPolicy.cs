@@ -1,4 +1,7 @@
+using System.Diagnostics;
 using System.Net;
+using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 
 namespace Broker.Outbound;
 
@@ -21,11 +24,19 @@ namespace Broker.Outbound;
 /// the rest is allowed. The IPv4 relay of a 6to4 address (2002::/16) must pass the same denials.
 /// </para>
 /// <para>
-/// <see cref="CheckEndpoint"/> is only the early answer at subscription time: names are not resolved there.
+/// <see cref="CheckEndpoint"/> is only the early answer at subscription time: names are not resolved there. What holds
+/// is <see cref="ConnectAsync"/>, which judges the addresses it connects to, so a DNS answer that changes after the check
+/// (DNS rebinding) cannot reach a denied address.
 /// </para>
 /// </remarks>
 public sealed class OutboundAddressPolicy
 {
+    /// <summary>How long an HTTP connection is reused before it is opened (resolved and judged) again.</summary>
+    public static readonly TimeSpan PooledConnectionLifetime = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long an HTTP connection may take to open, DNS resolution included.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(10);
+
     private const string Section = OutboundPolicyOptions.SectionName;
 
     /// <summary>The denying rules in the order they are tried.</summary>
@@ -133,7 +144,7 @@ public sealed class OutboundAddressPolicy
     /// <summary>
     /// Whether <paramref name="uri"/> may be an endpoint, judged without resolving names: an IP-literal host by its
     /// address, a host name by AllowedHosts and DeniedHosts (and "localhost" names as loopback). For the subscription
-    /// request's answer.
+    /// request's answer; <see cref="ConnectAsync"/> judges again when connecting.
     /// </summary>
     /// <returns>Null when acceptable, else why not, for people.</returns>
     public string? CheckEndpoint(Uri uri)
@@ -146,6 +157,77 @@ public sealed class OutboundAddressPolicy
         if (uri.IdnHost.Length == 0)
             return $"{uri} has no host";
         return HostDenial(uri.IdnHost);
+    }
+
+    /// <summary>
+    /// Opens a TCP connection (NoDelay) to <paramref name="host"/>: an IP address is used as it is, a name is resolved,
+    /// and the addresses the policy allows are tried one after the other, in the resolver's order, until one accepts.
+    /// The one way the broker opens a connection on a client's behalf; <paramref name="ct"/> bounds how long it takes
+    /// (<see cref="CreateHttpHandler"/> gives it <see cref="ConnectTimeout"/>).
+    /// </summary>
+    /// <exception cref="OutboundPolicyException">The host name is denied, or the policy allows none of its addresses.</exception>
+    /// <exception cref="SocketException">The name does not resolve, or no allowed address accepted (the last address's error).</exception>
+    public async ValueTask<Socket> ConnectAsync(string host, int port, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(host);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, IPEndPoint.MaxPort);
+        IPAddress[] candidates;
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            if (AddressDenial(literal) is { } reason)
+                throw new OutboundPolicyException(host, reason);
+            candidates = [literal];
+        }
+        else
+        {
+            if (HostDenial(host) is { } reason)
+                throw new OutboundPolicyException(host, reason);
+            candidates = AllowedOnly(host, await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false));
+        }
+
+        ExceptionDispatchInfo? lastFailure = null;
+        foreach (var candidate in candidates)
+        {
+            // An IPv6 socket is not dual-mode unless asked to be; the mapped address was judged as its IPv4 address anyway.
+            var address = candidate.IsIPv4MappedToIPv6 ? candidate.MapToIPv4() : candidate;
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, port), ct).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                lastFailure = ExceptionDispatchInfo.Capture(e);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        lastFailure!.Throw();
+        throw new UnreachableException();
+    }
+
+    private IPAddress[] AllowedOnly(string host, IPAddress[] resolved)
+    {
+        if (resolved.Length == 0)
+            throw new SocketException((int)SocketError.HostNotFound);
+        var allowed = new List<IPAddress>(resolved.Length);
+        var reasons = new List<string>();
+        foreach (var address in resolved)
+        {
+            if (IsAllowed(address, out var reason))
+                allowed.Add(address);
+            else
+                reasons.Add(reason);
+        }
+        return allowed.Count > 0
+            ? [.. allowed]
+            : throw new OutboundPolicyException(host, $"it resolves to no allowed address: {string.Join("; ", reasons)}");
     }
 
     private string? AddressDenial(IPAddress address)
@@ -171,4 +253,28 @@ public sealed class OutboundAddressPolicy
             return $"the host {name} is a loopback name (RFC 6761 6.3), which is allowed only when {Section}:AllowLoopback is true";
         return null;
     }
+
+    /// <summary>
+    /// An HTTP handler that opens every connection through <see cref="ConnectAsync"/>, follows no redirects (a redirect
+    /// is the endpoint's answer, not a new endpoint), uses no proxy (it would be the one judged, not the endpoint), keeps
+    /// no cookies (the endpoints of different clients share it) and validates TLS certificates as by default.
+    /// </summary>
+    /// <remarks>
+    /// HTTP/3 runs over QUIC, which does not go through the connect callback: requests through this handler must not
+    /// let HTTP/3 be used (a version of 3.0, or <see cref="HttpVersionPolicy.RequestVersionOrHigher"/>). HttpClient's
+    /// default, HTTP/1.1 with <see cref="HttpVersionPolicy.RequestVersionOrLower"/>, does not.
+    /// </remarks>
+    public SocketsHttpHandler CreateHttpHandler() => new()
+    {
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        PooledConnectionLifetime = PooledConnectionLifetime,
+        ConnectTimeout = ConnectTimeout,
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    };
 }
