@@ -82,7 +82,7 @@ public sealed class EmbeddedSchemaMigrationTests : IDisposable
             command.CommandText = "SELECT group_concat(seq || ' ' || kind || ' ' || entity_id, ', ') FROM (SELECT * FROM changes ORDER BY seq)";
             Assert.Equal("1 Create urn:x:1, 2 Update urn:x:1, 3 Delete urn:x:9, 4 Snapshot urn:x:2, 5 Update urn:x:2", command.ExecuteScalar());
             command.CommandText = "SELECT (SELECT group_concat(version) FROM schema_version) || ' ' || (SELECT count(*) FROM sqlite_master WHERE name IN ('entities_v1', 'changes_v1')) || ' ' || (SELECT count(*) FROM sqlite_sequence)";
-            Assert.Equal("2 0 0", command.ExecuteScalar());
+            Assert.Equal("3 0 0", command.ExecuteScalar());
         }
     }
 

@@ -11,31 +11,37 @@ namespace Broker.Storage.Embedded;
 /// state is also kept in memory and reads are served from there. Writes from all requests queue up for one writer
 /// that groups them into few transactions (group commit) and updates memory only after SQLite has committed.
 /// </summary>
-public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, ILogger<EmbeddedEntityStore> logger) : IEntityStore
+public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, ILogger<EmbeddedEntityStore> logger) : IEntityStore, IChangeFeed
 {
     public const string DefaultTenant = "";
 
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Entity>> _tenants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SpatialGrid> _grids = new(StringComparer.Ordinal);
-    private readonly Channel<PendingCommit> _queue = Channel.CreateBounded<PendingCommit>(new BoundedChannelOptions(10_000) { SingleReader = true });
+    private readonly Channel<WriterItem> _queue = Channel.CreateBounded<WriterItem>(new BoundedChannelOptions(10_000) { SingleReader = true });
     private SqliteConnection? _connection;
     private WriterStatements? _statements;
     private Task? _writer;
+    private string _databasePath = "";
 
-    private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, PreparedChange[] Prepared, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion);
+    /// <summary>What the single writer does: commits, and (one at a time, in their own transaction) maintenance work.</summary>
+    private abstract record WriterItem;
+
+    private sealed record PendingCommit(string Tenant, IReadOnlyList<EntityChange> Changes, PreparedChange[] Prepared, TaskCompletionSource<IReadOnlyList<CommitOutcome>> Completion) : WriterItem;
+
+    private sealed record PendingMaintenance(Func<SqliteConnection, int> Work, TaskCompletionSource<int> Completion) : WriterItem;
 
     /// <summary>
     /// What the writer binds for one change, computed on the request's thread so that the single writer thread only
     /// checks versions and runs SQL: the stored document (with the version the entity gets if the change commits) and
-    /// the change record's columns.
+    /// the change record's columns, among them what the change replaced (<see cref="ChangeRecords.PreviousOf"/>).
     /// </summary>
-    private readonly record struct PreparedChange(byte[]? Doc, string At, byte[] Attributes);
+    private readonly record struct PreparedChange(byte[]? Doc, string At, byte[] Attributes, byte[]? Previous);
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(options.DataPath);
         Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, "broker.db");
+        var path = _databasePath = Path.Combine(folder, "broker.db");
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         await _connection.OpenAsync(cancellationToken);
         Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
@@ -62,6 +68,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                 count++;
             }
         }
+        StartFeed();
         LogLoaded(logger, count, _tenants.Count, path);
         _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
     }
@@ -155,8 +162,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
                 doc = StoredEntityJson.SerializeUtf8(after);
             }
+            var previous = ChangeRecords.PreviousOf(change);
             prepared[i] = new PreparedChange(doc, Entities.Representation.Timestamps.Format6(change.At),
-                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString));
+                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString),
+                previous is null ? null : StoredEntityJson.SerializeUtf8(previous));
         }
         return prepared;
     }
@@ -168,27 +177,58 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             group.Clear();
-            while (group.Count < options.MaxGroupSize && reader.TryRead(out var item))
-                group.Add(item);
-            try
+            PendingMaintenance? maintenance = null;
+            while (group.Count < options.MaxGroupSize && maintenance is null && reader.TryRead(out var item))
             {
-                var results = WriteGroup(group);
-                for (var i = 0; i < group.Count; i++)
-                    group[i].Completion.TrySetResult(results[i]);
+                if (item is PendingCommit commit)
+                    group.Add(commit);
+                else
+                    maintenance = (PendingMaintenance)item;
             }
-            catch (Exception e)
-            {
-                LogWriteFailed(logger, e, group.Count);
-                var failure = new StoreUnavailableException("The embedded store could not commit the write.", e);
-                foreach (var item in group)
-                    item.Completion.TrySetException(failure);
-            }
+            if (group.Count > 0)
+                CommitGroup(group);
+            if (maintenance is not null)
+                RunMaintenance(maintenance);
         }
     }
 
-    private CommitOutcome[][] WriteGroup(List<PendingCommit> group)
+    private void CommitGroup(List<PendingCommit> group)
+    {
+        try
+        {
+            var results = WriteGroup(group, out var committed);
+            for (var i = 0; i < group.Count; i++)
+                group[i].Completion.TrySetResult(results[i]);
+            _recent.Append(committed);
+        }
+        catch (Exception e)
+        {
+            LogWriteFailed(logger, e, group.Count);
+            var failure = new StoreUnavailableException("The embedded store could not commit the write.", e);
+            foreach (var item in group)
+                item.Completion.TrySetException(failure);
+        }
+    }
+
+    private void RunMaintenance(PendingMaintenance maintenance)
+    {
+        try
+        {
+            using var transaction = _connection!.BeginTransaction();
+            var result = maintenance.Work(_connection);
+            transaction.Commit();
+            maintenance.Completion.TrySetResult(result);
+        }
+        catch (Exception e)
+        {
+            maintenance.Completion.TrySetException(e);
+        }
+    }
+
+    private CommitOutcome[][] WriteGroup(List<PendingCommit> group, out List<FeedChange> committedChanges)
     {
         var connection = _connection!;
+        committedChanges = [];
         var results = new CommitOutcome[group.Count][];
         var pendingState = new Dictionary<(string Tenant, string Id), Entity?>();
         var newTenants = new HashSet<string>(StringComparer.Ordinal);
@@ -216,9 +256,14 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
 
                 if (tenant != DefaultTenant && committed is null && newTenants.Add(tenant))
                     insertTenant.Text(1, tenant).Run();
-                var (doc, at, attributes) = prepared[c];
+                var (doc, at, attributes, previous) = prepared[c];
                 insertChange.Text(1, tenant).Text(2, change.EntityId).Text(3, KindName(change.Kind)).Text(4, at).Text(5, attributes);
-                (doc is null ? insertChange.Null(6) : insertChange.Text(6, doc)).Run();
+                if (doc is null)
+                    insertChange.Null(6);
+                else
+                    insertChange.Text(6, doc);
+                (previous is null ? insertChange.Null(7) : insertChange.Text(7, previous)).Run();
+                committedChanges.Add(new FeedChange(insertChange.LastInsertRowId, tenant, change));
 
                 var statement = change.Kind switch
                 {
@@ -271,7 +316,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
 
         public SqliteStatement DeleteEntity { get; } = new(connection, "DELETE FROM entities WHERE tenant = ?1 AND id = ?2");
 
-        public SqliteStatement InsertChange { get; } = new(connection, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        public SqliteStatement InsertChange { get; } = new(connection, "INSERT INTO changes (tenant, entity_id, kind, at, attributes, after, previous) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
 
         public SqliteStatement InsertTenant { get; } = new(connection, "INSERT OR IGNORE INTO tenants (name) VALUES (?1)");
 
@@ -285,13 +330,16 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         }
     }
 
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
 
     /// <summary>
     /// Version 2 stores each written document once: in its change record (<c>changes.after</c>), which the entity's
     /// row refers to by <c>seq</c>. Version 1 (no row in <c>schema_version</c>) kept the document a second time in
     /// <c>entities.doc</c> and numbered changes with AUTOINCREMENT, which writes <c>sqlite_sequence</c> in every
-    /// transaction; changes are never deleted, so plain rowids never reuse a number either.
+    /// transaction. Compaction (<see cref="CompactAsync"/>) deletes only rows below every consumer's position, so the
+    /// newest row, and with it the largest rowid, always stays and plain rowids never reuse a number. Version 3 adds
+    /// <c>changes.previous</c>, what each change replaced (<see cref="ChangeRecords.PreviousOf"/>), so that a change
+    /// record read back tells a consumer everything about the change.
     /// </summary>
     private void EnsureSchema()
     {
@@ -299,13 +347,13 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         var version = Scalar("SELECT max(version) FROM schema_version") as long?;
         if (version == SchemaVersion)
             return;
-        if (version is not null)
+        if (version is > SchemaVersion)
             throw new InvalidOperationException($"The embedded store's schema version {version} is not known to this broker (it knows {SchemaVersion}).");
         const string tables = """
             CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
             CREATE TABLE changes (
                 seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
-                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
+                at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT, previous TEXT);
             CREATE TABLE entities (
                 tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
                 PRIMARY KEY (tenant, id)) WITHOUT ROWID;
@@ -314,6 +362,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         if (Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'entities'") is 0L)
         {
             Execute(tables, transaction);
+        }
+        else if (version == 2)
+        {
+            Execute("ALTER TABLE changes ADD COLUMN previous TEXT", transaction);
         }
         else
         {
@@ -355,14 +407,22 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         command.ExecuteNonQuery();
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // Registered as the store and as its change feed, it may be disposed by both registrations.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         _queue.Writer.TryComplete();
         if (_writer is not null)
             await _writer.ConfigureAwait(false);
         _statements?.Dispose();
         if (_connection is not null)
             await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_feedConnection is not null)
+            await _feedConnection.DisposeAsync().ConfigureAwait(false);
+        _feedReader.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded store loaded {Count} entities of {Tenants} tenants from {Path}")]

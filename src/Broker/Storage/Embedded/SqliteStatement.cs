@@ -61,6 +61,9 @@ internal sealed class SqliteStatement : IDisposable
         return this;
     }
 
+    /// <summary>The rowid of the last row the connection inserted.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(_database);
+
     /// <summary>Runs the statement to completion and resets it, so that it holds no lock when the transaction commits.</summary>
     public void Run()
     {

@@ -499,6 +499,8 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             if (outcomes[i] != CommitOutcome.Committed && changes[i].After is { } after)
                 after.Version = previousVersions[i];
         }
+        if (Array.IndexOf(outcomes, CommitOutcome.Committed) >= 0)
+            SignalCommitted();
         return outcomes;
     }
 
@@ -643,11 +645,13 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     .Append(") AS x(a, b) WHERE EXISTS (SELECT 1 FROM w))");
             }
         }
-        sql.Append(", c AS (INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+        var previous = ChangeRecords.PreviousOf(change);
+        sql.Append(", c AS (INSERT INTO changes (tenant, entity_id, kind, at, attributes, previous, after) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
             .Append(", ").Parameter(change.Kind.ToString(), NpgsqlDbType.Text)
             .Append(", ").Parameter(change.At.ToUniversalTime(), NpgsqlDbType.TimestampTz)
             .Append(", ").Parameter(JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType.Jsonb)
+            .Append(", ").Parameter(previous is null ? null : StoredEntityJson.Serialize(previous), NpgsqlDbType.Jsonb)
             .Append(", ");
         // The document is sent once: the change record takes it from the written row.
         sql.Append(doc is null ? "NULL" : "w.doc");
@@ -735,8 +739,13 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
         return new StoreUnavailableException("The PostgreSQL database is not reachable; retry later.", e);
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // Registered as the store and as its change feed, it may be disposed by both registrations.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         if (_groupCommit is not null)
             await _groupCommit.DisposeAsync().ConfigureAwait(false);
         await _dataSource.DisposeAsync().ConfigureAwait(false);

@@ -40,6 +40,7 @@ internal static class SetBasedWrite
         var modified = new DateTime[count];
         var at = new DateTime[count];
         var attributes = new string[count];
+        var previous = new string?[count];
         var geometryIds = new List<string>();
         var geometryAttributes = new List<string>();
         var geometries = new List<byte[]>();
@@ -59,6 +60,7 @@ internal static class SetBasedWrite
             modified[i] = after.ModifiedAt.UtcDateTime;
             at[i] = change.At.UtcDateTime;
             attributes[i] = JsonSerializer.Serialize(change.ChangedAttributes, StorageJsonContext.Default.IReadOnlyListString);
+            previous[i] = ChangeRecords.PreviousOf(change) is { } replaced ? StoredEntityJson.Serialize(replaced) : null;
             var (names, wkbs) = PostgresEntityStore.Geometries(after);
             for (var j = 0; j < names.Length; j++)
             {
@@ -69,7 +71,7 @@ internal static class SetBasedWrite
         }
 
         var sql = new SqlBuilder();
-        sql.Append("WITH i AS (SELECT u.ord, u.id COLLATE \"C\" AS id, u.kind, u.expected, u.types, u.version, u.doc, u.q, u.created, u.modified, u.at, u.attrs FROM unnest(").Parameter(order, NpgsqlDbType.Array | NpgsqlDbType.Integer)
+        sql.Append("WITH i AS (SELECT u.ord, u.id COLLATE \"C\" AS id, u.kind, u.expected, u.types, u.version, u.doc, u.q, u.created, u.modified, u.at, u.attrs, u.previous FROM unnest(").Parameter(order, NpgsqlDbType.Array | NpgsqlDbType.Integer)
             .Append(", ").Parameter(ids, NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Append(", ").Parameter(kinds, NpgsqlDbType.Array | NpgsqlDbType.Text)
             .Append(", ").Parameter(expected, NpgsqlDbType.Array | NpgsqlDbType.Bigint)
@@ -81,7 +83,8 @@ internal static class SetBasedWrite
             .Append(", ").Parameter(modified, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
             .Append(", ").Parameter(at, NpgsqlDbType.Array | NpgsqlDbType.TimestampTz)
             .Append(", ").Parameter(attributes, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            .Append(") AS u(ord, id, kind, expected, types, version, doc, q, created, modified, at, attrs))");
+            .Append(", ").Parameter(previous, NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            .Append(") AS u(ord, id, kind, expected, types, version, doc, q, created, modified, at, attrs, previous))");
         sql.Append(", ins AS (INSERT INTO entities (tenant, id, types, version, doc, q_values, created, modified) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
             .Append(", i.id, ARRAY(SELECT jsonb_array_elements_text(i.types)), i.version, i.doc, i.q, i.created, i.modified FROM i WHERE i.kind = 'Create' ORDER BY i.ord")
             .Append(" ON CONFLICT DO NOTHING RETURNING id)");
@@ -98,8 +101,8 @@ internal static class SetBasedWrite
                 .Append(", ").Parameter(geometries.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Bytea)
                 .Append(") AS x(id, a, b) WHERE x.id COLLATE \"C\" IN (SELECT id FROM w))");
         }
-        sql.Append(", c AS (INSERT INTO changes (tenant, entity_id, kind, at, attributes, after) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
-            .Append(", i.id, i.kind, i.at, i.attrs, i.doc FROM i WHERE i.id IN (SELECT id FROM w) ORDER BY i.ord)");
+        sql.Append(", c AS (INSERT INTO changes (tenant, entity_id, kind, at, attributes, previous, after) SELECT ").Parameter(tenant, NpgsqlDbType.Text)
+            .Append(", i.id, i.kind, i.at, i.attrs, i.previous, i.doc FROM i WHERE i.id IN (SELECT id FROM w) ORDER BY i.ord)");
         // As in the per-change statements, the read of entities sees the table before the statement: the version before.
         // Every look-up in w is an uncorrelated IN, which PostgreSQL hashes: a correlated EXISTS scanned w once per row.
         // The version is read only for the changes not written, where it tells a conflict from a missing entity.

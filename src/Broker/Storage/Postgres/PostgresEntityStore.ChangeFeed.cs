@@ -1,0 +1,153 @@
+using Npgsql;
+
+namespace Broker.Storage.Postgres;
+
+/// <summary>
+/// The change feed of the PostgreSQL store. Sequence numbers are drawn when a statement runs, so a transaction can commit
+/// after another that drew a larger one: reading "seq greater than the last one read" would skip it. Each change record
+/// carries the id of its transaction instead (<c>changes.xid</c>), and the feed reads windows of transaction ids below the
+/// oldest transaction still running (<c>pg_snapshot_xmin</c>): every transaction in a window has ended, so the window's
+/// rows are final. Within a window rows come in sequence order; a transaction that updates an entity after another has
+/// waited for it, so it never lands in an earlier window, and the changes of one entity keep the order of its versions.
+/// </summary>
+/// <remarks>
+/// A position is (horizon H, window end X, last sequence S): every transaction below H has been read, and of the window
+/// [H, X) the rows up to S. X = H when no window is open. Several broker nodes share the feed; consumers keep their
+/// positions in the database (<c>feed_cursors</c>).
+/// </remarks>
+public sealed partial class PostgresEntityStore : IChangeFeed
+{
+    private TaskCompletionSource _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private void SignalCommitted() => Interlocked.Exchange(ref _committed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    public async ValueTask<ChangeFeedPosition> HeadAsync(CancellationToken cancellationToken)
+    {
+        var horizon = await OldestRunningAsync(cancellationToken).ConfigureAwait(false);
+        return new ChangeFeedPosition(horizon, horizon, 0);
+    }
+
+    public async ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken)
+    {
+        var position = after;
+        if (position.WindowEnd <= position.Horizon)
+        {
+            var end = await OldestRunningAsync(cancellationToken).ConfigureAwait(false);
+            if (end <= position.Horizon)
+                return new ChangeFeedPage([], after);
+            position = new ChangeFeedPosition(position.Horizon, end, 0);
+        }
+        var changes = new List<FeedChange>();
+        try
+        {
+            await using var command = _dataSource.CreateCommand("""
+                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text FROM changes
+                WHERE xid >= $1 AND xid < $2 AND seq > $3 ORDER BY seq LIMIT $4
+                """);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Horizon });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.WindowEnd });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Sequence });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
+            var rows = await ReadChangeRowsAsync(command, changes, cancellationToken).ConfigureAwait(false);
+            var next = rows.Count < max
+                ? new ChangeFeedPosition(position.WindowEnd, position.WindowEnd, 0)
+                : position with { Sequence = rows.Last };
+            return new ChangeFeedPage(changes, next);
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public async ValueTask<IReadOnlyList<FeedChange>> ReadChangesAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken)
+    {
+        var changes = new List<FeedChange>(sequences.Count);
+        if (sequences.Count == 0)
+            return changes;
+        try
+        {
+            await using var command = _dataSource.CreateCommand("""
+                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text FROM changes
+                WHERE seq = ANY($1) ORDER BY seq
+                """);
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sequences] });
+            await ReadChangeRowsAsync(command, changes, cancellationToken).ConfigureAwait(false);
+            return changes;
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    public async Task WaitAsync(ChangeFeedPosition after, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Volatile.Read(ref _committed).Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    public async ValueTask<int> CompactAsync(ChangeFeedPosition consumed, long? lowestReferenced, DateTimeOffset olderThan, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        try
+        {
+            while (true)
+            {
+                await using var command = _dataSource.CreateCommand("""
+                    DELETE FROM changes WHERE seq IN (
+                        SELECT seq FROM changes WHERE (xid IS NULL OR xid < $1) AND seq < $2 AND at < $3 LIMIT 5000)
+                    """);
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = consumed.Horizon });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lowestReferenced ?? long.MaxValue });
+                command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = olderThan.UtcDateTime });
+                var deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                total += deleted;
+                if (deleted < 5000)
+                    return total;
+            }
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    /// <summary>The id of the oldest transaction still running (or the next one to start): every transaction below it has ended.</summary>
+    private async Task<long> OldestRunningAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint");
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
+    private readonly record struct RowsRead(int Count, long Last);
+
+    private static async Task<RowsRead> ReadChangeRowsAsync(NpgsqlCommand command, List<FeedChange> into, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var last = 0L;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            count++;
+            last = reader.GetInt64(0);
+            var change = ChangeRecords.Read(reader.GetString(3), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(4),
+                reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7));
+            if (change is not null)
+                into.Add(new FeedChange(last, reader.GetString(1), change));
+        }
+        return new RowsRead(count, last);
+    }
+}
