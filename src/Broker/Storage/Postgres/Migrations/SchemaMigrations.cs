@@ -104,5 +104,56 @@ internal static class SchemaMigrations
             CREATE TABLE backfills (name text PRIMARY KEY);
             INSERT INTO backfills (name) SELECT 'q_values' WHERE EXISTS (SELECT 1 FROM entities WHERE q_values IS NULL);
             """),
+        (7, "change feed: what each change replaced, its transaction", """
+            -- What the change replaced (ChangeRecords.PreviousOf), so a change record read back is complete by itself.
+            ALTER TABLE changes ADD COLUMN previous jsonb;
+            DO $$
+            BEGIN
+                ALTER TABLE changes ALTER COLUMN previous SET COMPRESSION lz4;
+            EXCEPTION WHEN feature_not_supported THEN
+                NULL;
+            END
+            $$;
+            -- The transaction that wrote the change. Sequence numbers are taken in statement order, not commit order, so
+            -- the feed reads windows of transaction ids below the oldest one still running (PostgresChangeFeed). Rows
+            -- written before this migration have none and are never read as part of the feed.
+            ALTER TABLE changes ADD COLUMN xid bigint;
+            ALTER TABLE changes ALTER COLUMN xid SET DEFAULT (pg_current_xact_id()::text::bigint);
+            CREATE INDEX changes_xid ON changes (xid);
+            CREATE TABLE feed_cursors (
+                name text PRIMARY KEY,
+                horizon bigint NOT NULL,
+                window_end bigint NOT NULL,
+                seq bigint NOT NULL);
+            """),
+        (8, "subscriptions and their outbox", """
+            -- Subscriptions as documents (the subscription service reads them), with their delivery status. A delete
+            -- keeps a tombstone (deleted) for a while, so that nodes polling by revision learn of it.
+            CREATE SEQUENCE subscription_revisions;
+            CREATE TABLE subscriptions (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                doc jsonb NOT NULL,
+                created timestamptz NOT NULL,
+                revision bigint NOT NULL,
+                deleted timestamptz,
+                times_sent bigint NOT NULL DEFAULT 0,
+                times_failed bigint NOT NULL DEFAULT 0,
+                last_notification timestamptz,
+                last_success timestamptz,
+                last_failure timestamptz,
+                PRIMARY KEY (tenant, id));
+            CREATE INDEX subscriptions_revision ON subscriptions (revision);
+            -- Notifications matched and not yet delivered, by the change record they report.
+            CREATE TABLE notification_outbox (
+                tenant text COLLATE "C" NOT NULL,
+                subscription_id text COLLATE "C" NOT NULL,
+                seq bigint NOT NULL,
+                entity_id text COLLATE "C" NOT NULL,
+                attempts integer NOT NULL,
+                due timestamptz NOT NULL,
+                PRIMARY KEY (tenant, subscription_id, seq));
+            CREATE INDEX notification_outbox_seq ON notification_outbox (seq);
+            """),
     ];
 }
