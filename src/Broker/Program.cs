@@ -4,6 +4,7 @@ using Broker.Api.Discovery;
 using Broker.Api.Entities;
 using Broker.Api.Health;
 using Broker.Api.Problems;
+using Broker.Api.Subscriptions;
 using Broker.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -19,6 +20,7 @@ app.MapDiscoveryApi();
 app.MapBatchApi();
 app.MapQueryPostApi();
 app.MapContextsApi();
+app.MapSubscriptionsApi();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

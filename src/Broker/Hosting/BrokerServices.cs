@@ -2,9 +2,12 @@ using Broker.Api.Http;
 using Broker.Contexts;
 using Broker.Discovery;
 using Broker.Entities;
+using Broker.Outbound;
 using Broker.Storage;
 using Broker.Storage.Embedded;
 using Broker.Storage.Postgres;
+using Broker.Subscriptions;
+using Broker.Subscriptions.Delivery;
 using Ontology.JsonLd;
 
 namespace Broker.Hosting;
@@ -39,7 +42,10 @@ public static class BrokerServices
             case "Embedded":
                 var embedded = new EmbeddedStoreOptions { DataPath = configuration["Storage:DataPath"] ?? "data" };
                 services.AddSingleton(embedded);
-                services.AddSingleton<IEntityStore, EmbeddedEntityStore>();
+                services.AddSingleton<EmbeddedEntityStore>();
+                services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
+                services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
+                services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
                 break;
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
@@ -50,7 +56,10 @@ public static class BrokerServices
                     ConnectionString = connectionString,
                     WriteCacheCapacity = configuration.GetValue("Storage:WriteCacheCapacity", defaults.WriteCacheCapacity),
                 });
-                services.AddSingleton<IEntityStore, PostgresEntityStore>();
+                services.AddSingleton<PostgresEntityStore>();
+                services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<PostgresEntityStore>());
+                services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
+                services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");
@@ -60,14 +69,41 @@ public static class BrokerServices
         services.AddSingleton<EntityService>();
         services.AddSingleton<DiscoveryService>();
         services.AddSingleton<BatchService>();
+        AddSubscriptions(services, configuration);
         return builder;
+    }
+
+    /// <summary>Subscriptions and notifications (clause 5.8): the service, the dispatcher (a hosted service) and the senders.</summary>
+    private static void AddSubscriptions(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
+        // A bad Outbound section fails at start-up, naming the entry.
+        var outbound = configuration.GetSection(OutboundPolicyOptions.SectionName).Get<OutboundPolicyOptions>() ?? new OutboundPolicyOptions();
+        services.AddSingleton(new OutboundAddressPolicy(outbound));
+        services.AddHttpClient(nameof(HttpNotificationSender))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler())
+            .ConfigureHttpClient(client =>
+            {
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                // HTTP/3 runs over QUIC, which does not pass the policy's connect callback.
+                client.DefaultRequestVersion = System.Net.HttpVersion.Version11;
+                client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            });
+        services.AddSingleton<INotificationSender>(sp => new HttpNotificationSender(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpNotificationSender))));
+        services.AddSingleton<NotificationDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        services.AddSingleton<SubscriptionService>();
     }
 }
 
-/// <summary>Opens and migrates the store before the server accepts requests.</summary>
-internal sealed class StoreInitializer(IEntityStore store) : IHostedService
+/// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>
+internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions) : IHostedService
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.InitializeAsync(cancellationToken);
+        await subscriptions.InitializeAsync(cancellationToken);
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -128,8 +128,9 @@ public static class NgsiResponse
         }
     }
 
+    /// <summary>Adds the @context Link header beside the Link headers a response may already have (pagination).</summary>
     public static void AddContextLink(HttpResponse response, NgsiRequest request) =>
-        response.Headers.Link = $"<{request.ContextUrl ?? JsonLdContext.CoreContextUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"";
+        response.Headers.Append("Link", $"<{request.ContextUrl ?? JsonLdContext.CoreContextUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"{MediaTypes.JsonLd}\"");
 
     /// <summary>GeoJSON bodies carry the @context as a member (clause 6.3.15), as JSON-LD bodies do.</summary>
     private static Action<Utf8JsonWriter> GeoJsonContextWriter(NgsiRequest request)

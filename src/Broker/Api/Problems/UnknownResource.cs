@@ -14,7 +14,7 @@ public static class UnknownResource
                 return ProblemDetailsMiddleware.WriteAsync(http, ErrorType.BadRequestData, $"The path {path} has an empty segment where an id is expected.");
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)
-                || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal);
+                || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/subscriptions", StringComparison.Ordinal);
             if (known)
             {
                 http.Response.Headers.Allow = "GET, POST, PATCH, PUT, DELETE";

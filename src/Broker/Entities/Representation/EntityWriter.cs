@@ -18,6 +18,13 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
     public static EntityWriter For(JsonLdContext context, RepresentationOptions options) =>
         new(context.CompactIri, options) { _cacheScope = IsWholeEntity(options) ? context : null };
 
+    /// <summary>What a notification adds to the entities it carries (previous values, deletions); null for every other response.</summary>
+    private ChangeAnnotations? _annotations;
+
+    /// <summary>A writer of notification data: the entities of <paramref name="annotations"/> carry what the change replaced and deleted.</summary>
+    public static EntityWriter ForNotification(JsonLdContext context, RepresentationOptions options, ChangeAnnotations annotations) =>
+        new(context.CompactIri, options) { _annotations = annotations };
+
     private static bool IsWholeEntity(RepresentationOptions options) =>
         options is { Lang: null, DatasetIds: null, Projection: { Include: null, Exclude: null } };
 
@@ -132,11 +139,14 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
             writer.WritePropertyName(compact(name));
             WriteAttribute(writer, shown);
         }
-        if (options.SysAttrs && options.Format != EntityFormat.KeyValues)
+        if (options.SysAttrs)
         {
             writer.WriteString("createdAt"u8, Timestamps.Format6(entity.CreatedAt));
             writer.WriteString("modifiedAt"u8, Timestamps.Format6(entity.ModifiedAt));
         }
+        // A deletion is reported with its time in every representation (clause 5.2.2, deletedAt).
+        if (_annotations?.EntityDeletedAt is { } deletedAt)
+            writer.WriteString("deletedAt"u8, Timestamps.Format6(deletedAt));
         if (withVersion)
             writer.WriteNumber("version"u8, entity.Version);
         writeContext?.Invoke(writer);
@@ -148,6 +158,20 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         if (instances.Count == 1)
         {
             WriteInstance(writer, instances[0]);
+            return;
+        }
+        if (options.Format == EntityFormat.KeyValues)
+        {
+            // The simplified form of a multi-attribute (clause 4.5.4, core context term "dataset"): the values by datasetId.
+            writer.WriteStartObject();
+            writer.WriteStartObject("dataset"u8);
+            foreach (var instance in instances)
+            {
+                writer.WritePropertyName(instance.DatasetId ?? "@none");
+                WriteInstance(writer, instance);
+            }
+            writer.WriteEndObject();
+            writer.WriteEndObject();
             return;
         }
         writer.WriteStartArray();
@@ -222,12 +246,35 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
             writer.WriteString("createdAt"u8, Timestamps.Format6(instance.CreatedAt));
             writer.WriteString("modifiedAt"u8, Timestamps.Format6(instance.ModifiedAt));
         }
+        if (_annotations is { } annotations)
+            WriteAnnotations(writer, instance, annotations);
         writer.WriteEndObject();
+    }
+
+    /// <summary>showChanges (clause 5.2.14): the previous value under the member of the instance's kind; deletedAt of a deleted instance with sysAttrs.</summary>
+    private void WriteAnnotations(Utf8JsonWriter writer, AttributeInstance instance, ChangeAnnotations annotations)
+    {
+        if (annotations.PreviousOf(instance) is { } previous)
+        {
+            writer.WritePropertyName(previous.Kind switch
+            {
+                AttributeKind.Relationship => "previousObject"u8,
+                AttributeKind.LanguageProperty => "previousLanguageMap"u8,
+                AttributeKind.JsonProperty => "previousJson"u8,
+                AttributeKind.VocabProperty => "previousVocab"u8,
+                AttributeKind.ListProperty => "previousValueList"u8,
+                AttributeKind.ListRelationship => "previousObjectList"u8,
+                _ => "previousValue"u8,
+            });
+            WriteValue(writer, previous, null);
+        }
+        if (options.SysAttrs && annotations.DeletedAtOf(instance) is { } deletedAt)
+            writer.WriteString("deletedAt"u8, Timestamps.Format6(deletedAt));
     }
 
     // A Property whose value is an object must keep its "value" member in concise form, or it would read as an attribute.
     private bool HasMetadata(AttributeInstance instance) =>
-        instance.DatasetId is not null || instance.ObservedAt is not null || instance.UnitCode is not null || instance.SubAttributes.Count > 0
+        _annotations?.PreviousOf(instance) is not null || instance.DatasetId is not null || instance.ObservedAt is not null || instance.UnitCode is not null || instance.SubAttributes.Count > 0
         || options.SysAttrs || (instance.Kind == AttributeKind.Property && instance.Value is JsonObject);
 
     private void WriteValue(Utf8JsonWriter writer, AttributeInstance instance, LanguageChoice? language)
