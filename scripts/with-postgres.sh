@@ -21,5 +21,6 @@ if ! command -v pg_virtualenv >/dev/null 2>&1 \
 fi
 
 export CI="${CI:-true}"
-# pg_virtualenv runs the command as the calling user; as root it creates the cluster owned by postgres.
-exec pg_virtualenv -v 15 "$@"
+# pg_virtualenv runs the command as the calling user; -t keeps the cluster in a temporary folder even as root, so
+# several runs at once (and a run that was killed) never meet in /etc/postgresql/15/regress.
+exec pg_virtualenv -t -v 15 "$@"

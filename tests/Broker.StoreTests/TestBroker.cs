@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Broker.StoreTests;
 
-/// <summary>A broker in process on the given store: Postgres with a connection string, Embedded without.</summary>
-public sealed class TestBroker(string? postgresConnectionString) : WebApplicationFactory<Program>
+/// <summary>A broker in process on the given store: Postgres with a connection string, Embedded without; with optional settings.</summary>
+public sealed class TestBroker(string? postgresConnectionString, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "ngsi-store-" + Guid.NewGuid().ToString("N"));
 
@@ -22,6 +22,8 @@ public sealed class TestBroker(string? postgresConnectionString) : WebApplicatio
             builder.UseSetting("Storage:Provider", "Postgres");
             builder.UseSetting("ConnectionStrings:Postgres", postgresConnectionString);
         }
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+            builder.UseSetting(key, value);
     }
 
     public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

@@ -197,9 +197,10 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
         try
         {
             var results = WriteGroup(group, out var committed);
+            // In the feed before the writers hear of their commit: an acknowledged write is at or below the feed's head.
+            _recent.Append(committed);
             for (var i = 0; i < group.Count; i++)
                 group[i].Completion.TrySetResult(results[i]);
-            _recent.Append(committed);
         }
         catch (Exception e)
         {

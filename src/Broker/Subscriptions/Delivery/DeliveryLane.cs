@@ -173,7 +173,7 @@ internal sealed partial class DeliveryLane
                 _running = false;
                 return false;
             }
-            due = DueLocked(subscription);
+            due = queued ? DueLocked(subscription) : DateTimeOffset.MinValue;
         }
         if (!queued)
         {
