@@ -8,11 +8,14 @@ namespace Broker.HttpTests;
 
 /// <summary>
 /// The real broker pipeline on a fresh data folder (deleted on dispose), with the remote @context loader replaced by
-/// <see cref="StubContextLoader"/> so that no test reaches the network.
+/// <see cref="StubContextLoader"/> so that no test reaches the network. When the tests run on the PostgreSQL store, each
+/// factory has a database of its own: brokers on one database are nodes of one deployment, and one of them (whichever
+/// leads) delivers every notification with its own settings.
 /// </summary>
 public class BrokerFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string> _settings;
+    private readonly string? _database = PostgresDatabases.CreateIfConfigured();
 
     public BrokerFactory() : this([])
     {
@@ -34,6 +37,8 @@ public class BrokerFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Storage:DataPath", DataPath);
+        if (_database is not null)
+            builder.UseSetting("ConnectionStrings:Postgres", _database);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         if (!UseStubLoader)
@@ -64,6 +69,43 @@ public class BrokerFactory : WebApplicationFactory<Program>
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         if (Directory.Exists(DataPath))
             Directory.Delete(DataPath, recursive: true);
+        if (_database is not null)
+            PostgresDatabases.Drop(_database);
+    }
+}
+
+/// <summary>Databases of their own for brokers on the PostgreSQL store (Storage__Provider=Postgres and ConnectionStrings__Postgres).</summary>
+internal static class PostgresDatabases
+{
+    public static string? CreateIfConfigured()
+    {
+        if (Environment.GetEnvironmentVariable("Storage__Provider") != "Postgres" || Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is not { Length: > 0 } server)
+            return null;
+        var name = "httptests_" + Guid.NewGuid().ToString("N")[..12];
+        using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand("CREATE DATABASE \"" + name + "\"", connection);
+            command.ExecuteNonQuery();
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    public static void Drop(string connectionString)
+    {
+        var name = new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!;
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        try
+        {
+            using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Database = "postgres" }.ConnectionString);
+            connection.Open();
+            using var command = new Npgsql.NpgsqlCommand("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)", connection);
+            command.ExecuteNonQuery();
+        }
+        catch (Npgsql.NpgsqlException)
+        {
+            // The cluster is thrown away after the run anyway.
+        }
     }
 }
 
