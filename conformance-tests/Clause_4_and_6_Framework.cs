@@ -179,13 +179,13 @@ public sealed class Clause_6_3_5_JsonLdContext(BrokerUnderTest broker) : Conform
     }
 
     [Fact]
-    public async Task Unreachable_context_is_504_LdContextNotAvailable()
+    public async Task Unreachable_context_is_503_LdContextNotAvailable()
     {
         var id = NewId("Thing");
         var request = Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{id}}}","type":"Thing"}""");
         request.Headers.Add("Link", Link($"http://127.0.0.1:{ContextServer.FreePort()}/nothing-here.jsonld"));
 
-        await ExpectProblem(await Client.SendAsync(request), HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await ExpectProblem(await Client.SendAsync(request), HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
         await ExpectAbsent(id);
     }
 }

@@ -326,7 +326,7 @@ public sealed class ContextsApiTests(ContextsBroker broker) : IClassFixture<Cont
         broker.Loader.Set(url, new JsonObject { ["@context"] = Terms.DeepClone() }.ToJsonString());
         await CreateCarAsync(id, url);
         broker.Loader.Remove(url);
-        await AssertProblemAsync(await DeleteAsync(url, "?reload=true"), HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblemAsync(await DeleteAsync(url, "?reload=true"), HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
         Assert.Equal("Cached", (await DetailsAsync(url))["kind"]!.GetValue<string>());
         Assert.Equal(42, (await RetrieveCarAsync(id, url))["speed"]!.GetValue<int>());
     }
@@ -376,7 +376,7 @@ public sealed class ContextsApiTests(ContextsBroker broker) : IClassFixture<Cont
         Assert.Equal(HttpStatusCode.Created, (await CreateCarAsync(EntityId(), url)).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync(localId)).StatusCode);
         // Now the URL is an ordinary remote one, which the fake loader does not know.
-        await AssertProblemAsync(await CreateCarAsync(EntityId(), url), HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblemAsync(await CreateCarAsync(EntityId(), url), HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
     }
 
     [Fact]

@@ -124,7 +124,7 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
     }
 
     [Fact]
-    public async Task A_Link_context_that_cannot_be_loaded_is_504_LdContextNotAvailable_and_stores_nothing()
+    public async Task A_Link_context_that_cannot_be_loaded_is_503_LdContextNotAvailable_and_stores_nothing()
     {
         var id = NewId("Parking");
         var request = Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{id}}}","type":"Parking"}""");
@@ -132,7 +132,7 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
 
         var response = await Client.SendAsync(request);
 
-        await AssertProblem(response, HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
         await AssertEntityAbsent(id);
     }
 
@@ -145,11 +145,11 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
 
         var response = await Client.SendAsync(request);
 
-        await AssertProblem(response, HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
     }
 
     [Fact]
-    public async Task A_context_document_that_is_not_a_context_is_400_or_504_and_stores_nothing()
+    public async Task A_context_document_that_is_not_a_context_is_400_or_503_and_stores_nothing()
     {
         const string Url = "https://contexts.example.org/not-a-context.jsonld";
         Factory.ContextLoader.Serve(Url, """{"hello":"world"}""");
@@ -159,7 +159,7 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
 
         var response = await Client.SendAsync(request);
 
-        Assert.Contains(response.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.GatewayTimeout });
+        Assert.Contains(response.StatusCode, new[] { HttpStatusCode.BadRequest, HttpStatusCode.ServiceUnavailable });
         await AssertEntityAbsent(id);
     }
 
@@ -217,7 +217,7 @@ public sealed class UnreachableContextTests(HttpLoaderBrokerFactory factory) : B
     }
 
     [Fact]
-    public async Task A_context_on_a_closed_port_is_504_LdContextNotAvailable_and_stores_nothing()
+    public async Task A_context_on_a_closed_port_is_503_LdContextNotAvailable_and_stores_nothing()
     {
         var id = NewId("Parking");
         var request = Request(HttpMethod.Post, Entities, $$$"""{"id":"{{{id}}}","type":"Parking"}""");
@@ -225,19 +225,19 @@ public sealed class UnreachableContextTests(HttpLoaderBrokerFactory factory) : B
 
         var response = await Client.SendAsync(request);
 
-        await AssertProblem(response, HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
         await AssertEntityAbsent(id);
     }
 
     [Fact]
-    public async Task An_inline_context_on_a_closed_port_is_504_LdContextNotAvailable()
+    public async Task An_inline_context_on_a_closed_port_is_503_LdContextNotAvailable()
     {
         var id = NewId("Parking");
         var body = $$$"""{"id":"{{{id}}}","type":"Parking","@context":"http://127.0.0.1:{{{ClosedLoopbackPort()}}}/context.jsonld"}""";
 
         var response = await SendAsync(HttpMethod.Post, Entities, body, "application/ld+json");
 
-        await AssertProblem(response, HttpStatusCode.GatewayTimeout, "LdContextNotAvailable");
+        await AssertProblem(response, HttpStatusCode.ServiceUnavailable, "LdContextNotAvailable");
         await AssertEntityAbsent(id);
     }
 }

@@ -126,7 +126,7 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
 
     /// <summary>
     /// Delete and reload @context (clause 5.13.5). Hosted and ImplicitlyCreated: removed (reload is an error). Cached: evicted, or with reload
-    /// downloaded again (504 LdContextNotAvailable when that fails, and the cached copy stays). The core context is built in: it cannot be
+    /// downloaded again (503 LdContextNotAvailable when that fails, and the cached copy stays). The core context is built in: it cannot be
     /// deleted, and reloading it changes nothing.
     /// </summary>
     public async Task DeleteAsync(string contextId, bool reload, string brokerBase, CancellationToken ct)

@@ -14,7 +14,7 @@ public sealed record ErrorType(string Uri, int Status, string Title)
     public static readonly ErrorType InternalError = new(Base + "InternalError", 500, "Internal error");
     public static readonly ErrorType TooComplexQuery = new(Base + "TooComplexQuery", 403, "Query too complex");
     public static readonly ErrorType TooManyResults = new(Base + "TooManyResults", 403, "Too many results");
-    public static readonly ErrorType LdContextNotAvailable = new(Base + "LdContextNotAvailable", 504, "@context not available");
+    public static readonly ErrorType LdContextNotAvailable = new(Base + "LdContextNotAvailable", 503, "@context not available");
     public static readonly ErrorType NotAcceptable = new(Base + "NotAcceptable", 406, "Not acceptable");
     public static readonly ErrorType UnsupportedMediaType = new(Base + "UnsupportedMediaType", 415, "Unsupported media type");
     public static readonly ErrorType PayloadTooLarge = new(Base + "BadRequestData", 413, "Payload too large");
