@@ -163,9 +163,9 @@ public static class ChangeMatcher
         }
         if (fired == NotificationTriggers.None)
             return fired;
-        var filter = subscription.Filter;
-        if (filter.Q is null && filter.ScopeQ is null && filter.Geo is null)
+        if (subscription.Q is null && subscription.ScopeQ is null && subscription.GeoQ is null)
             return fired;
+        var filter = subscription.Filter;
         if (EntityQueryMatcher.Matches(subject, filter))
             return fired;
         if (change.Kind == ChangeKind.Update && fired.HasFlag(NotificationTriggers.AttributeDeleted) && change.Before is { } before

@@ -146,7 +146,7 @@ public sealed record Subscription
     public bool Active => IsActive ?? true;
 
     /// <summary>The q, scopeQ and geoQ filter, for <see cref="EntityQueryMatcher"/> and the stores' queries.</summary>
-    public EntityQuery Filter => field ??= new EntityQuery { Q = Q, ScopeQ = ScopeQ, Geo = GeoQ };
+    public EntityQuery Filter => new() { Q = Q, ScopeQ = ScopeQ, Geo = GeoQ };
 
     /// <summary>active, paused or expired (clause 5.2.12).</summary>
     public string StatusAt(DateTimeOffset now) => ExpiresAt is { } expires && expires <= now ? "expired" : Active ? "active" : "paused";
