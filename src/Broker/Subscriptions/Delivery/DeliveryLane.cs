@@ -29,6 +29,8 @@ internal sealed class LaneItem
 /// </summary>
 internal sealed partial class DeliveryLane
 {
+    private const int FailingCapacity = 64;
+
     private readonly DeliveryServices _services;
     private readonly Lock _lock = new();
     private readonly Queue<LaneItem> _queue = new();
@@ -93,9 +95,11 @@ internal sealed partial class DeliveryLane
         lock (_lock)
         {
             _spilled += spilled;
+            // While the endpoint fails, the changes that queue up behind the retry wait in the outbox, not in memory.
+            var capacity = _retry is null ? _services.Options.QueueCapacity : Math.Min(FailingCapacity, _services.Options.QueueCapacity);
             foreach (var item in items)
             {
-                if (_spilled > 0 || _queue.Count >= _services.Options.QueueCapacity)
+                if (_spilled > 0 || _queue.Count >= capacity)
                     _spilled++;
                 else
                 {
