@@ -86,6 +86,46 @@ public sealed class EmbeddedSchemaMigrationTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_version_2_database_gets_the_previous_column_and_its_records_read_back_without_it()
+    {
+        Directory.CreateDirectory(_dataPath);
+        var created = StoredEntityJson.Serialize(NewEntity("urn:x:v2", 1, 20));
+        using (var connection = new SqliteConnection("Data Source=" + Path.Combine(_dataPath, "broker.db") + ";Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE schema_version (version INTEGER NOT NULL);
+                INSERT INTO schema_version VALUES (2);
+                CREATE TABLE tenants (name TEXT PRIMARY KEY) WITHOUT ROWID;
+                CREATE TABLE changes (
+                    seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL,
+                    at TEXT NOT NULL, attributes TEXT NOT NULL, after TEXT);
+                CREATE TABLE entities (
+                    tenant TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+                INSERT INTO changes (seq, tenant, entity_id, kind, at, attributes, after) VALUES
+                    (1, '', 'urn:x:v2', 'Create', '2026-11-21T12:00:00.000000Z', '["https://example.org/temperature"]', $created);
+                INSERT INTO entities VALUES ('', 'urn:x:v2', 1, 1);
+                """;
+            command.Parameters.AddWithValue("$created", created);
+            command.ExecuteNonQuery();
+        }
+
+        await using var store = await OpenAsync();
+        var before = (await store.GetAsync("", "urn:x:v2", default))!;
+        var after = NewEntity("urn:x:v2", 1, 21);
+        Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, "urn:x:v2", before, after, [Ns + "temperature"], Now.AddSeconds(1))], default));
+        var feed = await store.ReadAsync(new ChangeFeedPosition(0, 0, 0), 10, default);
+
+        Assert.Equal([ChangeKind.Create, ChangeKind.Update], feed.Changes.Select(c => c.Change.Kind));
+        Assert.Null(feed.Changes[0].Change.Before);
+        Assert.Equal(20.0, (double)feed.Changes[1].Change.Before!.Attributes.Get(Ns + "temperature")![0].Value!);
+        Assert.Equal(21.0, (double)(await store.GetAsync("", "urn:x:v2", default))!.Attributes.Get(Ns + "temperature")![0].Value!);
+    }
+
     private async Task<EmbeddedEntityStore> OpenAsync()
     {
         var store = new EmbeddedEntityStore(new EmbeddedStoreOptions { DataPath = _dataPath }, NullLogger<EmbeddedEntityStore>.Instance);
