@@ -18,6 +18,7 @@ public enum Target
 /// One load scenario. The tool starts the target, calls <see cref="SetupAsync"/> once, then <see cref="ExecuteAsync"/>
 /// from every client in a loop (warm-up first, then the measured phase) and disposes the scenario at the end.
 /// New scenarios (notifications, temporal) are one more class listed in <see cref="Scenarios.All"/>.
+/// A scenario that measures more than its own requests implements <see cref="INotifyingScenario"/> too.
 /// </summary>
 public interface IScenario : IAsyncDisposable
 {
@@ -28,6 +29,9 @@ public interface IScenario : IAsyncDisposable
 
     Target Target { get; }
 
+    /// <summary>Command-line arguments the target process needs for this scenario, after those the tool always passes (S7: Outbound:AllowLoopback).</summary>
+    IReadOnlyList<string> TargetArguments { get; }
+
     /// <summary>The id of the ceiling this scenario is compared with on the given store ("embedded" or "postgres"), or null.</summary>
     string? CeilingFor(string store);
 
@@ -36,6 +40,39 @@ public interface IScenario : IAsyncDisposable
     /// <summary>One operation (one request). Returns the number of items it handled (entities, rows), 1 for single operations.</summary>
     ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct);
 }
+
+/// <summary>
+/// A scenario whose requests cause notifications that a receiver of its own counts (S7). The tool tells it when the
+/// measured phase starts and when it has ended (every client's last request answered); what it then reports, after
+/// waiting for notifications still under way, goes into the scenario's result.
+/// </summary>
+public interface INotifyingScenario : IScenario
+{
+    void MeasuringStarted();
+
+    /// <summary>Waits (at most a grace period) for the notifications the measured requests owe, and reports what arrived.</summary>
+    Task<NotificationFigures> MeasuringEndedAsync(CancellationToken ct);
+}
+
+/// <summary>
+/// What the receiver of a notifying scenario saw. Notifications and Entities arrived during the measured phase (whatever
+/// caused them); Expected, Lost and the latencies are about the updates acknowledged in the measured phase, each of which
+/// owes one notified entity: latency is the receipt minus the time the update was sent, and Lost counts those that had not
+/// arrived when the grace period ended. Drain is how long after the phase the last of them arrived.
+/// </summary>
+public sealed record NotificationFigures(
+    int Subscriptions,
+    int Matching,
+    long Notifications,
+    long Entities,
+    long Expected,
+    long Lost,
+    long Duplicates,
+    TimeSpan P50,
+    TimeSpan P99,
+    TimeSpan Max,
+    TimeSpan Drain,
+    TimeSpan Grace);
 
 /// <summary>One of the concurrent clients: its index, its own random numbers and an operation counter for unique ids.</summary>
 public sealed class Client(int index)

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using Benchmarks.Load.Scenarios;
 using Npgsql;
@@ -20,7 +21,8 @@ public sealed record ScenarioResult(
     double? SystemCpuSeconds,
     long? PeakMemoryBytes,
     string? CeilingId,
-    string? Note)
+    string? Note,
+    NotificationFigures? Notifications = null)
 {
     public double OpsPerSecond => Operations / Elapsed.TotalSeconds;
 
@@ -69,8 +71,8 @@ public sealed class Runner(Options options, string workDirectory)
             else
             {
                 process = scenario.Target == Target.Broker
-                    ? await TargetProcess.StartAsync(options.BrokerPath, BrokerArguments(dataPath), "/ready", dataPath + ".log", ct).ConfigureAwait(false)
-                    : await TargetProcess.StartAsync(options.CeilingPath, [], "/", dataPath + ".log", ct).ConfigureAwait(false);
+                    ? await TargetProcess.StartAsync(options.BrokerPath, [.. BrokerArguments(dataPath), .. scenario.TargetArguments], "/ready", dataPath + ".log", ct).ConfigureAwait(false)
+                    : await TargetProcess.StartAsync(options.CeilingPath, scenario.TargetArguments, "/", dataPath + ".log", ct).ConfigureAwait(false);
                 baseAddress = process.BaseAddress;
             }
 
@@ -106,18 +108,21 @@ public sealed class Runner(Options options, string workDirectory)
 
             // Without a process of its own, the SQLite ceiling's CPU is this tool's (its clients only take turns at the writer).
             var cpuBefore = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
+            var notifying = scenario as INotifyingScenario;
+            notifying?.MeasuringStarted();
             var phase = await PhaseAsync(scenario, context, clients, options.Duration, ct).ConfigureAwait(false);
             var cpuAfter = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
+            // After the CPU reading: the broker's work on notifications still under way is not part of the measured phase.
+            var notifications = notifying is null ? null : await notifying.MeasuringEndedAsync(ct).ConfigureAwait(false);
             double? cpu = cpuAfter is { } a && cpuBefore is { } b ? a.User + a.System - b.User - b.System : null;
             double? systemCpu = cpuAfter is { } c && cpuBefore is { } d ? c.System - d.System : null;
             var peak = process?.PeakMemoryBytes();
-            await scenario.DisposeAsync().ConfigureAwait(false);
 
             var latencies = phase.Latencies;
             latencies.Sort();
             return new ScenarioResult(scenario.Id, scenario.Name, store, latencies.Count, phase.Items, phase.Errors, phase.Elapsed,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, systemCpu, peak, scenario.CeilingFor(options.Store),
-                phase.Errors > 0 ? $"{phase.Errors} errors, first: {phase.FirstError}" : null);
+                Note(phase, notifications), notifications);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or Microsoft.Data.Sqlite.SqliteException or TimeoutException or FileNotFoundException)
         {
@@ -126,6 +131,7 @@ public sealed class Runner(Options options, string workDirectory)
         }
         finally
         {
+            await scenario.DisposeAsync().ConfigureAwait(false);
             if (process is not null)
                 await process.DisposeAsync().ConfigureAwait(false);
             if (postgres is not null)
@@ -141,6 +147,16 @@ public sealed class Runner(Options options, string workDirectory)
         if (options.Store == Stores.Postgres)
             arguments.AddRange(["--Storage:Provider", "Postgres", "--ConnectionStrings:Postgres", options.ConnectionString!]);
         return arguments;
+    }
+
+    private static string? Note(Phase phase, NotificationFigures? notifications)
+    {
+        List<string> notes = [];
+        if (phase.Errors > 0)
+            notes.Add($"{phase.Errors} errors, first: {phase.FirstError}");
+        if (notifications is { Lost: > 0 } lost)
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{lost.Lost:N0} of {lost.Expected:N0} acknowledged updates not notified within {lost.Grace.TotalSeconds:0} s"));
+        return notes.Count == 0 ? null : string.Join("; ", notes);
     }
 
     private sealed record Phase(List<TimeSpan> Latencies, long Items, long Errors, string? FirstError, TimeSpan Elapsed);

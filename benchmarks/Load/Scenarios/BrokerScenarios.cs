@@ -16,6 +16,8 @@ public abstract class BrokerScenario : IScenario
 
     public Target Target => Target.Broker;
 
+    public virtual IReadOnlyList<string> TargetArguments => [];
+
     /// <summary>Single writes are compared with single-row inserts on PostgreSQL, everything else with the bare HTTP ceiling.</summary>
     public virtual string? CeilingFor(string store) => Ceilings.Http;
 
@@ -23,7 +25,7 @@ public abstract class BrokerScenario : IScenario
 
     public abstract ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct);
 
-    public ValueTask DisposeAsync()
+    public virtual ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;

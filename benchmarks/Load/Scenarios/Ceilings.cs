@@ -30,6 +30,8 @@ public sealed class HttpCeiling : IScenario
 
     public Target Target => Target.HttpCeiling;
 
+    public IReadOnlyList<string> TargetArguments => [];
+
     public string? CeilingFor(string store) => null;
 
     public Task SetupAsync(ScenarioContext context, CancellationToken ct) => Task.CompletedTask;
@@ -57,6 +59,8 @@ public abstract class PostgresCeiling : IScenario
     public abstract string Name { get; }
 
     public Target Target => Target.Postgres;
+
+    public IReadOnlyList<string> TargetArguments => [];
 
     public string? CeilingFor(string store) => null;
 
@@ -153,6 +157,8 @@ public sealed class SqliteBatchCeiling : IScenario
     public string Name => $"SQLite ceiling: the embedded store's rows ({Rows} entities/transaction)";
 
     public Target Target => Target.Sqlite;
+
+    public IReadOnlyList<string> TargetArguments => [];
 
     public string? CeilingFor(string store) => null;
 
