@@ -18,6 +18,8 @@ public sealed class Options
           --warmup SECONDS      warm-up time per scenario, not measured (default 3)
           --quick               --duration 3 --warmup 1
           --geo-entities N      entities preloaded for S5 (default 100000)
+          --subscriptions N     subscriptions created for S7 (default 1000; 0 for none)
+          --matching PERCENT    the share of them that match S7's PATCHed entities (default 10)
           --results PATH        write the Markdown report there (default: only print the table)
           --command TEXT        the command to record in the report; --commit TEXT the commit
           --note TEXT           a line for the report's header (e.g. what the PostgreSQL server was)
@@ -45,6 +47,10 @@ public sealed class Options
     public bool Quick { get; private set; }
 
     public int GeoEntities { get; private set; } = 100_000;
+
+    public int Subscriptions { get; private set; } = 1000;
+
+    public int MatchingPercent { get; private set; } = 10;
 
     public string? ResultsPath { get; private set; }
 
@@ -85,6 +91,8 @@ public sealed class Options
                 case "--warmup": warmup = TimeSpan.FromSeconds(int.Parse(Next(), CultureInfo.InvariantCulture)); break;
                 case "--quick": options.Quick = true; break;
                 case "--geo-entities": options.GeoEntities = PositiveInt(Next()); break;
+                case "--subscriptions": options.Subscriptions = WholeNumber(Next(), 100_000); break;
+                case "--matching": options.MatchingPercent = WholeNumber(Next(), 100); break;
                 case "--results": options.ResultsPath = Next(); break;
                 case "--command": options.Command = Next(); break;
                 case "--commit": options.Commit = Next(); break;
@@ -103,6 +111,11 @@ public sealed class Options
             throw new ArgumentException("--store postgres needs --connection.");
         return options;
     }
+
+    private static int WholeNumber(string text, int max) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value <= max
+            ? value
+            : throw new ArgumentException($"'{text}' is not a whole number from 0 to {max}.");
 
     private static int PositiveInt(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -168,10 +168,11 @@ public sealed class QueryGeo(int entities) : BrokerScenario
 /// <summary>S6: PATCH /entities/{id}/attrs/intensity (partial attribute update, 204) of one of 1000 entities, each a durable write.</summary>
 public sealed class AttributePatch : BrokerScenario
 {
+    public const string ScenarioId = "S6";
     private const int Count = 1000;
     private string[] _paths = [];
 
-    public override string Id => "S6";
+    public override string Id => ScenarioId;
 
     public override string Name => "attribute PATCH";
 

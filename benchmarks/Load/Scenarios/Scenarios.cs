@@ -15,5 +15,6 @@ public static class Scenarios
         new QueryByType(),
         new QueryGeo(options.GeoEntities),
         new AttributePatch(),
+        new NotifiedPatch(options.Subscriptions, options.MatchingPercent),
     ];
 }
