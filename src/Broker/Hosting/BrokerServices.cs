@@ -80,16 +80,15 @@ public static class BrokerServices
         // A bad Outbound section fails at start-up, naming the entry.
         var outbound = configuration.GetSection(OutboundPolicyOptions.SectionName).Get<OutboundPolicyOptions>() ?? new OutboundPolicyOptions();
         services.AddSingleton(new OutboundAddressPolicy(outbound));
-        services.AddHttpClient(nameof(HttpNotificationSender))
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler())
-            .ConfigureHttpClient(client =>
-            {
-                client.Timeout = Timeout.InfiniteTimeSpan;
-                // HTTP/3 runs over QUIC, which does not pass the policy's connect callback.
-                client.DefaultRequestVersion = System.Net.HttpVersion.Version11;
-                client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-            });
-        services.AddSingleton<INotificationSender>(sp => new HttpNotificationSender(sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpNotificationSender))));
+        // One client for all notifications, on the policy's handler: every connection is judged where it is made. No
+        // client factory: its handler chain (logging scopes) costs on every notification and the handler lives as long.
+        services.AddSingleton<INotificationSender>(sp => new HttpNotificationSender(new HttpClient(sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler())
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+            // HTTP/3 runs over QUIC, which does not pass the policy's connect callback.
+            DefaultRequestVersion = System.Net.HttpVersion.Version11,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        }));
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<SubscriptionService>();

@@ -9,6 +9,9 @@ public interface ISubscriptionStore : IAsyncDisposable
 {
     Task InitializeAsync(CancellationToken cancellationToken);
 
+    /// <summary>True when other broker nodes may change subscriptions: the dispatcher then looks for their changes.</summary>
+    bool SharedByNodes { get; }
+
     /// <summary>Stores a new subscription; false when the tenant already has one with its id.</summary>
     ValueTask<bool> InsertAsync(StoredSubscription subscription, CancellationToken cancellationToken);
 
@@ -35,8 +38,8 @@ public interface ISubscriptionStore : IAsyncDisposable
     /// <summary>The saved position of the named feed consumer; null before its first save.</summary>
     ValueTask<ChangeFeedPosition?> ReadPositionAsync(string consumer, CancellationToken cancellationToken);
 
-    /// <summary>Adds the notifications to the outbox and saves the consumer's position, in one durable transaction.</summary>
-    ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition position, CancellationToken cancellationToken);
+    /// <summary>Adds the notifications to the outbox (each once) and saves the consumer's position, if given, in one transaction.</summary>
+    ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken);
 
     /// <summary>Each subscription with notifications in the outbox, and how many (a new leader's starting point).</summary>
     ValueTask<IReadOnlyList<OutboxSummary>> SummarizeOutboxAsync(CancellationToken cancellationToken);

@@ -45,6 +45,26 @@ public sealed class ChangeAnalysis
     /// <summary>Attributes with at least one instance deleted (the attribute itself may remain with other instances).</summary>
     public HashSet<string> Deleted { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Every attribute the change created, updated or deleted (what watchedAttributes are tested against).</summary>
+    public IReadOnlyCollection<string> Touched
+    {
+        get
+        {
+            if (_touched is not null)
+                return _touched;
+            if (Updated.Count == 0 && Deleted.Count == 0)
+                return _touched = Created;
+            if (Created.Count == 0 && Updated.Count == 0)
+                return _touched = Deleted;
+            var touched = new HashSet<string>(Created, StringComparer.Ordinal);
+            touched.UnionWith(Updated);
+            touched.UnionWith(Deleted);
+            return _touched = touched;
+        }
+    }
+
+    private HashSet<string>? _touched;
+
     /// <summary>
     /// The whole entity before an update: the entity after it with the changed attributes as they were (a change record
     /// read back keeps only those, see <see cref="ChangeRecords.PreviousOf"/>).
@@ -133,7 +153,7 @@ public static class ChangeMatcher
             return NotificationTriggers.None;
         if (change.Change.Change.At < subscription.ActiveSince)
             return NotificationTriggers.None;
-        if (change.Subject is not { } subject || !Selects(subscription, subject))
+        if (change.Subject is not { } subject)
             return NotificationTriggers.None;
         var triggers = subscription.Triggers;
         var watched = subscription.WatchedAttributes;
@@ -161,8 +181,8 @@ public static class ChangeMatcher
                     fired |= NotificationTriggers.AttributeDeleted;
                 break;
         }
-        if (fired == NotificationTriggers.None)
-            return fired;
+        if (fired == NotificationTriggers.None || !Selects(subscription, subject))
+            return NotificationTriggers.None;
         if (subscription.Q is null && subscription.ScopeQ is null && subscription.GeoQ is null)
             return fired;
         var filter = subscription.Filter;
@@ -179,9 +199,9 @@ public static class ChangeMatcher
     {
         if (subscription.Entities is not { } selectors)
             return true;
-        foreach (var selector in selectors)
+        for (var i = 0; i < selectors.Count; i++)
         {
-            if (selector.Matches(entity))
+            if (selectors[i].Matches(entity))
                 return true;
         }
         return false;
@@ -193,9 +213,9 @@ public static class ChangeMatcher
             return false;
         if (watched is null)
             return true;
-        foreach (var name in watched)
+        for (var i = 0; i < watched.Count; i++)
         {
-            if (names.Contains(name))
+            if (names.Contains(watched[i]))
                 return true;
         }
         return false;

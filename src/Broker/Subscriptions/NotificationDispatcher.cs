@@ -10,9 +10,10 @@ namespace Broker.Subscriptions;
 /// <summary>
 /// Turns committed changes into notifications (clause 5.8.6). While this node holds the dispatch lease (always with the
 /// embedded store; one node at a time with PostgreSQL), it reads the change feed after its saved position, matches each
-/// change against the subscriptions the index proposes, stores the notifications owed in the outbox together with the
-/// new position (so a change is matched once, and nothing matched is lost), and hands them to the subscriptions'
-/// delivery lanes. It also sends the periodic notifications and compacts the change records no one needs any more.
+/// change against the subscriptions the index proposes and hands the notifications owed to the subscriptions' delivery
+/// lanes. Every few hundred milliseconds it saves the position together with what the lanes still owe of the changes up
+/// to it (the outbox), so nothing matched is lost: after a crash the changes after the saved position are matched again
+/// (and may be notified twice). It also sends the periodic notifications and compacts the change records no one needs.
 /// </summary>
 public sealed partial class NotificationDispatcher(
     IEntityStore entities,
@@ -138,22 +139,31 @@ public sealed partial class NotificationDispatcher(
             LogLeading(logger, leadership.Index.Count);
             var position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false) ?? await feed.HeadAsync(term).ConfigureAwait(false);
             var saved = position;
-            var lastSave = clock.GetUtcNow();
+            var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
+            var nextSave = clock.GetUtcNow() + options.PollInterval;
             var nextCompaction = clock.GetUtcNow() + options.CompactionInterval;
+            var nextRefresh = clock.GetUtcNow();
             while (!term.IsCancellationRequested)
             {
                 var page = await feed.ReadAsync(position, PageSize, term).ConfigureAwait(false);
-                // After the page was read: every subscription committed before one of its changes is loaded now.
-                await RefreshAsync(leadership, term).ConfigureAwait(false);
-                var now = clock.GetUtcNow();
-                var owed = Match(leadership, page.Changes, now);
-                if (owed.Count > 0 || (page.Next != saved && now - lastSave > TimeSpan.FromSeconds(1)))
+                // After the page was read: every subscription another node committed before one of its changes is
+                // loaded now. This node's own changes to subscriptions reach the index directly (Apply, Remove).
+                if (subscriptions.SharedByNodes && page.Changes.Count > 0 || clock.GetUtcNow() >= nextRefresh)
                 {
-                    await subscriptions.AppendAsync([.. owed.Select(o => o.Entry!)], Consumer, page.Next, term).ConfigureAwait(false);
-                    (saved, lastSave) = (page.Next, now);
+                    await RefreshAsync(leadership, term).ConfigureAwait(false);
+                    nextRefresh = clock.GetUtcNow() + options.PollInterval;
                 }
-                Deliver(leadership, owed);
+                var now = clock.GetUtcNow();
+                await DeliverAsync(leadership, Match(leadership, page.Changes, now), unsaved, term).ConfigureAwait(false);
                 position = page.Next;
+                if (now >= nextSave && (unsaved.Count > 0 || position != saved))
+                {
+                    // Written behind: what the lanes still owe of the changes up to the position, with the position.
+                    await services.SaveAsync([.. unsaved.Select(u => (u.Key, u.Value))], position).WaitAsync(term).ConfigureAwait(false);
+                    unsaved.Clear();
+                    saved = position;
+                    nextSave = now + options.PollInterval;
+                }
                 await SendPeriodicAsync(leadership, now, term).ConfigureAwait(false);
                 if (now >= nextCompaction)
                 {
@@ -163,7 +173,8 @@ public sealed partial class NotificationDispatcher(
                 if (page.Changes.Count < PageSize)
                 {
                     var changed = leadership.SubscriptionsChanged.Task;
-                    await Task.WhenAny(feed.WaitAsync(position, options.PollInterval, term), changed).ConfigureAwait(false);
+                    var wait = unsaved.Count > 0 || position != saved ? TimeSpan.FromTicks(Math.Max(0, Math.Min((nextSave - now).Ticks, options.PollInterval.Ticks))) : options.PollInterval;
+                    await Task.WhenAny(feed.WaitAsync(position, wait, term), changed).ConfigureAwait(false);
                 }
             }
         }
@@ -188,7 +199,7 @@ public sealed partial class NotificationDispatcher(
             lock (leadership.Lock)
             {
                 if (leadership.Lanes.TryGetValue((pending.Tenant, pending.SubscriptionId), out var lane))
-                    lane.Enqueue([], spilled: pending.Count);
+                    lane.Spilled(0, stored: pending.Count);
             }
         }
     }
@@ -281,9 +292,7 @@ public sealed partial class NotificationDispatcher(
                 if (analysis.Subject is not { } subject)
                     continue;
                 candidates.Clear();
-                leadership.Index.Candidates(change.Tenant, subject, change.Change.ChangedAttributes, candidates);
-                if (change.Change.Before is { } before && change.Change.Kind == ChangeKind.Update && !SameTypes(before, subject))
-                    leadership.Index.Candidates(change.Tenant, before, [], candidates);
+                leadership.Index.Candidates(change.Tenant, subject, analysis.Touched, candidates);
                 foreach (var subscription in candidates)
                 {
                     var fired = ChangeMatcher.Match(subscription, analysis, now);
@@ -300,20 +309,35 @@ public sealed partial class NotificationDispatcher(
         return owed;
     }
 
-    private static bool SameTypes(Entity a, Entity b) => ReferenceEquals(a.Types, b.Types) || a.Types.SequenceEqual(b.Types, StringComparer.Ordinal);
-
-    private static void Deliver(Leadership leadership, List<LaneItem> owed)
+    /// <summary>
+    /// Hands the notifications to their lanes. What a lane has no room for is written to the outbox first; the rest is
+    /// remembered until the next save, which writes what is still undelivered then.
+    /// </summary>
+    private static async Task DeliverAsync(Leadership leadership, List<LaneItem> owed, Dictionary<DeliveryLane, List<LaneItem>> unsaved, CancellationToken term)
     {
         if (owed.Count == 0)
             return;
+        var rejected = new List<(DeliveryLane Lane, List<LaneItem> Items)>();
         lock (leadership.Lock)
         {
             foreach (var group in owed.GroupBy(item => (item.Entry!.Tenant, item.Entry.SubscriptionId)))
             {
-                if (leadership.Lanes.TryGetValue(group.Key, out var lane))
-                    lane.Enqueue([.. group]);
+                if (!leadership.Lanes.TryGetValue(group.Key, out var lane))
+                    continue;
+                List<LaneItem> items = [.. group];
+                var overflow = lane.Reserve(items);
+                if (overflow.Count > 0)
+                    rejected.Add((lane, overflow));
+                if (!unsaved.TryGetValue(lane, out var pending))
+                    unsaved[lane] = pending = [];
+                pending.AddRange(items.Count == overflow.Count ? [] : items.Except(overflow));
             }
         }
+        if (rejected.Count == 0)
+            return;
+        await leadership.Services.SaveAsync(rejected, null).WaitAsync(term).ConfigureAwait(false);
+        foreach (var (lane, items) in rejected)
+            lane.Spilled(items.Count);
     }
 
     /// <summary>Periodic subscriptions (timeInterval) that are due get the current state of the entities they select, if any.</summary>

@@ -7,11 +7,18 @@ namespace Broker.Storage.Embedded;
 /// <summary>
 /// Subscriptions, their outbox and the feed positions of the embedded store, in a SQLite database of their own
 /// (<c>subscriptions.db</c> beside <c>broker.db</c>), so their writes never wait for the entity writer's group commits.
-/// WAL with synchronous=FULL, like the entities: what a call has stored survives a killed process. One connection,
-/// taken in turns; deleted subscriptions stay a while as tombstones so that <see cref="ChangedSinceAsync"/> reports them.
 /// </summary>
+/// <remarks>
+/// WAL; subscriptions are written with synchronous=FULL, like the entities. The outbox, the feed position and the
+/// delivery reports are written with synchronous=NORMAL: they survive a killed process, and a power loss can only take
+/// back the last of them, outbox and position together, so the dispatcher reads those changes again from the fully
+/// durable change feed and notifies them again (at least once). One connection, taken in turns; deleted subscriptions
+/// stay a while as tombstones so that <see cref="ChangedSinceAsync"/> reports them.
+/// </remarks>
 public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, TimeProvider clock) : ISubscriptionStore
 {
+    public bool SharedByNodes => false;
+
     /// <summary>How long a deleted subscription stays as a tombstone.</summary>
     private static readonly TimeSpan TombstoneLifetime = TimeSpan.FromHours(1);
 
@@ -164,7 +171,7 @@ public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, Time
             return reader.Read() ? new ChangeFeedPosition(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : null;
         }, cancellationToken);
 
-    public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition position, CancellationToken cancellationToken) =>
+    public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken) =>
         await InTurnAsync(connection =>
         {
             using var transaction = connection.BeginTransaction();
@@ -183,20 +190,21 @@ public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, Time
                     insert.ExecuteNonQuery();
                 }
             }
-            using (var save = Command(connection, """
-                INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
-                ON CONFLICT (consumer) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
-                """))
+            if (position is { } saved)
             {
+                using var save = Command(connection, """
+                    INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
+                    ON CONFLICT (consumer) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
+                    """);
                 save.Parameters.AddWithValue("$consumer", consumer);
-                save.Parameters.AddWithValue("$horizon", position.Horizon);
-                save.Parameters.AddWithValue("$end", position.WindowEnd);
-                save.Parameters.AddWithValue("$seq", position.Sequence);
+                save.Parameters.AddWithValue("$horizon", saved.Horizon);
+                save.Parameters.AddWithValue("$end", saved.WindowEnd);
+                save.Parameters.AddWithValue("$seq", saved.Sequence);
                 save.ExecuteNonQuery();
             }
             transaction.Commit();
             return true;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, fullSync: false).ConfigureAwait(false);
 
     public ValueTask<IReadOnlyList<OutboxSummary>> SummarizeOutboxAsync(CancellationToken cancellationToken) =>
         InTurnAsync<IReadOnlyList<OutboxSummary>>(connection =>
@@ -278,7 +286,7 @@ public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, Time
             }
             transaction.Commit();
             return true;
-        }, cancellationToken).ConfigureAwait(false);
+        }, cancellationToken, fullSync: false).ConfigureAwait(false);
     }
 
     private const string Select = "SELECT tenant, id, doc, created, revision, deleted, times_sent, times_failed, last_notification, last_success, last_failure FROM subscriptions";
@@ -312,12 +320,21 @@ public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, Time
         return command;
     }
 
-    private async ValueTask<T> InTurnAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    private bool _fullSync = true;
+
+    private async ValueTask<T> InTurnAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken, bool fullSync = true)
     {
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return work(_connection ?? throw new InvalidOperationException("The subscription store is not initialized."));
+            var connection = _connection ?? throw new InvalidOperationException("The subscription store is not initialized.");
+            if (_fullSync != fullSync)
+            {
+                using var pragma = Command(connection, fullSync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+                pragma.ExecuteNonQuery();
+                _fullSync = fullSync;
+            }
+            return work(connection);
         }
         finally
         {

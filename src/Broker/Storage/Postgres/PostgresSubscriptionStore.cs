@@ -18,6 +18,8 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
 
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
 
+    public bool SharedByNodes => true;
+
     /// <summary>The schema is migrated by <see cref="PostgresEntityStore.InitializeAsync"/>, which runs first.</summary>
     public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -187,7 +189,7 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
                 : null;
         }, cancellationToken);
 
-    public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition position, CancellationToken cancellationToken) =>
+    public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken) =>
         await RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -206,16 +208,20 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
                 insert.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. entries.Select(e => e.Due.UtcDateTime)] });
                 batch.BatchCommands.Add(insert);
             }
-            var save = new NpgsqlBatchCommand("""
-                INSERT INTO feed_cursors (name, horizon, window_end, seq) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (name) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
-                """);
-            save.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
-            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Horizon });
-            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.WindowEnd });
-            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Sequence });
-            batch.BatchCommands.Add(save);
-            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            if (position is { } saved)
+            {
+                var save = new NpgsqlBatchCommand("""
+                    INSERT INTO feed_cursors (name, horizon, window_end, seq) VALUES ($1, $2, $3, $4)
+                    ON CONFLICT (name) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
+                    """);
+                save.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
+                save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Horizon });
+                save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.WindowEnd });
+                save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Sequence });
+                batch.BatchCommands.Add(save);
+            }
+            if (batch.BatchCommands.Count > 0)
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);

@@ -18,15 +18,26 @@ internal sealed class LaneItem
     public DateTimeOffset Due => Entry?.Due ?? DateTimeOffset.MinValue;
 
     public string EntityId => Entry?.EntityId ?? "";
+
+    /// <summary>In the outbox (read from it, or written there by a save); guarded by its lane's lock.</summary>
+    public bool Persisted { get; set; }
+
+    /// <summary>Delivered or given up: a save leaves it out; guarded by its lane's lock.</summary>
+    public bool Done { get; set; }
 }
 
 /// <summary>
 /// The notifications of one subscription, delivered one notification at a time, in the order of the changes, so that
 /// notifications of one entity never overtake each other. A lane waits for its throttling window, for the backoff after
 /// a failure and for its endpoint's turn; lanes never wait for each other, so a slow endpoint delays only its own
-/// subscriptions. At most <see cref="NotificationOptions.QueueCapacity"/> entries are held in memory; the others wait in
-/// the outbox, from which the lane reads them back as it drains.
+/// subscriptions. At most <see cref="NotificationOptions.QueueCapacity"/> entries are held in memory (64 while the
+/// endpoint fails); the others wait in the outbox, from which the lane reads them back as it drains.
 /// </summary>
+/// <remarks>
+/// The outbox is written behind: what a lane holds in memory reaches the outbox only if it is still there at the
+/// dispatcher's next save, which also saves the feed position (a change at or before a saved position is delivered or in
+/// the outbox). What the lane cannot hold is written to the outbox before the lane counts it (<see cref="Reserve"/>).
+/// </remarks>
 internal sealed partial class DeliveryLane
 {
     private const int FailingCapacity = 64;
@@ -39,6 +50,7 @@ internal sealed partial class DeliveryLane
     private LaneItem? _snapshot;
     private bool _running;
     private long _spilled;
+    private int _spilling;
     private long _lastQueuedSequence;
     private DateTimeOffset _lastNotification = DateTimeOffset.MinValue;
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
@@ -89,26 +101,61 @@ internal sealed partial class DeliveryLane
 
     public void Stop() => _stopped.Cancel();
 
-    /// <summary>Adds notifications that the outbox already holds; <paramref name="spilled"/> counts those left there for later.</summary>
-    public void Enqueue(IReadOnlyList<LaneItem> items, long spilled = 0)
+    /// <summary>
+    /// Takes the notifications the lane has room for (in order, none while older ones wait in the outbox) and returns the
+    /// others, which the caller must write to the outbox and then hand back with <see cref="Spilled"/>.
+    /// </summary>
+    public List<LaneItem> Reserve(IReadOnlyList<LaneItem> items)
     {
+        var rejected = new List<LaneItem>();
         lock (_lock)
         {
-            _spilled += spilled;
-            // While the endpoint fails, the changes that queue up behind the retry wait in the outbox, not in memory.
             var capacity = _retry is null ? _services.Options.QueueCapacity : Math.Min(FailingCapacity, _services.Options.QueueCapacity);
             foreach (var item in items)
             {
-                if (_spilled > 0 || _queue.Count >= capacity)
-                    _spilled++;
-                else
+                if (_spilled > 0 || _spilling > 0 || rejected.Count > 0 || _queue.Count >= capacity)
                 {
-                    _queue.Enqueue(item);
-                    _lastQueuedSequence = Math.Max(_lastQueuedSequence, item.Entry?.Sequence ?? 0);
+                    rejected.Add(item);
+                    continue;
                 }
+                _queue.Enqueue(item);
+                _lastQueuedSequence = Math.Max(_lastQueuedSequence, item.Entry?.Sequence ?? 0);
             }
+            _spilling += rejected.Count;
             StartIfIdle();
         }
+        return rejected;
+    }
+
+    /// <summary>Notifications that wait in the outbox for the lane: rejected by <see cref="Reserve"/> and now written, or a new leader's.</summary>
+    public void Spilled(int written, long stored = 0)
+    {
+        lock (_lock)
+        {
+            _spilling -= written;
+            _spilled += written + stored;
+            StartIfIdle();
+        }
+        Wake();
+    }
+
+    /// <summary>Of these items, marks those not yet delivered as written to the outbox and returns their entries (a save writes them).</summary>
+    public List<OutboxEntry> ClaimForOutbox(List<LaneItem> items)
+    {
+        var entries = new List<OutboxEntry>(items.Count);
+        lock (_lock)
+        {
+            if (_stopped.IsCancellationRequested)
+                return entries;
+            foreach (var item in items)
+            {
+                if (item.Done || item.Persisted || item.Entry is not { } entry)
+                    continue;
+                item.Persisted = true;
+                entries.Add(entry);
+            }
+        }
+        return entries;
     }
 
     /// <summary>A periodic notification; replaces one not yet sent.</summary>
@@ -174,6 +221,7 @@ internal sealed partial class DeliveryLane
             queued = _retry is not null || _snapshot is not null || _queue.Count > 0;
             if (!queued && _spilled == 0)
             {
+                // Notifications on their way to the outbox (Reserve, then Spilled) start the lane again.
                 _running = false;
                 return false;
             }
@@ -272,7 +320,7 @@ internal sealed partial class DeliveryLane
         {
             foreach (var entry in entries)
             {
-                _queue.Enqueue(new LaneItem { Entry = entry });
+                _queue.Enqueue(new LaneItem { Entry = entry, Persisted = true });
                 _lastQueuedSequence = Math.Max(_lastQueuedSequence, entry.Sequence);
             }
             _spilled = Math.Max(0, _spilled - entries.Count);
@@ -406,14 +454,27 @@ internal sealed partial class DeliveryLane
         return context;
     }
 
+    /// <summary>
+    /// Records what happened: <paramref name="removed"/> are done (those in the outbox leave it), the outbox copies of
+    /// <paramref name="rescheduled"/> get their new attempt count and due time, and the status counts.
+    /// </summary>
     private void Report(Subscription subscription, List<LaneItem> removed, List<OutboxEntry> rescheduled, DeliveryStatus status)
     {
         Status = Status.Add(status);
         var sequences = new List<long>(removed.Count);
-        foreach (var item in removed)
+        lock (_lock)
         {
-            if (item.Entry is { } entry)
-                sequences.Add(entry.Sequence);
+            foreach (var item in removed)
+            {
+                item.Done = true;
+                if (item.Persisted && item.Entry is { } entry)
+                    sequences.Add(entry.Sequence);
+            }
+            if (rescheduled.Count > 0 && _retry is { } waiting)
+            {
+                var stored = waiting.Where(i => i.Persisted).Select(i => i.Entry!.Sequence).ToHashSet();
+                rescheduled = rescheduled.FindAll(e => stored.Contains(e.Sequence));
+            }
         }
         if (sequences.Count > 0 || rescheduled.Count > 0 || status != DeliveryStatus.None)
             _services.Report(new DeliveryReport(subscription.Tenant, subscription.Id, sequences, rescheduled, status));

@@ -8,16 +8,18 @@ using Ontology.JsonLd;
 namespace Broker.Subscriptions.Delivery;
 
 /// <summary>
-/// What the delivery lanes share: the senders, a concurrency limit per endpoint, the @context resolver, and the writer
-/// of delivery reports, which collects the outcomes of all lanes and stores them a batch at a time.
+/// What the delivery lanes share: the senders, a concurrency limit per endpoint, the @context resolver, and the one writer
+/// of the outbox. It takes the lanes' delivery reports and the dispatcher's saves in the order they come and stores
+/// whatever queued in few transactions (reports of one subscription merged): a save claims its items when it is
+/// written, so a report of an item written by an earlier save always comes after it.
 /// </summary>
 internal sealed partial class DeliveryServices : IAsyncDisposable
 {
     private readonly IReadOnlyList<INotificationSender> _senders;
     private readonly ContextResolver _resolver;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _endpoints = new(StringComparer.Ordinal);
-    private readonly Channel<DeliveryReport> _reports = Channel.CreateUnbounded<DeliveryReport>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _reportWriter;
+    private readonly Channel<object> _writes = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
 
     public DeliveryServices(NotificationOptions options, TimeProvider clock, ILogger logger, ISubscriptionStore subscriptions, IChangeFeed feed,
         IReadOnlyList<INotificationSender> senders, ContextResolver resolver)
@@ -29,7 +31,7 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
         Feed = feed;
         _senders = senders;
         _resolver = resolver;
-        _reportWriter = Task.Run(WriteReportsAsync);
+        _writer = Task.Run(WriteAsync);
     }
 
     public NotificationOptions Options { get; }
@@ -82,46 +84,107 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
         };
     }
 
-    public void Report(DeliveryReport report) => _reports.Writer.TryWrite(report);
+    public void Report(DeliveryReport report) => _writes.Writer.TryWrite(report);
 
-    /// <summary>Stores reports as they come, whatever queued meanwhile in one transaction; a failed write is tried again.</summary>
-    private async Task WriteReportsAsync()
+    /// <summary>A save: the items of <see cref="Items"/> still owed go to the outbox, with the feed position if given.</summary>
+    private sealed record Save(IReadOnlyList<(DeliveryLane Lane, List<LaneItem> Items)> Items, ChangeFeedPosition? Position, TaskCompletionSource Done);
+
+    /// <summary>Writes the items the lanes still owe to the outbox, and the position if given; completes once it is stored.</summary>
+    public Task SaveAsync(IReadOnlyList<(DeliveryLane Lane, List<LaneItem> Items)> items, ChangeFeedPosition? position)
     {
-        var batch = new List<DeliveryReport>();
-        while (await _reports.Reader.WaitToReadAsync().ConfigureAwait(false))
+        var save = new Save(items, position, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_writes.Writer.TryWrite(save))
+            save.Done.TrySetException(new ObjectDisposedException(nameof(DeliveryServices)));
+        return save.Done.Task;
+    }
+
+    private async Task WriteAsync()
+    {
+        var reports = new List<DeliveryReport>();
+        while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < 512 && _reports.Reader.TryRead(out var report))
-                batch.Add(report);
-            while (true)
+            while (_writes.Reader.TryPeek(out var next) && next is DeliveryReport && reports.Count < 1024)
             {
+                _writes.Reader.TryRead(out _);
+                reports.Add((DeliveryReport)next);
+            }
+            if (reports.Count > 0)
+            {
+                await StoreAsync(() => Subscriptions.CompleteAsync(Merge(reports), CancellationToken.None), reports.Count).ConfigureAwait(false);
+                reports.Clear();
+            }
+            if (_writes.Reader.TryPeek(out var item) && item is Save save)
+            {
+                _writes.Reader.TryRead(out _);
+                var entries = new List<OutboxEntry>();
+                foreach (var (lane, items) in save.Items)
+                    entries.AddRange(lane.ClaimForOutbox(items));
                 try
                 {
-                    await Subscriptions.CompleteAsync(batch, CancellationToken.None).ConfigureAwait(false);
-                    break;
+                    await StoreAsync(() => Subscriptions.AppendAsync(entries, NotificationDispatcher.Consumer, save.Position, CancellationToken.None), entries.Count).ConfigureAwait(false);
+                    save.Done.TrySetResult();
                 }
-                catch (Exception e) when (e is StoreUnavailableException or IOException or Microsoft.Data.Sqlite.SqliteException)
+                catch (Exception e)
                 {
-                    LogReportsFailed(Logger, e, batch.Count);
-                    await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
-                {
-                    // The store closed (shutdown): the outbox keeps what was not reported, and it is delivered again.
-                    LogReportsFailed(Logger, e, batch.Count);
-                    break;
+                    save.Done.TrySetException(e);
                 }
             }
-            batch.Clear();
+        }
+    }
+
+    /// <summary>The reports of each subscription as one (what was removed, rescheduled, and the sum of their status).</summary>
+    private static List<DeliveryReport> Merge(List<DeliveryReport> reports)
+    {
+        var merged = new Dictionary<(string, string), DeliveryReport>();
+        foreach (var report in reports)
+        {
+            var key = (report.Tenant, report.SubscriptionId);
+            merged[key] = merged.TryGetValue(key, out var earlier)
+                ? new DeliveryReport(report.Tenant, report.SubscriptionId, [.. earlier.Removed, .. report.Removed],
+                    [.. earlier.Rescheduled.Where(e => !report.Removed.Contains(e.Sequence) && !report.Rescheduled.Any(r => r.Sequence == e.Sequence)), .. report.Rescheduled],
+                    earlier.Status.Add(report.Status))
+                : report;
+        }
+        return [.. merged.Values];
+    }
+
+    /// <summary>Runs a store write, again after a second while the store is unavailable; gives up once the store has closed.</summary>
+    private async Task StoreAsync(Func<ValueTask> write, int count)
+    {
+        while (true)
+        {
+            try
+            {
+                await write().ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is StoreUnavailableException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                LogReportsFailed(Logger, e, count);
+                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+            {
+                // The store closed (shutdown): the outbox keeps what was not reported, and the feed what was not saved.
+                LogReportsFailed(Logger, e, count);
+                throw;
+            }
         }
     }
 
     /// <summary>Stores what is still queued.</summary>
     public async ValueTask DisposeAsync()
     {
-        _reports.Writer.TryComplete();
-        await _reportWriter.ConfigureAwait(false);
+        _writes.Writer.TryComplete();
+        try
+        {
+            await _writer.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
+        {
+        }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing {Count} delivery reports failed; trying again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storing {Count} outbox changes failed; trying again")]
     private static partial void LogReportsFailed(ILogger logger, Exception exception, int count);
 }

@@ -7,8 +7,10 @@ namespace Broker.Subscriptions.Delivery;
 /// Content-Length (never chunked), the headers of the notification, and success meaning a 2xx answer within the
 /// timeout. The client's handler is the outbound-address policy's, so every connection is checked where it is made.
 /// </summary>
-public sealed class HttpNotificationSender(HttpClient client) : INotificationSender
+public sealed class HttpNotificationSender(HttpClient client) : INotificationSender, IDisposable
 {
+    public void Dispose() => client.Dispose();
+
     public bool Handles(Uri endpoint) => endpoint.Scheme is "http" or "https";
 
     public async Task<DeliveryAttempt> SendAsync(NotificationMessage message, CancellationToken cancellationToken)
