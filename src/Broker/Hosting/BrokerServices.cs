@@ -73,7 +73,7 @@ public static class BrokerServices
         return builder;
     }
 
-    /// <summary>Subscriptions and notifications (clause 5.8): the service, the dispatcher (a hosted service) and the senders.</summary>
+    /// <summary>Subscriptions and notifications (clause 5.8): the service, the dispatcher (a hosted service) and the senders (HTTP, MQTT).</summary>
     private static void AddSubscriptions(IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton(configuration.GetSection("Notifications").Get<NotificationOptions>() ?? new NotificationOptions());
@@ -89,6 +89,11 @@ public static class BrokerServices
             DefaultRequestVersion = System.Net.HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         }));
+        // MQTT (clause 7): the container disposes the sender, which closes its pooled connections.
+        var mqtt = configuration.GetSection(MqttNotificationOptions.SectionName).Get<MqttNotificationOptions>() ?? new MqttNotificationOptions();
+        services.AddSingleton(sp => new MqttNotificationSender(sp.GetRequiredService<OutboundAddressPolicy>(), mqtt, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<MqttNotificationSender>>()));
+        services.AddSingleton<INotificationSender>(sp => sp.GetRequiredService<MqttNotificationSender>());
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<SubscriptionService>();

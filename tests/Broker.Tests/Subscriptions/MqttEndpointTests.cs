@@ -1,3 +1,5 @@
+using System.Text;
+using System.Text.Json.Nodes;
 using Broker.Subscriptions;
 using Broker.Subscriptions.Delivery;
 using MQTTnet.Formatter;
@@ -6,7 +8,7 @@ using Xunit;
 
 namespace Broker.Tests.Subscriptions;
 
-/// <summary>How an MQTT endpoint URI and its notifierInfo are read (clause 7.2).</summary>
+/// <summary>How an MQTT endpoint URI and its notifierInfo are read (clause 7.2), and the message published to it.</summary>
 public sealed class MqttEndpointTests
 {
     private static MqttEndpoint Parse(string uri, params KeyValue[] notifierInfo)
@@ -121,5 +123,25 @@ public sealed class MqttEndpointTests
 
         Assert.Equal("mqtt://[::1]:1884", endpoint.Connection.ToString());
         Assert.DoesNotContain("secret", endpoint.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_message_holds_the_headers_as_metadata_and_the_notification_as_body()
+    {
+        var body = """{"id":"urn:ngsi-ld:Notification:1","type":"Notification","data":[{"id":"urn:a","type":"T"}]}""";
+        var message = new NotificationMessage(new Uri("mqtt://h/t"), "application/json", Encoding.UTF8.GetBytes(body),
+            [new("Link", "<https://example.org/ctx.jsonld>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\""),
+             new("NGSILD-Tenant", "luebeck"), new("x-receiver", "ü"), new("content-type", "text/plain")],
+            null, TimeSpan.FromSeconds(1));
+
+        var published = JsonNode.Parse(MqttNotificationSender.Payload(message))!;
+
+        var expected = JsonNode.Parse($$"""
+            {"metadata": {"Content-Type": "application/json",
+                          "Link": "<https://example.org/ctx.jsonld>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"",
+                          "NGSILD-Tenant": "luebeck", "x-receiver": "ü"},
+             "body": {{body}}}
+            """);
+        Assert.True(JsonNode.DeepEquals(expected, published), published.ToJsonString());
     }
 }
