@@ -276,5 +276,15 @@ public sealed class OutboundAddressPolicy
             var socket = await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, ct).ConfigureAwait(false);
             return new NetworkStream(socket, ownsSocket: true);
         },
+        // Certificates are validated against the system's trust store; missing intermediates and revocation lists are not
+        // downloaded, because those requests would go to addresses the certificate names, past this policy.
+        SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+        {
+            CertificateChainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+            {
+                DisableCertificateDownloads = true,
+                RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            },
+        },
     };
 }

@@ -360,6 +360,8 @@ public sealed class SubscriptionReader
             if (key == "MQTT-QoS" && value is not ("0" or "1" or "2"))
                 throw Invalid("notification.endpoint.notifierInfo", "MQTT-QoS must be 0, 1 or 2");
         }
+        if (uri.Scheme is "mqtt" or "mqtts" && !Delivery.MqttEndpoint.TryParse(uri, notifierInfo, out _, out var mqttError))
+            throw Invalid("notification.endpoint.uri", "cannot be notified over MQTT: " + mqttError);
         return new NotificationEndpoint(uri, accept,
             OptionalNumber(endpoint, "timeout", minimum: 1, "notification.endpoint.timeout"),
             OptionalNumber(endpoint, "cooldown", minimum: 1, "notification.endpoint.cooldown"),
