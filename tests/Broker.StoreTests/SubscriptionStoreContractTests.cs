@@ -114,6 +114,25 @@ public abstract class SubscriptionStoreContractTests
     }
 
     [Fact]
+    public async Task A_first_position_is_saved_once_and_never_overwrites_a_saved_one()
+    {
+        if (Store is not { } store)
+            return;
+        var consumer = "first-" + NewTenant();
+
+        await store.InitializePositionAsync(consumer, new ChangeFeedPosition(1, 1, 10), default);
+        await store.InitializePositionAsync(consumer, new ChangeFeedPosition(2, 2, 20), default);
+        Assert.Equal(new ChangeFeedPosition(1, 1, 10), await store.ReadPositionAsync(consumer, default));
+
+        await store.AppendAsync([], consumer, new ChangeFeedPosition(3, 3, 30), default);
+        await store.InitializePositionAsync(consumer, new ChangeFeedPosition(2, 2, 20), default);
+        Assert.Equal(new ChangeFeedPosition(3, 3, 30), await store.ReadPositionAsync(consumer, default));
+
+        await store.AppendAsync([], consumer, null, default);
+        Assert.Equal(new ChangeFeedPosition(3, 3, 30), await store.ReadPositionAsync(consumer, default));
+    }
+
+    [Fact]
     public async Task A_node_can_lead()
     {
         if (Store is not { } store)

@@ -38,6 +38,9 @@ public interface ISubscriptionStore : IAsyncDisposable
     /// <summary>The saved position of the named feed consumer; null before its first save.</summary>
     ValueTask<ChangeFeedPosition?> ReadPositionAsync(string consumer, CancellationToken cancellationToken);
 
+    /// <summary>Saves the consumer's first position, unless it has one (another node may have saved it first).</summary>
+    ValueTask InitializePositionAsync(string consumer, ChangeFeedPosition position, CancellationToken cancellationToken);
+
     /// <summary>Adds the notifications to the outbox (each once) and saves the consumer's position, if given, in one transaction.</summary>
     ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken);
 

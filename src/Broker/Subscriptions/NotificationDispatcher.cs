@@ -95,6 +95,17 @@ public sealed partial class NotificationDispatcher(
             return leadership.Lanes.TryGetValue((tenant, id), out var lane) ? lane.Status : null;
     }
 
+    /// <summary>
+    /// Before the broker accepts requests: a dispatcher that never ran starts from the feed's head as it is now, so that
+    /// every change the broker acknowledges is after its position, however late it takes the lead.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (await subscriptions.ReadPositionAsync(Consumer, cancellationToken).ConfigureAwait(false) is null)
+            await subscriptions.InitializePositionAsync(Consumer, await feed.HeadAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -137,7 +148,8 @@ public sealed partial class NotificationDispatcher(
             await LoadAsync(leadership, term).ConfigureAwait(false);
             _leadership = leadership;
             LogLeading(logger, leadership.Index.Count);
-            var position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false) ?? await feed.HeadAsync(term).ConfigureAwait(false);
+            var position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The dispatcher's feed position was not initialized (StartAsync).");
             var saved = position;
             var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
             var nextSave = clock.GetUtcNow() + options.PollInterval;

@@ -171,6 +171,17 @@ public sealed class EmbeddedSubscriptionStore(EmbeddedStoreOptions options, Time
             return reader.Read() ? new ChangeFeedPosition(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : null;
         }, cancellationToken);
 
+    public async ValueTask InitializePositionAsync(string consumer, ChangeFeedPosition position, CancellationToken cancellationToken) =>
+        await InTurnAsync(connection =>
+        {
+            using var save = Command(connection, "INSERT OR IGNORE INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)");
+            save.Parameters.AddWithValue("$consumer", consumer);
+            save.Parameters.AddWithValue("$horizon", position.Horizon);
+            save.Parameters.AddWithValue("$end", position.WindowEnd);
+            save.Parameters.AddWithValue("$seq", position.Sequence);
+            return save.ExecuteNonQuery();
+        }, cancellationToken).ConfigureAwait(false);
+
     public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken) =>
         await InTurnAsync(connection =>
         {

@@ -189,6 +189,18 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
                 : null;
         }, cancellationToken);
 
+    public async ValueTask InitializePositionAsync(string consumer, ChangeFeedPosition position, CancellationToken cancellationToken) =>
+        await RunAsync(async connection =>
+        {
+            await using var save = new NpgsqlCommand(
+                "INSERT INTO feed_cursors (name, horizon, window_end, seq) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING", connection);
+            save.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
+            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Horizon });
+            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.WindowEnd });
+            save.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Sequence });
+            return await save.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken).ConfigureAwait(false);
+
     public async ValueTask AppendAsync(IReadOnlyList<OutboxEntry> entries, string consumer, ChangeFeedPosition? position, CancellationToken cancellationToken) =>
         await RunAsync(async connection =>
         {
