@@ -278,8 +278,29 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection, transaction);
-            foreach (var report in reports)
+            // Each subscription's row before its outbox rows, and the subscriptions in key order: DeleteAsync takes the row
+            // first too, so a delete meeting a report waits instead of deadlocking.
+            foreach (var report in reports.OrderBy(r => r.Tenant, StringComparer.Ordinal).ThenBy(r => r.SubscriptionId, StringComparer.Ordinal))
             {
+                var delta = report.Status;
+                if (delta != DeliveryStatus.None)
+                {
+                    var status = Command("""
+                        UPDATE subscriptions SET times_sent = times_sent + $3, times_failed = times_failed + $4,
+                            last_notification = greatest(last_notification, $5), last_success = greatest(last_success, $6), last_failure = greatest(last_failure, $7)
+                        WHERE tenant = $1 AND id = $2
+                        """, report.Tenant, report.SubscriptionId);
+                    status.Parameters.Add(new NpgsqlParameter<long> { TypedValue = delta.TimesSent });
+                    status.Parameters.Add(new NpgsqlParameter<long> { TypedValue = delta.TimesFailed });
+                    status.Parameters.Add(Time(delta.LastNotification));
+                    status.Parameters.Add(Time(delta.LastSuccess));
+                    status.Parameters.Add(Time(delta.LastFailure));
+                    batch.BatchCommands.Add(status);
+                }
+                else if (report.Removed.Count > 0 || report.Rescheduled.Count > 0)
+                {
+                    batch.BatchCommands.Add(Command("SELECT 1 FROM subscriptions WHERE tenant = $1 AND id = $2 FOR UPDATE", report.Tenant, report.SubscriptionId));
+                }
                 if (report.Removed.Count > 0)
                 {
                     var remove = Command("DELETE FROM notification_outbox WHERE tenant = $1 AND subscription_id = $2 AND seq = ANY($3)", report.Tenant, report.SubscriptionId);
@@ -298,20 +319,6 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
                     reschedule.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. report.Rescheduled.Select(e => e.Due.UtcDateTime)] });
                     batch.BatchCommands.Add(reschedule);
                 }
-                var delta = report.Status;
-                if (delta == DeliveryStatus.None)
-                    continue;
-                var status = Command("""
-                    UPDATE subscriptions SET times_sent = times_sent + $3, times_failed = times_failed + $4,
-                        last_notification = greatest(last_notification, $5), last_success = greatest(last_success, $6), last_failure = greatest(last_failure, $7)
-                    WHERE tenant = $1 AND id = $2
-                    """, report.Tenant, report.SubscriptionId);
-                status.Parameters.Add(new NpgsqlParameter<long> { TypedValue = delta.TimesSent });
-                status.Parameters.Add(new NpgsqlParameter<long> { TypedValue = delta.TimesFailed });
-                status.Parameters.Add(Time(delta.LastNotification));
-                status.Parameters.Add(Time(delta.LastSuccess));
-                status.Parameters.Add(Time(delta.LastFailure));
-                batch.BatchCommands.Add(status);
             }
             if (batch.BatchCommands.Count > 0)
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -344,12 +351,23 @@ public sealed partial class PostgresSubscriptionStore(PostgresStoreOptions optio
         return command;
     }
 
+    /// <summary>Runs <paramref name="work"/> on a pooled connection; again (a few times) when PostgreSQL broke a deadlock or a serialization conflict by rolling it back.</summary>
     private async ValueTask<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            return await work(connection).ConfigureAwait(false);
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    return await work(connection).ConfigureAwait(false);
+                }
+                catch (Exception e) when (attempt < 5 && PostgresErrors.IsRetryableConflict(e))
+                {
+                    await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+            }
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
         {
