@@ -158,16 +158,17 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
                 await write().ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (e is StoreUnavailableException or IOException or Microsoft.Data.Sqlite.SqliteException)
-            {
-                LogReportsFailed(Logger, e, count);
-                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-            }
             catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException)
             {
                 // The store closed (shutdown): the outbox keeps what was not reported, and the feed what was not saved.
                 LogReportsFailed(Logger, e, count);
                 throw;
+            }
+            catch (Exception e)
+            {
+                // Unavailable, or refused for now: the writer must not stop, or nothing more would be recorded.
+                LogReportsFailed(Logger, e, count);
+                await Task.Delay(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
             }
         }
     }
