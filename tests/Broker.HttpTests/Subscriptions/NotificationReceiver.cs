@@ -41,6 +41,7 @@ public sealed class ReceivedRequest(string method, string target, IReadOnlyList<
 {
     private long _answeredAt;
     private long _abortedAt;
+    private int _status;
 
     public string Method { get; } = method;
 
@@ -58,6 +59,9 @@ public sealed class ReceivedRequest(string method, string target, IReadOnlyList<
 
     /// <summary>When the answer was written; null while the request waits, or when it was never answered.</summary>
     public DateTimeOffset? AnsweredAt => Read(ref _answeredAt);
+
+    /// <summary>The status the receiver answered with; 0 while unanswered.</summary>
+    public int Status => Volatile.Read(ref _status);
 
     /// <summary>When the client closed the connection without waiting for the answer (a timeout on its side).</summary>
     public DateTimeOffset? AbortedAt => Read(ref _abortedAt);
@@ -80,7 +84,11 @@ public sealed class ReceivedRequest(string method, string target, IReadOnlyList<
     /// <summary>True when some header has this name in any letter case.</summary>
     public bool HasHeaderIgnoringCase(string name) => Headers.Any(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase));
 
-    internal void Answered() => Interlocked.Exchange(ref _answeredAt, DateTimeOffset.UtcNow.UtcTicks);
+    internal void Answered(int status)
+    {
+        Volatile.Write(ref _status, status);
+        Interlocked.Exchange(ref _answeredAt, DateTimeOffset.UtcNow.UtcTicks);
+    }
 
     internal void Aborted() => Interlocked.Exchange(ref _abortedAt, DateTimeOffset.UtcNow.UtcTicks);
 
@@ -339,7 +347,7 @@ public sealed class NotificationReceiver : IAsyncLifetime, IAsyncDisposable
         var status = index <= reply.FailFirst ? reply.FailStatus : reply.Status;
         var answer = $"HTTP/1.1 {status.ToString(CultureInfo.InvariantCulture)} {ReasonOf(status)}\r\nContent-Length: 0\r\n{(keepAlive ? "" : "Connection: close\r\n")}\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), token);
-        request.Answered();
+        request.Answered(status);
         Changed();
         return keepAlive;
     }
