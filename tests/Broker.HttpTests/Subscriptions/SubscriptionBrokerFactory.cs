@@ -87,6 +87,16 @@ public sealed class ShortTimeoutBrokerFactory : SubscriptionBrokerFactory
     }
 }
 
+/// <summary>A subscription broker that keeps only <see cref="QueueCapacity"/> notifications of a subscription in memory; the others wait in the outbox.</summary>
+public sealed class SmallQueueBrokerFactory : SubscriptionBrokerFactory
+{
+    public const int QueueCapacity = 4;
+
+    public SmallQueueBrokerFactory() : base(new() { ["Notifications:QueueCapacity"] = QueueCapacity.ToString(CultureInfo.InvariantCulture) })
+    {
+    }
+}
+
 /// <summary>
 /// A PostgreSQL database of one's own, on the server that Storage__Provider=Postgres and ConnectionStrings__Postgres name
 /// (as scripts/postgres-tests.sh sets them).
