@@ -190,8 +190,4 @@ public abstract class SubscriptionTest<TFactory> : BrokerTest<TFactory>, IClassF
         Assert.Equal(LinkTo(contextUrl), request.Header("Link"));
         Assert.Equal(Tenant, request.Header("NGSILD-Tenant"));
     }
-
-    /// <summary>The value of Property <paramref name="attribute"/> of the notified entities, in the normalized or keyValues format.</summary>
-    protected static List<int> ValuesOf(IEnumerable<ReceivedRequest> requests, string attribute) =>
-        [.. requests.SelectMany(r => r.Json["data"]!.AsArray()).Select(entity => entity![attribute] is JsonObject normalized ? (int)normalized["value"]! : (int)entity[attribute]!)];
 }
