@@ -159,6 +159,22 @@ public sealed class NotificationReceiver : IAsyncLifetime, IAsyncDisposable
     public Task<IReadOnlyList<ReceivedRequest>> WaitForAsync(string path, int count, TimeSpan timeout) =>
         WaitUntilAsync(path, requests => requests.Count >= count, timeout, $"{count} requests");
 
+    /// <summary>Waits up to <paramref name="timeout"/> for <paramref name="count"/> requests to <paramref name="path"/>; false when they did not come.</summary>
+    public async Task<bool> TryWaitForAsync(string path, int count, TimeSpan timeout)
+    {
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        while (true)
+        {
+            var changed = Volatile.Read(ref _changed).Task;
+            if (RequestsTo(path).Count >= count)
+                return true;
+            var left = deadline - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+                return false;
+            await Task.WhenAny(changed, Task.Delay(left));
+        }
+    }
+
     /// <summary>Waits until the requests to <paramref name="path"/> meet <paramref name="condition"/>; fails after <paramref name="timeout"/>, listing them.</summary>
     public async Task<IReadOnlyList<ReceivedRequest>> WaitUntilAsync(string path, Func<IReadOnlyList<ReceivedRequest>, bool> condition, TimeSpan timeout,
         string what = "the condition")

@@ -1,6 +1,11 @@
 using System.Globalization;
+using System.Net;
+using System.Reflection;
+using System.Text;
+using Broker.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Broker.HttpTests.Subscriptions;
@@ -16,7 +21,11 @@ public class SubscriptionBrokerFactory : BrokerFactory
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMilliseconds(400);
 
+    /// <summary>The tenant of the warm-up notification (see <see cref="DispatchingAsync"/>), which no test uses.</summary>
+    public const string WarmUpTenant = "subscription-warm-up";
+
     private readonly Lazy<string?> _database = new(OwnDatabase.Create);
+    private readonly Lazy<Task> _dispatching;
 
     public SubscriptionBrokerFactory() : this([])
     {
@@ -24,7 +33,46 @@ public class SubscriptionBrokerFactory : BrokerFactory
 
     protected SubscriptionBrokerFactory(Dictionary<string, string> settings) : base(WithDefaults(settings))
     {
+        _dispatching = new(WarmUpAsync);
     }
+
+    /// <summary>Whether <see cref="DispatchingAsync"/> proves dispatch with a notification to loopback (false where loopback is refused).</summary>
+    protected virtual bool WarmsUp => true;
+
+    /// <summary>
+    /// Completes once the broker's dispatcher matches changes: a notification of a warm-up subscription has arrived.
+    /// Until then a change can go unnotified (the dispatcher starts at the head of the feed when it first takes the
+    /// lead; NotificationStartupTests shows it), which is not what the other tests are about.
+    /// </summary>
+    public Task DispatchingAsync() => WarmsUp ? _dispatching.Value : Task.CompletedTask;
+
+    private async Task WarmUpAsync()
+    {
+        await using var receiver = new NotificationReceiver();
+        using var client = CreateClient();
+        client.DefaultRequestHeaders.Add("NGSILD-Tenant", WarmUpTenant);
+        var id = "urn:ngsi-ld:WarmUp:" + Guid.NewGuid().ToString("N");
+        using var subscribed = await client.PostAsync(new Uri("/ngsi-ld/v1/subscriptions", UriKind.Relative), Json($$$"""
+            {"type":"Subscription","entities":[{"type":"WarmUp"}],"notification":{"endpoint":{"uri":"{{{receiver.UrlOf("/warm-up")}}}"}} }
+            """));
+        if (subscribed.StatusCode != HttpStatusCode.Created)
+            throw new InvalidOperationException($"The warm-up subscription was refused: {await subscribed.Content.ReadAsStringAsync()}");
+        using (var created = await client.PostAsync(new Uri("/ngsi-ld/v1/entities", UriKind.Relative), Json($$$"""{"id":"{{{id}}}","type":"WarmUp","n":{"type":"Property","value":0}}""")))
+            created.EnsureSuccessStatusCode();
+        // A change made before the dispatcher read its starting position is not notified: change again until one is.
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
+        for (var n = 1; !await receiver.TryWaitForAsync("/warm-up", 1, TimeSpan.FromMilliseconds(200)); n++)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new TimeoutException("The broker sent no notification within 60 s of its start.");
+            using var updated = await client.PatchAsync(new Uri($"/ngsi-ld/v1/entities/{id}/attrs", UriKind.Relative), Json($$$"""{"n":{"type":"Property","value":{{{n}}}}}"""));
+            updated.EnsureSuccessStatusCode();
+        }
+        using var deleted = await client.DeleteAsync(subscribed.Headers.Location);
+        deleted.EnsureSuccessStatusCode();
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
 
     /// <summary>The connection string of this broker's own PostgreSQL database; null on the embedded store.</summary>
     public string? PostgresConnectionString => _database.Value;
@@ -75,6 +123,8 @@ public sealed class LoopbackRefusedBrokerFactory : SubscriptionBrokerFactory
     public LoopbackRefusedBrokerFactory() : base(new() { ["Outbound:AllowLoopback"] = "false" })
     {
     }
+
+    protected override bool WarmsUp => false;
 }
 
 /// <summary>A subscription broker that gives up a notification after <see cref="Timeout"/> without an answer.</summary>
@@ -84,6 +134,70 @@ public sealed class ShortTimeoutBrokerFactory : SubscriptionBrokerFactory
 
     public ShortTimeoutBrokerFactory() : base(new() { ["Notifications:Timeout"] = Timeout.ToString("c", CultureInfo.InvariantCulture) })
     {
+    }
+}
+
+/// <summary>
+/// A subscription broker whose dispatcher takes the lead only when the test says so (<see cref="Lead"/>), as when the
+/// dispatch lease is slow to come (on PostgreSQL: a connection of its own, or another node holding it): the store's
+/// TryLeadAsync waits for the word.
+/// </summary>
+public sealed class LateLeaderBrokerFactory : SubscriptionBrokerFactory
+{
+    private readonly TaskCompletionSource _lead = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    protected override bool WarmsUp => false;
+
+    /// <summary>Lets the dispatcher take the lead.</summary>
+    public void Lead() => _lead.TrySetResult();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services =>
+        {
+            var registered = services.Single(d => d.ServiceType == typeof(ISubscriptionStore));
+            services.Remove(registered);
+            services.AddSingleton(registered.ImplementationType!);
+            services.AddSingleton(sp => LateLeaderStore.Wrap((ISubscriptionStore)sp.GetRequiredService(registered.ImplementationType!), _lead.Task));
+        });
+    }
+}
+
+/// <summary>A subscription store whose TryLeadAsync first waits for a task; everything else goes straight to the store.</summary>
+public class LateLeaderStore : DispatchProxy
+{
+    private ISubscriptionStore _store = null!;
+    private Task _lead = Task.CompletedTask;
+
+    public static ISubscriptionStore Wrap(ISubscriptionStore store, Task lead)
+    {
+        var proxy = Create<ISubscriptionStore, LateLeaderStore>();
+        var late = (LateLeaderStore)(object)proxy;
+        (late._store, late._lead) = (store, lead);
+        return proxy;
+    }
+
+    protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+    {
+        ArgumentNullException.ThrowIfNull(targetMethod);
+        if (targetMethod.Name == nameof(ISubscriptionStore.TryLeadAsync))
+            return LeadAsync((CancellationToken)args![0]!);
+        try
+        {
+            return targetMethod.Invoke(_store, args);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
+    }
+
+    private async ValueTask<IDispatchLease?> LeadAsync(CancellationToken cancellationToken)
+    {
+        await _lead.WaitAsync(cancellationToken);
+        return await _store.TryLeadAsync(cancellationToken);
     }
 }
 

@@ -9,7 +9,7 @@ namespace Broker.HttpTests.Subscriptions;
 /// Plumbing of the subscription tests: the class's broker and notification receiver, subscription requests, waits for
 /// notifications and for a subscription's state, and the checks every notification must pass (clause 5.3.1).
 /// </summary>
-public abstract class SubscriptionTest<TFactory> : BrokerTest<TFactory>, IClassFixture<NotificationReceiver>
+public abstract class SubscriptionTest<TFactory> : BrokerTest<TFactory>, IClassFixture<NotificationReceiver>, IAsyncLifetime
     where TFactory : BrokerFactory
 {
     public const string Subscriptions = "/ngsi-ld/v1/subscriptions";
@@ -27,6 +27,11 @@ public abstract class SubscriptionTest<TFactory> : BrokerTest<TFactory>, IClassF
     }
 
     protected NotificationReceiver Receiver { get; }
+
+    /// <summary>Each test starts once the broker dispatches (<see cref="SubscriptionBrokerFactory.DispatchingAsync"/>).</summary>
+    public Task InitializeAsync() => Factory is SubscriptionBrokerFactory factory ? factory.DispatchingAsync() : Task.CompletedTask;
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     protected static string SubscriptionPath(string id) => $"{Subscriptions}/{Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal)}";
 
