@@ -4,7 +4,6 @@ using System.Reflection;
 using System.Text;
 using Broker.Storage;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -94,11 +93,9 @@ public class SubscriptionBrokerFactory : BrokerFactory
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
+        // A setting, not an app configuration source: the broker reads the connection string while it registers its services.
         if (PostgresConnectionString is { } connectionString)
-        {
-            builder.ConfigureAppConfiguration(configuration =>
-                configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }));
-        }
+            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
     }
 
     protected override void Dispose(bool disposing)
