@@ -57,6 +57,8 @@ public sealed class NotificationDurabilityTests : IDisposable
                     Json($$$"""{"clearance":{"type":"Property","value":{{{value}}}}}"""));
                 Assert.Equal(HttpStatusCode.NoContent, updated.StatusCode);
             }
+            // The broker has found the endpoint down (and kept what it owes in the outbox) before it is killed.
+            await WaitForFailuresAsync(http, subscription, 2);
             broker.Kill();
         }
 
@@ -86,6 +88,20 @@ public sealed class NotificationDurabilityTests : IDisposable
         // In the order of the updates, each value first delivered after the one before it (a value may come again: at least once).
         var firsts = ValuesOf(notifications).Distinct().ToList();
         Assert.Equal(firsts.Order(), firsts);
+    }
+
+    private static async Task WaitForFailuresAsync(HttpClient http, string subscription, int count)
+    {
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            var shown = JsonNode.Parse(await http.GetStringAsync(new Uri($"/ngsi-ld/v1/subscriptions/{subscription}", UriKind.Relative)))!;
+            if ((int?)shown["notification"]?["timesFailed"] >= count)
+                return;
+            if (DateTimeOffset.UtcNow > deadline)
+                Assert.Fail($"The subscription shows no {count} failed notifications within 20 s: {shown.ToJsonString()}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>The values notified, in the order they arrived.</summary>
