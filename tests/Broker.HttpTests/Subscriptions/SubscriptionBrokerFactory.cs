@@ -67,8 +67,8 @@ public class SubscriptionBrokerFactory : BrokerFactory
             using var updated = await client.PatchAsync(new Uri($"/ngsi-ld/v1/entities/{id}/attrs", UriKind.Relative), Json($$$"""{"n":{"type":"Property","value":{{{n}}}}}"""));
             updated.EnsureSuccessStatusCode();
         }
-        using var deleted = await client.DeleteAsync(subscribed.Headers.Location);
-        deleted.EnsureSuccessStatusCode();
+        // The warm-up subscription stays: it is of its own tenant and type. (Deleting it right after its notification can
+        // fail on PostgreSQL, see DeleteWhileDeliveringTests.)
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
