@@ -57,7 +57,7 @@ public sealed class DeliveryTests(SubscriptionBrokerFactory factory, Notificatio
 
         await Receiver.WaitForAsync(path, 1, Due);
         var shown = await WaitForSubscriptionAsync(subscription, s => s["notification"]?["timesFailed"] is not null, "timesFailed");
-        await DeleteSubscriptionAsync(subscription);
+        await StopAsync(subscription);
         var status = shown["notification"]!.AsObject();
         Assert.Equal("failed", (string?)status["status"]);
         var timesFailed = (int)status["timesFailed"]!;
@@ -154,7 +154,7 @@ public sealed class DeliveryTests(SubscriptionBrokerFactory factory, Notificatio
         var fast = await Receiver.WaitForAsync(fastPath, 10, Due);
         var answered = await slow.WaitUntilAsync(slowPath, requests => requests.Any(r => r.AnsweredAt is not null), Due, "an answer");
         foreach (var subscription in slowSubscriptions)
-            await DeleteSubscriptionAsync(subscription);
+            await StopAsync(subscription);
 
         Assert.Equal(fastSubscriptions.Order(StringComparer.Ordinal), fast.Select(n => (string)n.Json["subscriptionId"]!).Order(StringComparer.Ordinal));
         var firstSlowAnswer = answered.Where(r => r.AnsweredAt is not null).Min(r => r.AnsweredAt!.Value);

@@ -56,7 +56,7 @@ public sealed class ThrottlingAndPeriodicTests(SubscriptionBrokerFactory factory
         await SetAsync(id, "clearance", 2.4);
         var notifications = await Receiver.WaitUntilAsync(path,
             requests => requests.Count(r => (double?)r.Json["data"]![0]!["clearance"] == 2.4) >= 2, Due, "two periodic notifications after the update");
-        await DeleteSubscriptionAsync(subscription);
+        await StopAsync(subscription);
 
         Assert.True(first.ReceivedAt >= created + TimeSpan.FromSeconds(1) - Leeway,
             $"the first periodic notification came {(first.ReceivedAt - created).TotalMilliseconds:0} ms after the subscription, before its interval of 1 s");
