@@ -16,7 +16,7 @@ public sealed class NotificationDurabilityTests : IDisposable
     private const string Tenant = "subscription-durability";
 
     private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "broker-subscription-durability-" + Guid.NewGuid().ToString("N"));
-    private readonly string? _database = OwnDatabase.Create();
+    private readonly string? _database = PostgresDatabases.CreateIfConfigured();
 
     private string[] Settings =>
     [
@@ -116,6 +116,6 @@ public sealed class NotificationDurabilityTests : IDisposable
         if (Directory.Exists(_dataPath))
             Directory.Delete(_dataPath, recursive: true);
         if (_database is not null)
-            OwnDatabase.Drop(_database);
+            PostgresDatabases.Drop(_database);
     }
 }

@@ -5,15 +5,13 @@ using System.Text;
 using Broker.Storage;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Broker.HttpTests.Subscriptions;
 
 /// <summary>
 /// A broker that may notify endpoints on loopback (where <see cref="NotificationReceiver"/> listens), with short retry
-/// delays so that a failed delivery is tried again within a test. On PostgreSQL (Storage__Provider=Postgres) it gets a
-/// database of its own: the broker nodes on one database share one dispatch lease, and the node that holds it, with its
-/// settings, would deliver for all of them.
+/// delays so that a failed delivery is tried again within a test (on PostgreSQL each factory has a database of its own,
+/// see <see cref="BrokerFactory"/>).
 /// </summary>
 public class SubscriptionBrokerFactory : BrokerFactory
 {
@@ -23,7 +21,6 @@ public class SubscriptionBrokerFactory : BrokerFactory
     /// <summary>The tenant of the warm-up notification (see <see cref="DispatchingAsync"/>), which no test uses.</summary>
     public const string WarmUpTenant = "subscription-warm-up";
 
-    private readonly Lazy<string?> _database = new(OwnDatabase.Create);
     private readonly Lazy<Task> _dispatching;
 
     public SubscriptionBrokerFactory() : this([])
@@ -39,9 +36,10 @@ public class SubscriptionBrokerFactory : BrokerFactory
     protected virtual bool WarmsUp => true;
 
     /// <summary>
-    /// Completes once the broker's dispatcher matches changes: a notification of a warm-up subscription has arrived.
-    /// Until then a change can go unnotified (the dispatcher starts at the head of the feed when it first takes the
-    /// lead; NotificationStartupTests shows it), which is not what the other tests are about.
+    /// Completes once the broker's dispatcher matches changes: a notification of a warm-up subscription has arrived. The
+    /// dispatcher takes the lead in the background (on PostgreSQL over a connection of its own), so the first test of a
+    /// class would otherwise time the dispatcher's start as well as its delivery (and before main's d6bcca2 a change
+    /// made before the lead was lost, see NotificationStartupTests).
     /// </summary>
     public Task DispatchingAsync() => WarmsUp ? _dispatching.Value : Task.CompletedTask;
 
@@ -58,7 +56,7 @@ public class SubscriptionBrokerFactory : BrokerFactory
             throw new InvalidOperationException($"The warm-up subscription was refused: {await subscribed.Content.ReadAsStringAsync()}");
         using (var created = await client.PostAsync(new Uri("/ngsi-ld/v1/entities", UriKind.Relative), Json($$$"""{"id":"{{{id}}}","type":"WarmUp","n":{"type":"Property","value":0}}""")))
             created.EnsureSuccessStatusCode();
-        // A change made before the dispatcher read its starting position is not notified: change again until one is.
+        // Change again until a notification comes: it proves the dispatcher runs, whatever became of earlier changes.
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(60);
         for (var n = 1; !await receiver.TryWaitForAsync("/warm-up", 1, TimeSpan.FromMilliseconds(200)); n++)
         {
@@ -72,9 +70,6 @@ public class SubscriptionBrokerFactory : BrokerFactory
     }
 
     private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
-
-    /// <summary>The connection string of this broker's own PostgreSQL database; null on the embedded store.</summary>
-    public string? PostgresConnectionString => _database.Value;
 
     private static Dictionary<string, string> WithDefaults(Dictionary<string, string> settings)
     {
@@ -90,28 +85,6 @@ public class SubscriptionBrokerFactory : BrokerFactory
         return all;
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        base.ConfigureWebHost(builder);
-        // A setting, not an app configuration source: the broker reads the connection string while it registers its services.
-        if (PostgresConnectionString is { } connectionString)
-            builder.UseSetting("ConnectionStrings:Postgres", connectionString);
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        base.Dispose(disposing);
-        if (disposing && _database.IsValueCreated && _database.Value is { } connectionString)
-            OwnDatabase.Drop(connectionString);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        if (_database.IsValueCreated && _database.Value is { } connectionString)
-            OwnDatabase.Drop(connectionString);
-        GC.SuppressFinalize(this);
-    }
 }
 
 /// <summary>A subscription broker without <c>Outbound:AllowLoopback</c>: the default policy, which refuses loopback endpoints.</summary>
@@ -205,51 +178,5 @@ public sealed class SmallQueueBrokerFactory : SubscriptionBrokerFactory
 
     public SmallQueueBrokerFactory() : base(new() { ["Notifications:QueueCapacity"] = QueueCapacity.ToString(CultureInfo.InvariantCulture) })
     {
-    }
-}
-
-/// <summary>
-/// A PostgreSQL database of one's own, on the server that Storage__Provider=Postgres and ConnectionStrings__Postgres name
-/// (as scripts/postgres-tests.sh sets them).
-/// </summary>
-public static class OwnDatabase
-{
-    /// <summary>The connection string the environment gives the broker, or null when it runs on the embedded store.</summary>
-    public static string? ServerConnectionString =>
-        string.Equals(Environment.GetEnvironmentVariable("Storage__Provider"), "Postgres", StringComparison.OrdinalIgnoreCase)
-            ? Environment.GetEnvironmentVariable("ConnectionStrings__Postgres")
-                ?? throw new InvalidOperationException("Storage__Provider is Postgres but ConnectionStrings__Postgres is not set.")
-            : null;
-
-    /// <summary>Creates an empty database on the server and returns its connection string; null on the embedded store.</summary>
-    public static string? Create()
-    {
-        if (ServerConnectionString is not { } server)
-            return null;
-        var name = "subtests_" + Guid.NewGuid().ToString("N")[..12];
-        using (var connection = new NpgsqlConnection(server))
-        {
-            connection.Open();
-            using var command = new NpgsqlCommand("CREATE DATABASE \"" + name + "\"", connection);
-            command.ExecuteNonQuery();
-        }
-        return new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
-    }
-
-    public static void Drop(string connectionString)
-    {
-        var name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
-        NpgsqlConnection.ClearAllPools();
-        try
-        {
-            using var connection = new NpgsqlConnection(ServerConnectionString);
-            connection.Open();
-            using var command = new NpgsqlCommand("DROP DATABASE IF EXISTS \"" + name + "\" WITH (FORCE)", connection);
-            command.ExecuteNonQuery();
-        }
-        catch (NpgsqlException)
-        {
-            // The cluster is thrown away after the run anyway.
-        }
     }
 }
