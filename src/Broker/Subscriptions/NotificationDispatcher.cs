@@ -101,9 +101,22 @@ public sealed partial class NotificationDispatcher(
     /// </summary>
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        try
+        {
+            await InitializePositionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The store does not answer now; the first term of leadership tries again.
+            LogDispatchFailed(logger, e);
+        }
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task InitializePositionAsync(CancellationToken cancellationToken)
+    {
         if (await subscriptions.ReadPositionAsync(Consumer, cancellationToken).ConfigureAwait(false) is null)
             await subscriptions.InitializePositionAsync(Consumer, await feed.HeadAsync(cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -148,8 +161,9 @@ public sealed partial class NotificationDispatcher(
             await LoadAsync(leadership, term).ConfigureAwait(false);
             _leadership = leadership;
             LogLeading(logger, leadership.Index.Count);
+            await InitializePositionAsync(term).ConfigureAwait(false);
             var position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false)
-                ?? throw new InvalidOperationException("The dispatcher's feed position was not initialized (StartAsync).");
+                ?? throw new InvalidOperationException("The dispatcher's feed position could not be saved.");
             var saved = position;
             var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
             var nextSave = clock.GetUtcNow() + options.PollInterval;
