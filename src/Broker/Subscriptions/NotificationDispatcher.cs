@@ -30,6 +30,9 @@ public sealed partial class NotificationDispatcher(
 
     private const int PageSize = 512;
 
+    /// <summary>The shortest wait for more changes while a save is due or being written.</summary>
+    private static readonly TimeSpan MinimumWait = TimeSpan.FromMilliseconds(5);
+
     private readonly INotificationSender[] _senders = [.. senders];
     private volatile Leadership? _leadership;
 
@@ -133,7 +136,7 @@ public sealed partial class NotificationDispatcher(
                     continue;
                 }
                 using var term = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, lease.Lost);
-                await LeadAsync(term.Token).ConfigureAwait(false);
+                await LeadAsync(term.Token, stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -152,26 +155,29 @@ public sealed partial class NotificationDispatcher(
         }
     }
 
-    private async Task LeadAsync(CancellationToken term)
+    /// <param name="term">Ends with the term: at shutdown (<paramref name="stopping"/>) or when the lease is lost.</param>
+    private async Task LeadAsync(CancellationToken term, CancellationToken stopping)
     {
         var services = new DeliveryServices(options, clock, logger, subscriptions, feed, _senders, resolver);
         var leadership = new Leadership(services, term);
+        ChangeFeedPosition? position = null;
+        var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
         try
         {
             await LoadAsync(leadership, term).ConfigureAwait(false);
             _leadership = leadership;
             LogLeading(logger, leadership.Index.Count);
             await InitializePositionAsync(term).ConfigureAwait(false);
-            var position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false)
+            position = await subscriptions.ReadPositionAsync(Consumer, term).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The dispatcher's feed position could not be saved.");
-            var saved = position;
-            var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
+            var saved = position.Value;
+            var saving = (Task: Task.CompletedTask, Position: saved);
             var nextSave = clock.GetUtcNow() + options.PollInterval;
             var nextCompaction = clock.GetUtcNow() + options.CompactionInterval;
             var nextRefresh = clock.GetUtcNow();
             while (!term.IsCancellationRequested)
             {
-                var page = await feed.ReadAsync(position, PageSize, term).ConfigureAwait(false);
+                var page = await feed.ReadAsync(position.Value, PageSize, term).ConfigureAwait(false);
                 // After the page was read: every subscription another node committed before one of its changes is
                 // loaded now. This node's own changes to subscriptions reach the index directly (Apply, Remove).
                 if (subscriptions.SharedByNodes && page.Changes.Count > 0 || clock.GetUtcNow() >= nextRefresh)
@@ -182,13 +188,18 @@ public sealed partial class NotificationDispatcher(
                 var now = clock.GetUtcNow();
                 await DeliverAsync(leadership, Match(leadership, page.Changes, now), unsaved, term).ConfigureAwait(false);
                 position = page.Next;
-                if (now >= nextSave && (unsaved.Count > 0 || position != saved))
+                if (saving.Task.IsCompleted)
                 {
-                    // Written behind: what the lanes still owe of the changes up to the position, with the position.
-                    await services.SaveAsync([.. unsaved.Select(u => (u.Key, u.Value))], position).WaitAsync(term).ConfigureAwait(false);
-                    unsaved.Clear();
-                    saved = position;
-                    nextSave = now + options.PollInterval;
+                    // The loop went on while the last save was written; compaction uses only a position whose save completed.
+                    await saving.Task.ConfigureAwait(false);
+                    saved = saving.Position;
+                    if (now >= nextSave && (unsaved.Count > 0 || position != saved))
+                    {
+                        // Written behind: what the lanes still owe of the changes up to the position, with the position.
+                        saving = (services.SaveAsync([.. unsaved.Select(u => (u.Key, u.Value))], position), position.Value);
+                        unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);
+                        nextSave = now + options.PollInterval;
+                    }
                 }
                 await SendPeriodicAsync(leadership, now, term).ConfigureAwait(false);
                 if (now >= nextCompaction)
@@ -199,14 +210,29 @@ public sealed partial class NotificationDispatcher(
                 if (page.Changes.Count < PageSize)
                 {
                     var changed = leadership.SubscriptionsChanged.Task;
-                    var wait = unsaved.Count > 0 || position != saved ? TimeSpan.FromTicks(Math.Max(0, Math.Min((nextSave - now).Ticks, options.PollInterval.Ticks))) : options.PollInterval;
-                    await Task.WhenAny(feed.WaitAsync(position, wait, term), changed).ConfigureAwait(false);
+                    var wait = unsaved.Count > 0 || position != saved
+                        ? TimeSpan.FromTicks(Math.Clamp((nextSave - now).Ticks, MinimumWait.Ticks, options.PollInterval.Ticks))
+                        : options.PollInterval;
+                    await Task.WhenAny(feed.WaitAsync(position.Value, wait, term), changed).ConfigureAwait(false);
                 }
             }
         }
         finally
         {
             _leadership = null;
+            if (position is { } last && stopping.IsCancellationRequested)
+            {
+                // At shutdown, with the lease still held, the term saves what it can, so that the next leader notifies
+                // fewer changes twice; if the store fails now, the last save that completed holds.
+                try
+                {
+                    await services.SaveAsync([.. unsaved.Select(u => (u.Key, u.Value))], last).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogDispatchFailed(logger, e);
+                }
+            }
             lock (leadership.Lock)
             {
                 foreach (var lane in leadership.Lanes.Values)

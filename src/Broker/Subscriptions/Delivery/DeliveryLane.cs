@@ -124,6 +124,7 @@ internal sealed partial class DeliveryLane
             _spilling += rejected.Count;
             StartIfIdle();
         }
+        Wake();
         return rejected;
     }
 
@@ -186,8 +187,16 @@ internal sealed partial class DeliveryLane
         {
             while (!token.IsCancellationRequested)
             {
-                if (!await NextAsync(token).ConfigureAwait(false))
-                    return;
+                if (await NextAsync(token).ConfigureAwait(false))
+                    continue;
+                lock (_lock)
+                {
+                    if (_retry is null && _snapshot is null && _queue.Count == 0 && _spilled == 0)
+                    {
+                        _running = false;
+                        return;
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -207,7 +216,7 @@ internal sealed partial class DeliveryLane
             _running = false;
     }
 
-    /// <summary>Delivers the next notification, or waits for its time; false when nothing is left (the lane stops until more comes).</summary>
+    /// <summary>Delivers the next notification, or waits for its time; false when nothing is left.</summary>
     private async Task<bool> NextAsync(CancellationToken token)
     {
         Subscription subscription;
@@ -220,11 +229,7 @@ internal sealed partial class DeliveryLane
             spilledSeen = _spilled;
             queued = _retry is not null || _snapshot is not null || _queue.Count > 0;
             if (!queued && _spilled == 0)
-            {
-                // Notifications on their way to the outbox (Reserve, then Spilled) start the lane again.
-                _running = false;
                 return false;
-            }
             due = queued ? DueLocked(subscription) : DateTimeOffset.MinValue;
         }
         if (!queued)
@@ -236,7 +241,6 @@ internal sealed partial class DeliveryLane
                 if (_spilled != spilledSeen || _queue.Count > 0 || _snapshot is not null)
                     return true;
                 _spilled = 0;
-                _running = false;
                 return false;
             }
         }

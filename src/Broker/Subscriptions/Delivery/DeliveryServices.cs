@@ -98,11 +98,16 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
         return save.Done.Task;
     }
 
+    /// <summary>The writer stores at most this often: reports of many notifications share a transaction and a status update.</summary>
+    private static readonly TimeSpan WriteInterval = TimeSpan.FromMilliseconds(20);
+
     private async Task WriteAsync()
     {
         var reports = new List<DeliveryReport>();
         while (await _writes.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            if (!_writes.Reader.Completion.IsCompleted)
+                await Task.Delay(WriteInterval, Clock).ConfigureAwait(false);
             while (_writes.Reader.TryPeek(out var next) && next is DeliveryReport && reports.Count < 1024)
             {
                 _writes.Reader.TryRead(out _);
