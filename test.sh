@@ -32,6 +32,12 @@ scripts/with-postgres.sh scripts/postgres-tests.sh 2>&1 | tee -a "$log"
 # One closing line for every test project together.
 passed=$(grep -oE 'Passed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# The names of failed tests last, so that they are in view even when the PostgreSQL server log (which pg_virtualenv
+# prints when its command fails) fills the screen above.
+if [ "$failed" -ne 0 ]; then
+  echo "failed tests:"
+  grep -E '^[[:space:]]*Failed [A-Za-z_][^ ]* \[' "$log" | sed -E 's/^[[:space:]]*/  /' | sort -u
+fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || status=1
 exit $status
