@@ -1,0 +1,354 @@
+using System.Text.Json;
+using Broker.Temporal;
+using Microsoft.Data.Sqlite;
+using Ontology.Model;
+
+namespace Broker.Storage.Embedded;
+
+/// <summary>
+/// The history of the embedded store, in a SQLite database of its own (<c>temporal.db</c> beside <c>broker.db</c>), so
+/// that recording never waits for the entity writer. WAL with synchronous=FULL: a recorded instance survives a killed
+/// process and a power loss. One connection, taken in turns. Instants are integer microseconds since 1970 (UTC).
+/// </summary>
+public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITemporalStore
+{
+    private const string Consumer = "temporal";
+
+    private readonly SemaphoreSlim _turn = new(1, 1);
+    private SqliteConnection? _connection;
+
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        var folder = Path.GetFullPath(options.DataPath);
+        Directory.CreateDirectory(folder);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "temporal.db"), Pooling = false }.ToString());
+        await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            CREATE TABLE IF NOT EXISTS temporal_entities (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, types TEXT NOT NULL, scopes TEXT,
+                created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL, deleted_at INTEGER, state TEXT NOT NULL,
+                PRIMARY KEY (tenant, id)) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS instances (
+                seq INTEGER PRIMARY KEY,
+                tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attribute TEXT NOT NULL, dataset_id TEXT NOT NULL,
+                instance_id TEXT NOT NULL, observed_at INTEGER, created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL,
+                deleted_at INTEGER, instant INTEGER NOT NULL, doc TEXT NOT NULL);
+            CREATE UNIQUE INDEX IF NOT EXISTS instances_id ON instances (tenant, entity_id, attribute, instance_id);
+            CREATE INDEX IF NOT EXISTS instances_entity ON instances (tenant, entity_id, attribute, instant);
+            CREATE INDEX IF NOT EXISTS instances_instant ON instances (instant);
+            CREATE TABLE IF NOT EXISTS positions (
+                consumer TEXT PRIMARY KEY, horizon INTEGER NOT NULL, window_end INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
+            """;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public ValueTask<ChangeFeedPosition?> PositionAsync(CancellationToken cancellationToken) =>
+        InTurnAsync(ReadPosition, cancellationToken);
+
+    private static ChangeFeedPosition? ReadPosition(SqliteConnection connection)
+    {
+        using var command = Command(connection, "SELECT horizon, window_end, seq FROM positions WHERE consumer = $consumer");
+        command.Parameters.AddWithValue("$consumer", Consumer);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? new ChangeFeedPosition(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : null;
+    }
+
+    public ValueTask<bool> ProjectAsync(ChangeFeedPosition? from, ChangeFeedPosition to, IReadOnlyList<(string Tenant, TemporalWrite Write)> writes, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            if (ReadPosition(connection) != from)
+                return false;
+            foreach (var (tenant, write) in writes)
+                Apply(connection, tenant, write);
+            using var position = Command(connection, """
+                INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
+                ON CONFLICT (consumer) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
+                """);
+            position.Parameters.AddWithValue("$consumer", Consumer);
+            position.Parameters.AddWithValue("$horizon", to.Horizon);
+            position.Parameters.AddWithValue("$end", to.WindowEnd);
+            position.Parameters.AddWithValue("$seq", to.Sequence);
+            position.ExecuteNonQuery();
+            transaction.Commit();
+            return true;
+        }, cancellationToken);
+
+    public ValueTask WriteAsync(string tenant, IReadOnlyList<TemporalWrite> writes, CancellationToken cancellationToken) =>
+        new(InTurnAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            foreach (var write in writes)
+                Apply(connection, tenant, write);
+            transaction.Commit();
+            return true;
+        }, cancellationToken).AsTask());
+
+    private static void Apply(SqliteConnection connection, string tenant, TemporalWrite write)
+    {
+        var entity = write.Entity;
+        using (var upsert = Command(connection, """
+            INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+            VALUES ($tenant, $id, $types, $scopes, $created, $modified, $deleted, $state)
+            ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+                created_at = min(temporal_entities.created_at, excluded.created_at),
+                modified_at = max(temporal_entities.modified_at, excluded.modified_at),
+                deleted_at = excluded.deleted_at, state = excluded.state
+            """))
+        {
+            upsert.Parameters.AddWithValue("$tenant", tenant);
+            upsert.Parameters.AddWithValue("$id", entity.Id);
+            upsert.Parameters.AddWithValue("$types", JsonSerializer.Serialize(entity.Types, StorageJsonContext.Default.IReadOnlyListString));
+            upsert.Parameters.AddWithValue("$scopes", entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString));
+            upsert.Parameters.AddWithValue("$created", TemporalRows.Microseconds(entity.CreatedAt));
+            upsert.Parameters.AddWithValue("$modified", TemporalRows.Microseconds(entity.ModifiedAt));
+            upsert.Parameters.AddWithValue("$deleted", entity.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value);
+            upsert.Parameters.AddWithValue("$state", StoredEntityJson.Serialize(write.State));
+            upsert.ExecuteNonQuery();
+        }
+        if (write.Instances.Count == 0)
+            return;
+        using var insert = Command(connection, """
+            INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, doc)
+            VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $doc)
+            """);
+        var parameters = insert.Parameters;
+        parameters.AddWithValue("$tenant", tenant);
+        parameters.AddWithValue("$entity", entity.Id);
+        var attribute = parameters.Add("$attribute", SqliteType.Text);
+        var dataset = parameters.Add("$dataset", SqliteType.Text);
+        var instanceId = parameters.Add("$instance", SqliteType.Text);
+        var observed = parameters.Add("$observed", SqliteType.Integer);
+        var created = parameters.Add("$created", SqliteType.Integer);
+        var modified = parameters.Add("$modified", SqliteType.Integer);
+        var deletedAt = parameters.Add("$deleted", SqliteType.Integer);
+        var instant = parameters.Add("$instant", SqliteType.Integer);
+        var doc = parameters.Add("$doc", SqliteType.Text);
+        foreach (var recorded in write.Instances)
+        {
+            var instance = recorded.Instance;
+            attribute.Value = recorded.Attribute;
+            dataset.Value = instance.DatasetId ?? "";
+            instanceId.Value = recorded.InstanceId;
+            observed.Value = TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value;
+            created.Value = TemporalRows.Microseconds(instance.CreatedAt);
+            modified.Value = TemporalRows.Microseconds(instance.ModifiedAt);
+            deletedAt.Value = recorded.DeletedAt is { } gone ? TemporalRows.Microseconds(gone) : DBNull.Value;
+            instant.Value = TemporalRows.Microseconds(TemporalRows.InstantOf(recorded));
+            doc.Value = TemporalRows.Document(recorded.Attribute, instance);
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    public ValueTask<TemporalEntity?> GetEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var command = Command(connection, "SELECT id, types, scopes, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $tenant AND id = $id");
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$id", id);
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? ReadRecord(reader) : null;
+        }, cancellationToken);
+
+    private static TemporalEntity ReadRecord(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        JsonSerializer.Deserialize(reader.GetString(1), StorageJsonContext.Default.IReadOnlyListString) ?? [],
+        reader.IsDBNull(2) ? null : JsonSerializer.Deserialize(reader.GetString(2), StorageJsonContext.Default.IReadOnlyListString),
+        TemporalRows.FromMicroseconds(reader.GetInt64(3)),
+        TemporalRows.FromMicroseconds(reader.GetInt64(4)),
+        reader.IsDBNull(5) ? null : TemporalRows.FromMicroseconds(reader.GetInt64(5)));
+
+    public ValueTask<IReadOnlyList<Entity>> LatestAsync(string tenant, TemporalQuery query, CancellationToken cancellationToken) =>
+        InTurnAsync<IReadOnlyList<Entity>>(connection =>
+        {
+            var sql = "SELECT state FROM temporal_entities WHERE tenant = $tenant";
+            if (query.Entities.Ids is not null)
+                sql += " AND id IN (SELECT value FROM json_each($ids))";
+            using var command = Command(connection, sql + " ORDER BY id");
+            command.Parameters.AddWithValue("$tenant", tenant);
+            if (query.Entities.Ids is { } ids)
+                command.Parameters.AddWithValue("$ids", JsonSerializer.Serialize(ids, StorageJsonContext.Default.IReadOnlyListString));
+            var states = new List<Entity>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                states.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
+            return states;
+        }, cancellationToken);
+
+    public ValueTask<IReadOnlyList<EntityHistory>> HistoriesAsync(string tenant, IReadOnlyList<string> ids, TemporalQuery query, CancellationToken cancellationToken) =>
+        InTurnAsync<IReadOnlyList<EntityHistory>>(connection =>
+        {
+            var histories = new List<EntityHistory>(ids.Count);
+            using var record = Command(connection, "SELECT id, types, scopes, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $tenant AND id = $id");
+            record.Parameters.AddWithValue("$tenant", tenant);
+            var recordId = record.Parameters.Add("$id", SqliteType.Text);
+            var column = query.Time.Property switch
+            {
+                TimeProperty.CreatedAt => "created_at",
+                TimeProperty.ModifiedAt => "modified_at",
+                TimeProperty.DeletedAt => "deleted_at",
+                _ => "observed_at",
+            };
+            var sql = "SELECT attribute, instance_id, doc, deleted_at FROM instances WHERE tenant = $tenant AND entity_id = $id";
+            if (query.Entities.Attrs is not null)
+                sql += " AND attribute IN (SELECT value FROM json_each($attrs))";
+            sql += query.Time.Relation switch
+            {
+                TimeRelation.Before => $" AND {column} < $timeAt",
+                TimeRelation.After => $" AND {column} > $timeAt",
+                TimeRelation.Between => $" AND {column} >= $timeAt AND {column} < $endTimeAt",
+                _ => $" AND {column} IS NOT NULL",
+            };
+            using var select = Command(connection, sql + " ORDER BY attribute, seq");
+            select.Parameters.AddWithValue("$tenant", tenant);
+            var entityId = select.Parameters.Add("$id", SqliteType.Text);
+            if (query.Entities.Attrs is { } attrs)
+                select.Parameters.AddWithValue("$attrs", JsonSerializer.Serialize(attrs, StorageJsonContext.Default.IReadOnlyListString));
+            if (query.Time.TimeAt is { } timeAt)
+                select.Parameters.AddWithValue("$timeAt", TemporalRows.Microseconds(timeAt));
+            if (query.Time.EndTimeAt is { } endTimeAt)
+                select.Parameters.AddWithValue("$endTimeAt", TemporalRows.Microseconds(endTimeAt));
+            foreach (var id in ids)
+            {
+                recordId.Value = id;
+                TemporalEntity? entity;
+                using (var reader = record.ExecuteReader())
+                    entity = reader.Read() ? ReadRecord(reader) : null;
+                if (entity is null)
+                    continue;
+                entityId.Value = id;
+                var byAttribute = new List<(string Name, List<TemporalInstance> Instances)>();
+                using (var reader = select.ExecuteReader())
+                {
+                    while (reader.Read())
+                    {
+                        var name = reader.GetString(0);
+                        if (byAttribute.Count == 0 || byAttribute[^1].Name != name)
+                            byAttribute.Add((name, []));
+                        byAttribute[^1].Instances.Add(new TemporalInstance(name, reader.GetString(1), TemporalRows.Instance(name, reader.GetString(2)),
+                            reader.IsDBNull(3) ? null : TemporalRows.FromMicroseconds(reader.GetInt64(3))));
+                    }
+                }
+                histories.Add(new EntityHistory(entity, [.. byAttribute.Select(a => TemporalQueries.Select(a.Name, a.Instances, query))]));
+            }
+            return histories;
+        }, cancellationToken);
+
+    public ValueTask<bool> DeleteEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var command = Command(connection, "DELETE FROM instances WHERE tenant = $tenant AND entity_id = $id");
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$id", id);
+            command.ExecuteNonQuery();
+            command.CommandText = "DELETE FROM temporal_entities WHERE tenant = $tenant AND id = $id";
+            var deleted = command.ExecuteNonQuery() > 0;
+            transaction.Commit();
+            return deleted;
+        }, cancellationToken);
+
+    public ValueTask<int> DeleteAttributeAsync(string tenant, string id, string attribute, string? datasetId, bool deleteAll, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var command = Command(connection, "DELETE FROM instances WHERE tenant = $tenant AND entity_id = $id AND attribute = $attribute"
+                + (deleteAll ? "" : " AND dataset_id = $dataset"));
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$attribute", attribute);
+            command.Parameters.AddWithValue("$dataset", datasetId ?? "");
+            return command.ExecuteNonQuery();
+        }, cancellationToken);
+
+    public ValueTask<bool> ReplaceInstanceAsync(string tenant, string id, string attribute, string instanceId, AttributeInstance instance, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var transaction = connection.BeginTransaction();
+            using var read = Command(connection, "SELECT doc FROM instances WHERE tenant = $tenant AND entity_id = $id AND attribute = $attribute AND instance_id = $instance");
+            read.Parameters.AddWithValue("$tenant", tenant);
+            read.Parameters.AddWithValue("$id", id);
+            read.Parameters.AddWithValue("$attribute", attribute);
+            read.Parameters.AddWithValue("$instance", instanceId);
+            if (read.ExecuteScalar() is not string existing)
+                return false;
+            instance.CreatedAt = TemporalRows.Instance(attribute, existing).CreatedAt;
+            using var update = Command(connection, """
+                UPDATE instances SET dataset_id = $dataset, observed_at = $observed, modified_at = $modified, instant = $instant, doc = $doc
+                WHERE tenant = $tenant AND entity_id = $id AND attribute = $attribute AND instance_id = $instance
+                """);
+            update.Parameters.AddWithValue("$tenant", tenant);
+            update.Parameters.AddWithValue("$id", id);
+            update.Parameters.AddWithValue("$attribute", attribute);
+            update.Parameters.AddWithValue("$instance", instanceId);
+            update.Parameters.AddWithValue("$dataset", instance.DatasetId ?? "");
+            update.Parameters.AddWithValue("$observed", TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value);
+            update.Parameters.AddWithValue("$modified", TemporalRows.Microseconds(instance.ModifiedAt));
+            update.Parameters.AddWithValue("$instant", TemporalRows.Microseconds(TemporalRows.InstantOf(new TemporalInstance(attribute, instanceId, instance))));
+            update.Parameters.AddWithValue("$doc", TemporalRows.Document(attribute, instance));
+            update.ExecuteNonQuery();
+            transaction.Commit();
+            return true;
+        }, cancellationToken);
+
+    public ValueTask<bool> DeleteInstanceAsync(string tenant, string id, string attribute, string instanceId, CancellationToken cancellationToken) =>
+        InTurnAsync(connection =>
+        {
+            using var command = Command(connection, "DELETE FROM instances WHERE tenant = $tenant AND entity_id = $id AND attribute = $attribute AND instance_id = $instance");
+            command.Parameters.AddWithValue("$tenant", tenant);
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$attribute", attribute);
+            command.Parameters.AddWithValue("$instance", instanceId);
+            return command.ExecuteNonQuery() > 0;
+        }, cancellationToken);
+
+    /// <summary>Deletes in transactions of at most 10 000 rows, taking turns with the other work between them.</summary>
+    public async ValueTask<long> DropBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            var deleted = await InTurnAsync(connection =>
+            {
+                using var command = Command(connection, "DELETE FROM instances WHERE seq IN (SELECT seq FROM instances WHERE instant < $cutoff LIMIT 10000)");
+                command.Parameters.AddWithValue("$cutoff", TemporalRows.Microseconds(cutoff));
+                return command.ExecuteNonQuery();
+            }, cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted < 10_000)
+                return total;
+        }
+    }
+
+    public ValueTask MaintainAsync(DateTimeOffset now, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private async ValueTask<T> InTurnAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return work(_connection ?? throw new InvalidOperationException("The temporal store is not initialized."));
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _turn.WaitAsync().ConfigureAwait(false);
+        if (_connection is not null)
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        _connection = null;
+        _turn.Release();
+    }
+}
