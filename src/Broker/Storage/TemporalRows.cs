@@ -1,4 +1,9 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Broker.Entities.Representation;
 using Broker.Temporal;
+using Ontology.JsonLd;
 using Ontology.Model;
 
 namespace Broker.Storage;
@@ -6,18 +11,24 @@ namespace Broker.Storage;
 /// <summary>The columns in which both stores keep a recorded instance: its document (the stored form of the instance) and the instants queries filter on.</summary>
 public static class TemporalRows
 {
-    /// <summary>The stored document of one instance: a stored entity without id holding only this attribute instance.</summary>
-    public static string Document(string attribute, AttributeInstance instance)
+    private static readonly EntityReader StoredReader = new(JsonLdContext.Core, ReadMode.Stored);
+
+    /// <summary>The stored document of one instance: the instance as a stored entity holds it (expanded names, system attributes).</summary>
+    public static string Document(AttributeInstance instance)
     {
-        var holder = new Entity { Id = "" };
-        holder.Attributes.Set(attribute, [instance]);
-        return StoredEntityJson.Serialize(holder);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+            EntityWriter.Stored.WriteInstance(writer, instance);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    public static AttributeInstance Instance(string attribute, string document) =>
-        StoredEntityJson.Deserialize(document).Attributes.Get(attribute) is [var instance, ..]
+    public static AttributeInstance Instance(string attribute, string document)
+    {
+        using var json = JsonDocument.Parse(document);
+        return StoredReader.ReadAttribute(attribute, json.RootElement, attribute) is [var instance]
             ? instance
-            : throw new InvalidDataException($"A recorded instance of '{attribute}' has no instance in its document.");
+            : throw new InvalidDataException($"A recorded instance of '{attribute}' does not hold one instance.");
+    }
 
     public static DateTimeOffset? ObservedAt(AttributeInstance instance) =>
         instance.ObservedAt is { } text && Entities.Representation.Timestamps.TryParse(text, out var at) ? at : null;

@@ -137,7 +137,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             modified.Value = TemporalRows.Microseconds(instance.ModifiedAt);
             deletedAt.Value = recorded.DeletedAt is { } gone ? TemporalRows.Microseconds(gone) : DBNull.Value;
             instant.Value = TemporalRows.Microseconds(TemporalRows.InstantOf(recorded));
-            doc.Value = TemporalRows.Document(recorded.Attribute, instance);
+            doc.Value = TemporalRows.Document(instance);
             insert.ExecuteNonQuery();
         }
     }
@@ -286,7 +286,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             update.Parameters.AddWithValue("$observed", TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value);
             update.Parameters.AddWithValue("$modified", TemporalRows.Microseconds(instance.ModifiedAt));
             update.Parameters.AddWithValue("$instant", TemporalRows.Microseconds(TemporalRows.InstantOf(new TemporalInstance(attribute, instanceId, instance))));
-            update.Parameters.AddWithValue("$doc", TemporalRows.Document(attribute, instance));
+            update.Parameters.AddWithValue("$doc", TemporalRows.Document(instance));
             update.ExecuteNonQuery();
             transaction.Commit();
             return true;
