@@ -5,6 +5,7 @@ using Broker.Api.Entities;
 using Broker.Api.Health;
 using Broker.Api.Problems;
 using Broker.Api.Subscriptions;
+using Broker.Api.Temporal;
 using Broker.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -21,6 +22,7 @@ app.MapBatchApi();
 app.MapQueryPostApi();
 app.MapContextsApi();
 app.MapSubscriptionsApi();
+app.MapTemporalApi();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

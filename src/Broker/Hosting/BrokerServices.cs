@@ -8,6 +8,7 @@ using Broker.Storage.Embedded;
 using Broker.Storage.Postgres;
 using Broker.Subscriptions;
 using Broker.Subscriptions.Delivery;
+using Broker.Temporal;
 using Ontology.JsonLd;
 
 namespace Broker.Hosting;
@@ -46,6 +47,7 @@ public static class BrokerServices
                 services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
+                services.AddSingleton<ITemporalStore, EmbeddedTemporalStore>();
                 break;
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
@@ -70,7 +72,19 @@ public static class BrokerServices
         services.AddSingleton<DiscoveryService>();
         services.AddSingleton<BatchService>();
         AddSubscriptions(services, configuration);
+        AddTemporal(services, configuration);
         return builder;
+    }
+
+    /// <summary>The temporal API (clauses 5.6.11–5.6.16, 5.7.3–5.7.4): the history's projector and housekeeping (hosted services) and the service.</summary>
+    private static void AddTemporal(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection("Temporal").Get<TemporalOptions>() ?? new TemporalOptions());
+        services.AddSingleton<TemporalProjector>();
+        services.AddHostedService(sp => sp.GetRequiredService<TemporalProjector>());
+        services.AddSingleton<IChangeFeedConsumer>(sp => sp.GetRequiredService<TemporalProjector>());
+        services.AddHostedService<TemporalMaintenance>();
+        services.AddSingleton<TemporalService>();
     }
 
     /// <summary>Subscriptions and notifications (clause 5.8): the service, the dispatcher (a hosted service) and the senders (HTTP, MQTT).</summary>
@@ -101,12 +115,13 @@ public static class BrokerServices
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>
-internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions) : IHostedService
+internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
         await subscriptions.InitializeAsync(cancellationToken);
+        await temporal.InitializeAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

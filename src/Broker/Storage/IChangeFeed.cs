@@ -15,6 +15,12 @@ public interface IChangeFeed
     /// <summary>The position after the newest committed change: where a consumer without a cursor starts.</summary>
     ValueTask<ChangeFeedPosition> HeadAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A position that a consumer has reached once it has read every change committed before this call (a write that was
+    /// acknowledged before it): what a reader waits for to read its own writes. Never before <see cref="HeadAsync"/>.
+    /// </summary>
+    ValueTask<ChangeFeedPosition> CommittedAsync(CancellationToken cancellationToken);
+
     /// <summary>At most <paramref name="max"/> committed changes after <paramref name="after"/>, and the position after them.</summary>
     ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken);
 
@@ -37,7 +43,22 @@ public interface IChangeFeed
 /// embedded store: the last sequence number read; PostgreSQL: a window of transaction ids and the last sequence number
 /// read in it). <see cref="Sequence"/> is a change record's sequence number in both.
 /// </summary>
-public readonly record struct ChangeFeedPosition(long Horizon, long WindowEnd, long Sequence);
+public readonly record struct ChangeFeedPosition(long Horizon, long WindowEnd, long Sequence)
+{
+    /// <summary>The start of the feed: a consumer that starts here reads every change record the store still holds.</summary>
+    public static ChangeFeedPosition Start => default;
+
+    /// <summary>
+    /// True when a consumer at this position has read everything before <paramref name="target"/> (a position of the same
+    /// feed from <see cref="IChangeFeed.HeadAsync"/> or <see cref="IChangeFeed.CommittedAsync"/>, or one a consumer reached):
+    /// both feeds order positions by horizon, then by sequence within it.
+    /// </summary>
+    public bool Covers(ChangeFeedPosition target) =>
+        Horizon > target.Horizon || (Horizon == target.Horizon && Sequence >= target.Sequence);
+
+    /// <summary>The earlier of two positions (the one that has read less).</summary>
+    public static ChangeFeedPosition Earlier(ChangeFeedPosition a, ChangeFeedPosition b) => a.Covers(b) ? b : a;
+}
 
 /// <summary>One committed change record: its sequence number (increasing, unique in the store), its tenant, the change.</summary>
 public sealed record FeedChange(long Sequence, string Tenant, EntityChange Change);

@@ -73,9 +73,13 @@ public sealed record EntityHistory(TemporalEntity Entity, IReadOnlyList<Attribut
 
 /// <summary>
 /// The selected instances of one attribute (all its datasetIds), in ascending order of the time property, or its aggregated
-/// values per datasetId. <see cref="Truncated"/>: more instances matched than the instance limit allowed.
+/// values per datasetId. <see cref="Truncated"/>: more instances matched than the instance limit allowed. <see cref="Kind"/>:
+/// the attribute's kind (that of its latest selected instance), which aggregates show.
 /// </summary>
-public sealed record AttributeHistory(string Name, IReadOnlyList<TemporalInstance> Instances, bool Truncated = false, IReadOnlyList<AggregatedSeries>? Aggregates = null);
+public sealed record AttributeHistory(string Name, IReadOnlyList<TemporalInstance> Instances, bool Truncated = false, IReadOnlyList<AggregatedSeries>? Aggregates = null)
+{
+    public Ontology.Model.AttributeKind? Kind { get; init; }
+}
 
 /// <summary>The aggregated values of one attribute instance series (one datasetId) for one method: one per period.</summary>
 public sealed record AggregatedSeries(string? DatasetId, AggregationMethod Method, IReadOnlyList<AggregatedValue> Values);

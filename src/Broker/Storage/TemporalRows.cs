@@ -25,7 +25,7 @@ public static class TemporalRows
     public static AttributeInstance Instance(string attribute, string document)
     {
         using var json = JsonDocument.Parse(document);
-        return StoredReader.ReadAttribute(attribute, json.RootElement, attribute) is [var instance]
+        return StoredReader.ReadAttribute(attribute, json.RootElement.Clone(), attribute) is [var instance]
             ? instance
             : throw new InvalidDataException($"A recorded instance of '{attribute}' does not hold one instance.");
     }

@@ -20,6 +20,7 @@ public sealed partial class NotificationDispatcher(
     IChangeFeed feed,
     ISubscriptionStore subscriptions,
     IEnumerable<INotificationSender> senders,
+    IEnumerable<IChangeFeedConsumer> otherConsumers,
     ContextResolver resolver,
     NotificationOptions options,
     TimeProvider clock,
@@ -437,7 +438,7 @@ public sealed partial class NotificationDispatcher(
         return [.. found.Values.Take(options.MaxEntitiesPerNotification)];
     }
 
-    /// <summary>Deletes change records that every consumer has read and no pending notification needs.</summary>
+    /// <summary>Deletes change records that every consumer (this one and the others, the temporal history) has read and no pending notification needs.</summary>
     private async Task CompactAsync(Leadership leadership, ChangeFeedPosition saved, DateTimeOffset now, CancellationToken term)
     {
         long? lowest = null;
@@ -451,7 +452,10 @@ public sealed partial class NotificationDispatcher(
         }
         try
         {
-            var deleted = await feed.CompactAsync(saved, lowest, now - options.ChangeRetention, term).ConfigureAwait(false);
+            var consumed = saved;
+            foreach (var consumer in otherConsumers)
+                consumed = ChangeFeedPosition.Earlier(consumed, await consumer.ConsumedAsync(term).ConfigureAwait(false));
+            var deleted = await feed.CompactAsync(consumed, lowest, now - options.ChangeRetention, term).ConfigureAwait(false);
             if (deleted > 0)
                 LogCompacted(logger, deleted);
         }

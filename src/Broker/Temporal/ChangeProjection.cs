@@ -66,8 +66,17 @@ public static class ChangeProjection
         }
     }
 
-    private static TemporalInstance Deletion(string name, AttributeInstance instance, DateTimeOffset at) =>
-        new(name, TemporalInstance.NewInstanceId(), instance, DeletedAt: at);
+    /// <summary>
+    /// The deletion of an instance: its kind and datasetId, modified (deleted) at the change's instant, without observedAt
+    /// (a deletion observes nothing, so queries by observedAt do not return it).
+    /// </summary>
+    private static TemporalInstance Deletion(string name, AttributeInstance instance, DateTimeOffset at)
+    {
+        var deleted = instance.DeepClone();
+        deleted.ObservedAt = null;
+        deleted.ModifiedAt = at;
+        return new TemporalInstance(name, TemporalInstance.NewInstanceId(), deleted, DeletedAt: at);
+    }
 
     private static TemporalEntity RecordOf(Entity entity, DateTimeOffset? deletedAt) =>
         new(entity.Id, [.. entity.Types], entity.Scopes is null ? null : [.. entity.Scopes], entity.CreatedAt, entity.ModifiedAt, deletedAt);

@@ -44,7 +44,7 @@ public static class TemporalQueries
         if (query.LastN is { } lastN && selected.Count > lastN)
             selected = selected[^lastN..];
         if (query.Aggregation is { } aggregation)
-            return new AttributeHistory(name, [], Aggregates: Aggregate(selected, query, aggregation));
+            return new AttributeHistory(name, [], Aggregates: Aggregate(selected, query, aggregation)) { Kind = selected.Count > 0 ? selected[^1].Instance.Kind : null };
         var truncated = selected.Count > query.InstanceLimit;
         if (truncated)
             selected = query.LastN is null ? selected[..query.InstanceLimit] : selected[^query.InstanceLimit..];

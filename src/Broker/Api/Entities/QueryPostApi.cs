@@ -19,11 +19,50 @@ public static class QueryPostApi
     {
         RequestParameters.RejectUnknown(http.Request, Parameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, geoJsonAllowed: true);
+        var body = QueryBody(request);
+
+        var selectors = Selectors(body);
+
+        var options = RequestParameters.Representation(http.Request, request.Context);
+        var queries = selectors.Select(s => QueryParameters.WithPick(QueryParameters.Build(http.Request, s, request.Context, limits), options)).ToList();
+        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
+
+        var first = queries[0];
+        EntityPage page;
+        if (queries.Count == 1)
+        {
+            page = await entities.Store.QueryAsync(request.Tenant, first, http.RequestAborted);
+        }
+        else
+        {
+            // Several selectors are alternatives: the union of their matches, paged once.
+            var union = new SortedDictionary<string, Entity>(StringComparer.Ordinal);
+            foreach (var query in queries)
+            {
+                var all = await entities.Store.QueryAsync(request.Tenant, query with { Limit = int.MaxValue, Offset = 0, Count = false }, http.RequestAborted);
+                foreach (var entity in all.Entities)
+                    union.TryAdd(entity.Id, entity);
+            }
+            page = new EntityPage([.. union.Values.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null);
+        }
+        if (page.TotalCount is { } total)
+            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+    }
+
+    /// <summary>The Query payload (clause 5.2.23) of a request, checked to be one.</summary>
+    public static JsonObject QueryBody(NgsiRequest request)
+    {
         if (request.Body is not JsonObject body)
             throw NgsiLdException.BadRequestData("The Query payload must be a JSON object.");
         if (body["type"] is not JsonValue typeValue || !typeValue.TryGetValue<string>(out var type) || type != "Query")
             throw NgsiLdException.BadRequestData("The Query payload must have \"type\": \"Query\".");
+        return body;
+    }
 
+    /// <summary>The entity selectors of a Query payload: one per item of entities (alternatives), each with the payload's attrs, q, scopeQ and geoQ.</summary>
+    public static List<QueryParameters.Selectors> Selectors(JsonObject body)
+    {
         var attrs = Strings(body["attrs"], "attrs");
         var q = String(body["q"], "q");
         var scopeQ = String(body["scopeQ"], "scopeQ");
@@ -63,41 +102,17 @@ public static class QueryPostApi
             selectors.Add(new QueryParameters.Selectors(null, null, null, attrs, q, scopeQ, georel, geometry, coordinates, geoproperty));
         }
 
-        var options = RequestParameters.Representation(http.Request, request.Context);
-        var queries = selectors.Select(s => QueryParameters.WithPick(QueryParameters.Build(http.Request, s, request.Context, limits), options)).ToList();
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-
-        var first = queries[0];
-        EntityPage page;
-        if (queries.Count == 1)
-        {
-            page = await entities.Store.QueryAsync(request.Tenant, first, http.RequestAborted);
-        }
-        else
-        {
-            // Several selectors are alternatives: the union of their matches, paged once.
-            var union = new SortedDictionary<string, Entity>(StringComparer.Ordinal);
-            foreach (var query in queries)
-            {
-                var all = await entities.Store.QueryAsync(request.Tenant, query with { Limit = int.MaxValue, Offset = 0, Count = false }, http.RequestAborted);
-                foreach (var entity in all.Entities)
-                    union.TryAdd(entity.Id, entity);
-            }
-            page = new EntityPage([.. union.Values.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null);
-        }
-        if (page.TotalCount is { } total)
-            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+        return selectors;
     }
 
-    private static string? String(JsonNode? node, string name) => node switch
+    public static string? String(JsonNode? node, string name) => node switch
     {
         null => null,
         JsonValue value when value.TryGetValue<string>(out var text) => text,
         _ => throw NgsiLdException.BadRequestData($"{name} must be a string."),
     };
 
-    private static List<string>? Strings(JsonNode? node, string name)
+    public static List<string>? Strings(JsonNode? node, string name)
     {
         if (node is null)
             return null;

@@ -144,6 +144,25 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
         return instances;
     }
 
+    /// <summary>
+    /// The instances of an attribute in a temporal representation (clause 4.5.7): each item of an array is one instance of
+    /// the attribute's history, so several may share a datasetId.
+    /// </summary>
+    public List<AttributeInstance> ReadTemporalInstances(JsonElement value, string displayName)
+    {
+        var instances = new List<AttributeInstance>();
+        if (value.ValueKind == JsonValueKind.Array && LooksLikeInstanceArray(value))
+        {
+            foreach (var item in value.EnumerateArray())
+                instances.Add(ReadInstance(item, displayName, nested: false));
+        }
+        else
+        {
+            instances.Add(ReadInstance(value, displayName, nested: false));
+        }
+        return instances;
+    }
+
     public string ExpandName(string name)
     {
         if (!Uris.IsValidName(name))

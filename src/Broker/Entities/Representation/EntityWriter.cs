@@ -194,7 +194,11 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         writer.WriteEndArray();
     }
 
-    public void WriteInstance(Utf8JsonWriter writer, AttributeInstance instance)
+    /// <summary>
+    /// Writes one instance; <paramref name="extraMembers"/> adds members at its end (the temporal representation's
+    /// instanceId and deletedAt), so with it the instance is always written as an object.
+    /// </summary>
+    public void WriteInstance(Utf8JsonWriter writer, AttributeInstance instance, Action<Utf8JsonWriter>? extraMembers = null)
     {
         var kind = instance.Kind;
         var language = kind == AttributeKind.LanguageProperty ? SelectLanguage(instance.Value) : null;
@@ -213,7 +217,7 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
             return;
         }
         var concise = options.Format == EntityFormat.Concise;
-        if (concise && kind is AttributeKind.Property or AttributeKind.GeoProperty && language is null && !HasMetadata(instance))
+        if (concise && extraMembers is null && kind is AttributeKind.Property or AttributeKind.GeoProperty && language is null && !HasMetadata(instance))
         {
             WriteValue(writer, instance, language);
             return;
@@ -248,8 +252,16 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         }
         if (_annotations is { } annotations)
             WriteAnnotations(writer, instance, annotations);
+        extraMembers?.Invoke(writer);
         writer.WriteEndObject();
     }
+
+    /// <summary>The value of an instance as its kind's value member holds it, compacted (the simplified temporal representation's values).</summary>
+    public void WriteValue(Utf8JsonWriter writer, AttributeInstance instance) =>
+        WriteValue(writer, instance, instance.Kind == AttributeKind.LanguageProperty ? SelectLanguage(instance.Value) : null);
+
+    /// <summary>A term or IRI compacted with this writer's context.</summary>
+    public string Compact(string iri) => compact(iri);
 
     /// <summary>showChanges (clause 5.2.14): the previous value under the member of the instance's kind; deletedAt of a deleted instance with sysAttrs.</summary>
     private void WriteAnnotations(Utf8JsonWriter writer, AttributeInstance instance, ChangeAnnotations annotations)

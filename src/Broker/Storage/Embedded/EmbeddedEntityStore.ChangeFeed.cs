@@ -23,6 +23,8 @@ public sealed partial class EmbeddedEntityStore
     public ValueTask<ChangeFeedPosition> HeadAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(new ChangeFeedPosition(0, 0, _recent.LastSequence));
 
+    public ValueTask<ChangeFeedPosition> CommittedAsync(CancellationToken cancellationToken) => HeadAsync(cancellationToken);
+
     public async ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken)
     {
         var changes = new List<FeedChange>();

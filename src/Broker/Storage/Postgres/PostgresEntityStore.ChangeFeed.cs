@@ -27,6 +27,24 @@ public sealed partial class PostgresEntityStore : IChangeFeed
         return new ChangeFeedPosition(horizon, horizon, 0);
     }
 
+    /// <summary>
+    /// The next transaction id to be assigned: every transaction committed before this call has a smaller one, so a consumer
+    /// whose horizon passed it has read them (it passes once the transactions still running below it have ended).
+    /// </summary>
+    public async ValueTask<ChangeFeedPosition> CommittedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint");
+            var next = (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            return new ChangeFeedPosition(next, next, 0);
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            throw Unavailable(e);
+        }
+    }
+
     public async ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken)
     {
         var position = after;
