@@ -91,4 +91,7 @@ public sealed record TemporalQuery
     public int InstanceLimit { get; init; } = 1000;
 
     public Aggregation? Aggregation { get; init; }
+
+    /// <summary>The datasetId parameter (clause 4.5.5): only instances of these datasetIds ("@none": the default instance).</summary>
+    public IReadOnlySet<string>? DatasetIds { get; init; }
 }

@@ -86,30 +86,37 @@ public static class TemporalQueries
         return result;
     }
 
-    /// <summary>The periods of an aggregation: from the start of the range, aggrPeriodDuration each, the last ending at the range's end.</summary>
+    /// <summary>
+    /// The periods of an aggregation: from the start of the range (timeAt for after and between, else the first instance)
+    /// aggrPeriodDuration each, as many as it takes to hold the last instance; the range's end (endTimeAt for between, timeAt
+    /// for before) cuts the last one short. Without a duration the range is one period, ending at the range's end, else
+    /// just after the last instance.
+    /// </summary>
     public static IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> Periods(TimeFilter time, Period? duration, DateTimeOffset first, DateTimeOffset last)
     {
         var start = time.Relation is TimeRelation.After or TimeRelation.Between ? time.TimeAt!.Value : first;
-        // The end is exclusive: for an open range it lies just after the last instance.
-        var end = time.Relation switch
+        DateTimeOffset? bound = time.Relation switch
         {
             TimeRelation.Between => time.EndTimeAt!.Value,
             TimeRelation.Before => time.TimeAt!.Value,
-            _ => last.AddTicks(10),
+            _ => null,
         };
-        if (end <= start)
-            end = start.AddTicks(10);
         if (duration is null || duration.Equals(Period.Zero))
-            return [(start, end)];
+        {
+            var end = bound ?? last.AddTicks(10);
+            return [(start, end > start ? end : start.AddTicks(10))];
+        }
         var periods = new List<(DateTimeOffset, DateTimeOffset)>();
         var from = start;
-        var origin = LocalDateTime.FromDateTime(start.UtcDateTime);
-        for (var n = 1; from < end; n++)
+        var next = LocalDateTime.FromDateTime(start.UtcDateTime);
+        while (from <= last && (bound is null || from < bound))
         {
-            var to = Add(origin, duration, n);
+            // Each period is the previous one's end plus the duration (calendar arithmetic: P1M from 31 January ends on 28 or 29 February).
+            next += duration;
+            var to = new DateTimeOffset(next.ToDateTimeUnspecified(), TimeSpan.Zero);
             if (to <= from)
                 break;
-            periods.Add((from, to < end ? to : end));
+            periods.Add((from, bound is { } b && to > b ? b : to));
             from = to;
             if (periods.Count > MaxPeriods)
                 throw Problems.NgsiLdException.BadRequestData(
@@ -120,14 +127,6 @@ public static class TemporalQueries
 
     /// <summary>The most periods one aggregation may have (a response bound: 1 minute over a year is 525 600).</summary>
     public const int MaxPeriods = 100_000;
-
-    private static DateTimeOffset Add(LocalDateTime origin, Period duration, int times)
-    {
-        var shifted = origin;
-        for (var i = 0; i < times; i++)
-            shifted += duration;
-        return new DateTimeOffset(shifted.ToDateTimeUnspecified(), TimeSpan.Zero);
-    }
 
     public static JsonNode? Compute(AggregationMethod method, IReadOnlyList<JsonNode?> values)
     {
@@ -190,6 +189,5 @@ public static class TemporalQueries
         return JsonValue.Create(method == AggregationMethod.Min ? texts.Min(StringComparer.Ordinal) : texts.Max(StringComparer.Ordinal));
     }
 
-    private static JsonNode Number(double value) =>
-        value == Math.Floor(value) && Math.Abs(value) < 1e15 ? JsonValue.Create((long)value) : JsonValue.Create(value);
+    private static JsonNode Number(double value) => JsonValue.Create(value);
 }

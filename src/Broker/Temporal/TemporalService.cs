@@ -1,3 +1,4 @@
+using Broker.Entities;
 using Broker.Entities.Representation;
 using Broker.Problems;
 using Broker.Storage;
@@ -13,10 +14,14 @@ public sealed record TemporalPage(IReadOnlyList<EntityHistory> Entities, long? T
 /// write acknowledged before them (<see cref="TemporalProjector.CatchUpAsync"/>); entities are selected by their recorded
 /// state with the one evaluator (<see cref="EntityQueryMatcher"/>), then their instances are read.
 /// </summary>
-public sealed class TemporalService(ITemporalStore store, TemporalProjector projector, TimeProvider clock)
+public sealed class TemporalService(ITemporalStore store, TemporalProjector projector, EntityService entities, TimeProvider clock)
 {
     public ITemporalStore Store => store;
 
+    /// <summary>
+    /// The entities the query selects that have instances it selects (an entity without any in the time range is not part
+    /// of the result), paged in id order.
+    /// </summary>
     public async Task<TemporalPage> QueryAsync(string tenant, TemporalQuery query, CancellationToken ct)
     {
         await projector.CatchUpAsync(ct);
@@ -25,30 +30,73 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         var matching = new List<string>();
         foreach (var state in states)
         {
-            if (EntityQueryMatcher.Matches(state, selection))
+            // attrs selects instances, not states: an entity whose attribute is gone still has its history.
+            if (EntityQueryMatcher.Matches(state, selection with { Attrs = null }))
                 matching.Add(state.Id);
         }
-        var ids = matching.Skip(selection.Offset).Take(selection.Limit).ToList();
-        var histories = ids.Count == 0 ? [] : await store.HistoriesAsync(tenant, ids, query, ct);
-        return new TemporalPage(histories, selection.Count ? matching.Count : null);
+        var page = new List<EntityHistory>();
+        long total = 0;
+        for (var start = 0; start < matching.Count; start += HistoryChunk)
+        {
+            var chunk = matching.GetRange(start, Math.Min(HistoryChunk, matching.Count - start));
+            foreach (var history in await store.HistoriesAsync(tenant, chunk, query, ct))
+            {
+                var selected = WithDatasets(history, query.DatasetIds);
+                if (!HasValues(selected))
+                    continue;
+                if (total >= selection.Offset && page.Count < selection.Limit)
+                    page.Add(selected);
+                total++;
+            }
+            if (!selection.Count && page.Count >= selection.Limit)
+                break;
+        }
+        return new TemporalPage(page, selection.Count ? total : null);
     }
 
+    /// <summary>Entities whose histories one store call reads.</summary>
+    private const int HistoryChunk = 100;
+
+    /// <summary>The temporal evolution of one entity (clause 5.7.3); an entity without any instance of the attributes asked for is not found.</summary>
     public async Task<EntityHistory> RetrieveAsync(string tenant, string id, TemporalQuery query, CancellationToken ct)
     {
         await projector.CatchUpAsync(ct);
         var histories = await store.HistoriesAsync(tenant, [id], query, ct);
-        return histories.Count > 0 ? histories[0] : throw NotFound(id);
+        if (histories.Count == 0)
+            throw NotFound(id);
+        var history = WithDatasets(histories[0], query.DatasetIds);
+        if (query.Entities.Attrs is not null && !HasValues(history))
+            throw NgsiLdException.NotFound($"The temporal representation of '{id}' has none of the requested attributes in the time range.");
+        return history;
     }
 
+    private static EntityHistory WithDatasets(EntityHistory history, IReadOnlySet<string>? datasetIds)
+    {
+        if (datasetIds is null)
+            return history;
+        bool Keeps(string? datasetId) => datasetIds.Contains(datasetId ?? "@none");
+        return history with
+        {
+            Attributes = [.. history.Attributes.Select(a => a with
+            {
+                Instances = [.. a.Instances.Where(i => Keeps(i.Instance.DatasetId))],
+                Aggregates = a.Aggregates is null ? null : [.. a.Aggregates.Where(s => Keeps(s.DatasetId))],
+            })],
+        };
+    }
+
+    private static bool HasValues(EntityHistory history) =>
+        history.Attributes.Any(a => a.Instances.Count > 0 || a.Aggregates is { Count: > 0 });
+
     /// <summary>
-    /// Create or update the temporal representation of an entity (clause 5.6.11): the instances are added to its history;
-    /// true when the history did not exist. Every instance gets an instanceId, and createdAt and modifiedAt now.
+    /// Create or update the temporal representation of an entity (clause 5.6.11): its instances join the history; true when
+    /// the history did not exist. See <see cref="ProvideAsync"/>.
     /// </summary>
-    public async Task<bool> CreateOrUpdateAsync(string tenant, Entity entity, IReadOnlyList<(string Name, AttributeInstance Instance)> instances, CancellationToken ct)
+    public async Task<bool> CreateOrUpdateAsync(string tenant, Entity given, IReadOnlyList<(string Name, AttributeInstance Instance)> instances, CancellationToken ct)
     {
         await projector.CatchUpAsync(ct);
-        var existing = await store.GetEntityAsync(tenant, entity.Id, ct);
-        await WriteAsync(tenant, entity.Id, existing, entity, instances, ct);
+        var existing = await store.GetEntityAsync(tenant, given.Id, ct);
+        await ProvideAsync(tenant, given, existing, instances, ct);
         return existing is null;
     }
 
@@ -57,54 +105,74 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
     {
         await projector.CatchUpAsync(ct);
         var existing = await store.GetEntityAsync(tenant, id, ct) ?? throw NotFound(id);
-        await WriteAsync(tenant, id, existing, fragment, instances, ct);
+        await ProvideAsync(tenant, fragment, existing, instances, ct);
     }
 
-    private async Task WriteAsync(string tenant, string id, TemporalEntity? existing, Entity given, IReadOnlyList<(string Name, AttributeInstance Instance)> instances, CancellationToken ct)
+    /// <summary>
+    /// The entity and its history are one: the newest given instance of each attribute and datasetId that is newer than
+    /// the entity's own (by observedAt) becomes the entity's value, through the entity service (so it is a change like any
+    /// other: recorded from the change feed, notified to subscribers); every other given instance is an older observation,
+    /// written to the history directly. An instance whose attribute, datasetId and observedAt the history already holds
+    /// replaces that one (the same observation given again).
+    /// </summary>
+    private async Task ProvideAsync(string tenant, Entity given, TemporalEntity? existing, IReadOnlyList<(string Name, AttributeInstance Instance)> instances, CancellationToken ct)
     {
-        var now = Timestamps.Now(clock);
-        var recorded = new List<TemporalInstance>(instances.Count);
+        var id = given.Id;
+        var current = await entities.Store.GetAsync(tenant, id, ct);
+        var newest = new Dictionary<(string, string?), AttributeInstance>();
         foreach (var (name, instance) in instances)
+        {
+            var key = (name, instance.DatasetId);
+            if (!newest.TryGetValue(key, out var found) || Instant(instance) >= Instant(found))
+                newest[key] = instance;
+        }
+        var fragment = new Entity { Id = id, Types = given.Types.Count > 0 ? given.Types : [.. existing?.Types ?? []], Scopes = given.Scopes };
+        var older = new List<(string Name, AttributeInstance Instance)>();
+        foreach (var (name, instance) in instances)
+        {
+            var own = current?.Attributes.Find(name, instance.DatasetId);
+            if (ReferenceEquals(newest[(name, instance.DatasetId)], instance) && (own is null || Instant(own) <= Instant(instance)))
+                fragment.Attributes.Put(name, instance);
+            else
+                older.Add((name, instance));
+        }
+        if (current is null)
+        {
+            if (fragment.Types.Count == 0)
+                throw NgsiLdException.BadRequestData($"The temporal representation of '{id}' needs a type.");
+            try
+            {
+                await entities.CreateAsync(tenant, fragment, ct);
+            }
+            catch (NgsiLdException e) when (e.Type == ErrorType.AlreadyExists)
+            {
+                await entities.AppendAsync(tenant, id, fragment, noOverwrite: false, ct);
+            }
+        }
+        else if (fragment.Attributes.Count > 0 || fragment.Types.Any(t => !current.Types.Contains(t)) || fragment.Scopes is not null)
+        {
+            await entities.AppendAsync(tenant, id, fragment, noOverwrite: false, ct);
+        }
+        if (older.Count == 0)
+            return;
+        // The entity write above is recorded first, so the history's record of the entity is there to add to.
+        await projector.CatchUpAsync(ct);
+        var now = Timestamps.Now(clock);
+        var recorded = new List<TemporalInstance>(older.Count);
+        foreach (var (name, instance) in older)
         {
             instance.CreatedAt = instance.ModifiedAt = now;
             recorded.Add(new TemporalInstance(name, TemporalInstance.NewInstanceId(), instance));
         }
-        var types = new List<string>(existing?.Types ?? []);
-        foreach (var type in given.Types)
-        {
-            if (!types.Contains(type))
-                types.Add(type);
-        }
-        var state = await StateAfterAsync(tenant, id, existing, recorded, ct);
-        state.Types = types;
-        state.Scopes = given.Scopes ?? (existing?.Scopes is { } scopes ? [.. scopes] : null);
-        var record = new TemporalEntity(id, types, state.Scopes, existing?.CreatedAt ?? now, now, DeletedAt: null);
-        state.CreatedAt = record.CreatedAt;
-        state.ModifiedAt = now;
-        await store.WriteAsync(tenant, [new TemporalWrite(record, recorded, state)], ct);
+        var record = await store.GetEntityAsync(tenant, id, ct);
+        var states = await store.LatestAsync(tenant, new TemporalQuery { Entities = new EntityQuery { Ids = [id] } }, ct);
+        var state = states.FirstOrDefault(s => s.Id == id) ?? current ?? new Entity { Id = id, Types = fragment.Types };
+        var types = record?.Types is { } recordedTypes ? [.. recordedTypes.Union(fragment.Types)] : fragment.Types;
+        var entity = new TemporalEntity(id, types, state.Scopes, record?.CreatedAt ?? now, record?.ModifiedAt ?? now, record?.DeletedAt);
+        await store.WriteAsync(tenant, [new TemporalWrite(entity, recorded, state)], ct);
     }
 
-    /// <summary>The recorded state with the new instances: per attribute and datasetId the instance with the latest instant.</summary>
-    private async Task<Entity> StateAfterAsync(string tenant, string id, TemporalEntity? existing, IReadOnlyList<TemporalInstance> added, CancellationToken ct)
-    {
-        Entity state;
-        if (existing is null)
-        {
-            state = new Entity { Id = id };
-        }
-        else
-        {
-            var states = await store.LatestAsync(tenant, new TemporalQuery { Entities = new EntityQuery { Ids = [id] } }, ct);
-            state = states.FirstOrDefault(s => s.Id == id)?.DeepClone() ?? new Entity { Id = id };
-        }
-        foreach (var instance in added)
-        {
-            var current = state.Attributes.Find(instance.Attribute, instance.Instance.DatasetId);
-            if (current is null || TemporalRows.InstantOf(new TemporalInstance(instance.Attribute, "", current)) <= TemporalRows.InstantOf(instance))
-                state.Attributes.Put(instance.Attribute, instance.Instance);
-        }
-        return state;
-    }
+    private static DateTimeOffset Instant(AttributeInstance instance) => TemporalRows.ObservedAt(instance) ?? DateTimeOffset.MinValue;
 
     public async Task DeleteEntityAsync(string tenant, string id, CancellationToken ct)
     {

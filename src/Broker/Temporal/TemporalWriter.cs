@@ -19,7 +19,7 @@ public enum TemporalFormat
 /// instanceId, a deleted one as the NGSI-LD Null of its kind with deletedAt), its values with their instants
 /// (temporalValues), or its aggregates per method (aggregatedValues), one object per datasetId in the last two.
 /// </summary>
-public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format, bool sysAttrs, TimeProperty timeProperty)
+public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format, bool sysAttrs, TimeProperty timeProperty, AttributeProjection projection)
 {
     public const string NgsiLdNull = "urn:ngsi-ld:null";
 
@@ -27,20 +27,24 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
     {
         var entity = history.Entity;
         writer.WriteStartObject();
-        writer.WriteString("id"u8, entity.Id);
-        writer.WritePropertyName("type"u8);
-        if (entity.Types.Count == 1)
+        if (projection.ShowsIdMember)
+            writer.WriteString("id"u8, entity.Id);
+        if (projection.ShowsType)
         {
-            writer.WriteStringValue(instances.Compact(entity.Types[0]));
+            writer.WritePropertyName("type"u8);
+            if (entity.Types.Count == 1)
+            {
+                writer.WriteStringValue(instances.Compact(entity.Types[0]));
+            }
+            else
+            {
+                writer.WriteStartArray();
+                foreach (var type in entity.Types)
+                    writer.WriteStringValue(instances.Compact(type));
+                writer.WriteEndArray();
+            }
         }
-        else
-        {
-            writer.WriteStartArray();
-            foreach (var type in entity.Types)
-                writer.WriteStringValue(instances.Compact(type));
-            writer.WriteEndArray();
-        }
-        if (entity.Scopes is { } scopes)
+        if (entity.Scopes is { } scopes && projection.Shows(NgsiLd.Scope))
         {
             writer.WritePropertyName("scope"u8);
             writer.WriteStartArray();
@@ -57,7 +61,7 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
         }
         foreach (var attribute in history.Attributes)
         {
-            if (attribute.Instances.Count == 0 && attribute.Aggregates is not { Count: > 0 })
+            if (attribute.Instances.Count == 0 && attribute.Aggregates is not { Count: > 0 } || !projection.Shows(attribute.Name))
                 continue;
             writer.WritePropertyName(instances.Compact(attribute.Name));
             switch (format)
@@ -134,18 +138,24 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
             if (group.Key is { } datasetId)
                 writer.WriteString("datasetId"u8, datasetId);
             writer.WriteStartArray(ValuesMember(kind));
+            // The kinds whose value alone would be ambiguous keep their member (clause 4.5.9): {"languageMap": ...}, {"vocab": ...}, {"json": ...}.
+            var wrapped = kind is AttributeKind.LanguageProperty or AttributeKind.VocabProperty or AttributeKind.JsonProperty;
             foreach (var recorded in group)
             {
                 writer.WriteStartArray();
-                if (recorded.DeletedAt is null)
-                    instances.WriteValue(writer, recorded.Instance);
-                else
-                    instances.WriteValue(writer, NullOf(recorded.Instance));
+                if (wrapped)
+                {
+                    writer.WriteStartObject();
+                    writer.WritePropertyName(kind.ValueMember());
+                }
+                instances.WriteValue(writer, recorded.DeletedAt is null ? recorded.Instance : NullOf(recorded.Instance));
+                if (wrapped)
+                    writer.WriteEndObject();
                 // observedAt as the client gave it (as the normalized representation shows it), the system instants as the broker writes them.
                 if (timeProperty == TimeProperty.ObservedAt && recorded.Instance.ObservedAt is { } observedAt)
                     writer.WriteStringValue(observedAt);
                 else
-                    writer.WriteStringValue(recorded.TimeOf(timeProperty) is { } at ? Timestamps.Format6(at) : null);
+                    writer.WriteStringValue(recorded.TimeOf(timeProperty) is { } at ? Timestamps.FormatMinimal(at) : null);
                 writer.WriteEndArray();
             }
             writer.WriteEndArray();
@@ -172,12 +182,9 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
                 foreach (var value in aggregate.Values)
                 {
                     writer.WriteStartArray();
-                    if (value.Value is null)
-                        writer.WriteNullValue();
-                    else
-                        value.Value.WriteTo(writer);
-                    writer.WriteStringValue(Timestamps.Format6(value.StartAt));
-                    writer.WriteStringValue(Timestamps.Format6(value.EndAt));
+                    WriteAggregateValue(writer, value.Value);
+                    writer.WriteStringValue(Timestamps.FormatMinimal(value.StartAt));
+                    writer.WriteStringValue(Timestamps.FormatMinimal(value.EndAt));
                     writer.WriteEndArray();
                 }
                 writer.WriteEndArray();
@@ -186,6 +193,23 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
         }
         if (series.Count > 1)
             writer.WriteEndArray();
+    }
+
+    /// <summary>Counts as integers; the numeric aggregates as JSON numbers with a fraction (100.0): they are real numbers even when whole.</summary>
+    private static void WriteAggregateValue(Utf8JsonWriter writer, JsonNode? value)
+    {
+        if (value is JsonValue number && number.TryGetValue<double>(out var real) && number.GetValueKind() == JsonValueKind.Number && !number.TryGetValue<long>(out _))
+        {
+            if (double.IsFinite(real) && real == Math.Floor(real) && Math.Abs(real) < 1e15)
+                writer.WriteRawValue(((long)real).ToString(System.Globalization.CultureInfo.InvariantCulture) + ".0");
+            else
+                writer.WriteNumberValue(real);
+            return;
+        }
+        if (value is null)
+            writer.WriteNullValue();
+        else
+            value.WriteTo(writer);
     }
 }
 

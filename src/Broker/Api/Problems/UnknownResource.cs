@@ -10,11 +10,13 @@ public static class UnknownResource
         var path = http.Request.Path.Value ?? "";
         if (path.StartsWith("/ngsi-ld/v1/", StringComparison.Ordinal))
         {
-            if (path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
+            var temporal = path.StartsWith("/ngsi-ld/v1/temporal/", StringComparison.Ordinal);
+            if (!temporal && path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
                 return ProblemDetailsMiddleware.WriteAsync(http, ErrorType.BadRequestData, $"The path {path} has an empty segment where an id is expected.");
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)
-                || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/subscriptions", StringComparison.Ordinal);
+                || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/subscriptions", StringComparison.Ordinal)
+                || temporal;
             if (known)
             {
                 http.Response.Headers.Allow = "GET, POST, PATCH, PUT, DELETE";

@@ -20,13 +20,13 @@ public static class TemporalApi
     [
         "id", "type", "idPattern", "attrs", "q", "csf", "georel", "geometry", "coordinates", "geoproperty", "scopeQ",
         "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "options", "format", "aggrMethods", "aggrPeriodDuration",
-        "lang", "limit", "offset", "count", "local", "datasetId",
+        "lang", "limit", "offset", "count", "local", "datasetId", "pick", "omit",
     ];
 
     private static readonly HashSet<string> RetrieveParameterNames =
     [
         "attrs", "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "options", "format", "aggrMethods", "aggrPeriodDuration",
-        "lang", "local", "datasetId",
+        "lang", "local", "datasetId", "pick", "omit",
     ];
 
     private static readonly HashSet<string> QueryPostParameterNames = ["limit", "offset", "count", "options", "format", "aggrMethods", "aggrPeriodDuration", "lang", "local"];
@@ -56,7 +56,7 @@ public static class TemporalApi
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         var (representation, aggregation) = TemporalParameters.Options(http.Request, request.Context);
         var entities = QueryParameters.Build(http.Request, request, limits);
-        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit);
+        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation);
         var page = await temporal.QueryAsync(request.Tenant, query, http.RequestAborted);
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(CultureInfo.InvariantCulture);
@@ -87,7 +87,7 @@ public static class TemporalApi
             _ => throw NgsiLdException.BadRequestData("temporalQ must be an object (TemporalQuery, clause 5.2.21)."),
         };
         var selectors = QueryPostApi.Selectors(body);
-        var queries = selectors.Select(s => TemporalParameters.Build(QueryParameters.Build(http.Request, s, request.Context, limits), time, aggregation, options.InstanceLimit)).ToList();
+        var queries = selectors.Select(s => TemporalParameters.Build(QueryParameters.Build(http.Request, s, request.Context, limits), time, aggregation, options.InstanceLimit, representation)).ToList();
         var first = queries[0];
         TemporalPage page;
         if (queries.Count == 1)
@@ -123,83 +123,78 @@ public static class TemporalApi
             Ids = [entityId],
             Attrs = attrs is null ? null : [.. RequestParameters.ExpandNames(attrs, request.Context)],
         };
-        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit);
+        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation);
         var history = await temporal.RetrieveAsync(request.Tenant, entityId, query, http.RequestAborted);
+        var projection = representation.Instances.Projection;
+        if (!projection.ShowsIdMember && !projection.ShowsType
+            && !history.Attributes.Any(a => projection.Shows(a.Name) && (a.Instances.Count > 0 || a.Aggregates is { Count: > 0 })))
+            throw NgsiLdException.NotFound($"pick and omit leave nothing of the temporal representation of '{entityId}'.");
         var writer = Writer(request, query, representation);
-        var status = Paginate(http, query, [history]);
-        await NgsiResponse.WriteJsonAsync(http, request, status, json => writer.WriteEntity(json, Filter(history, representation), NgsiResponse.ContextMemberWriter(request)));
+        var (page, status) = Paginate(http, query, [history]);
+        await NgsiResponse.WriteJsonAsync(http, request, status, json => writer.WriteEntity(json, page[0], NgsiResponse.ContextMemberWriter(request)));
     }
 
     private static Task WriteHistoriesAsync(HttpContext http, NgsiRequest request, TemporalQuery query, TemporalParameters.Representation representation, IReadOnlyList<EntityHistory> histories)
     {
         var writer = Writer(request, query, representation);
-        var status = Paginate(http, query, histories);
+        var (page, status) = Paginate(http, query, histories);
         var writeContext = NgsiResponse.ContextMemberWriter(request);
         return NgsiResponse.WriteJsonAsync(http, request, status, json =>
         {
             json.WriteStartArray();
-            foreach (var history in histories)
-                writer.WriteEntity(json, Filter(history, representation), writeContext);
+            foreach (var history in page)
+                writer.WriteEntity(json, history, writeContext);
             json.WriteEndArray();
         });
     }
 
     private static TemporalWriter Writer(NgsiRequest request, TemporalQuery query, TemporalParameters.Representation representation) =>
-        new(EntityWriter.For(request.Context, representation.Instances), representation.Format, representation.SysAttrs, query.Time.Property);
-
-    /// <summary>datasetId (clause 4.5.5): only the instances of these datasetIds (@none: the default instance).</summary>
-    private static EntityHistory Filter(EntityHistory history, TemporalParameters.Representation representation)
-    {
-        if (representation.Instances.DatasetIds is not { } datasetIds)
-            return history;
-        bool Keeps(string? datasetId) => datasetIds.Contains(datasetId ?? "@none");
-        return history with
-        {
-            Attributes = [.. history.Attributes.Select(a => a with
-            {
-                Instances = [.. a.Instances.Where(i => Keeps(i.Instance.DatasetId))],
-                Aggregates = a.Aggregates is null ? null : [.. a.Aggregates.Where(s => Keeps(s.DatasetId))],
-            })],
-        };
-    }
+        new(EntityWriter.For(request.Context, representation.Instances), representation.Format, representation.SysAttrs, query.Time.Property,
+            representation.Instances.Projection);
 
     /// <summary>
-    /// When an attribute had more instances than a response gives (clause 6.3.10): 206 Partial Content, and a Content-Range
-    /// "date-time" header with the time range the response covers completely (from its first to its last instant, of the
-    /// truncated attributes) and the number of instances asked for (lastN), or *.
+    /// Temporal pagination (clause 6.3.10): when an attribute had more instances than a response gives, every attribute of
+    /// the response is cut at the same instant, the last one the truncated attributes all reach (in ascending order; with
+    /// lastN, in descending order from the latest), so the response holds every instance of the range it names; the answer
+    /// is 206 Partial Content with "Content-Range: date-time start-end/size" (size: lastN, or *). The range starts at
+    /// timeAt (after, between) or the first instance, or with lastN at endTimeAt (between), timeAt (before) or the latest
+    /// instance, and ends at the cut. A client asks for the rest from the end on.
     /// </summary>
-    private static int Paginate(HttpContext http, TemporalQuery query, IReadOnlyList<EntityHistory> histories)
+    private static (IReadOnlyList<EntityHistory> Histories, int Status) Paginate(HttpContext http, TemporalQuery query, IReadOnlyList<EntityHistory> histories)
     {
-        DateTimeOffset? start = null, end = null;
-        foreach (var history in histories)
+        var property = query.Time.Property;
+        var descending = query.LastN is not null;
+        DateTimeOffset? cut = null;
+        foreach (var attribute in histories.SelectMany(h => h.Attributes))
         {
-            foreach (var attribute in history.Attributes)
-            {
-                if (!attribute.Truncated || attribute.Instances.Count == 0)
-                    continue;
-                var first = attribute.Instances[0].TimeOf(query.Time.Property);
-                var last = attribute.Instances[^1].TimeOf(query.Time.Property);
-                if (query.LastN is null)
-                {
-                    // Ascending: the range ends where the shortest truncated attribute ends.
-                    start = start is null || first < start ? first : start;
-                    end = end is null || last < end ? last : end;
-                }
-                else
-                {
-                    // The latest N: the range starts where the truncated attribute with the latest first instance starts.
-                    start = start is null || first > start ? first : start;
-                    end = end is null || last > end ? last : end;
-                }
-            }
+            if (!attribute.Truncated || attribute.Instances.Count == 0)
+                continue;
+            var reached = (descending ? attribute.Instances[0] : attribute.Instances[^1]).TimeOf(property);
+            if (reached is { } at && (cut is null || (descending ? at > cut : at < cut)))
+                cut = at;
         }
-        if (start is not { } from || end is not { } to)
-            return StatusCodes.Status200OK;
+        if (cut is not { } end)
+            return (histories, StatusCodes.Status200OK);
+        var trimmed = histories.Select(h => h with
+        {
+            Attributes = [.. h.Attributes.Select(a => a with
+            {
+                Instances = [.. a.Instances.Where(i => i.TimeOf(property) is { } at && (descending ? at >= end : at <= end))],
+            })],
+        }).ToList();
+        var instants = trimmed.SelectMany(h => h.Attributes).SelectMany(a => a.Instances).Select(i => i.TimeOf(property)!.Value).ToList();
+        var time = query.Time;
+        DateTimeOffset start = descending
+            ? time.Relation switch
+            {
+                TimeRelation.Between => time.EndTimeAt!.Value,
+                TimeRelation.Before => time.TimeAt!.Value,
+                _ => instants.Max(),
+            }
+            : time.Relation is TimeRelation.After or TimeRelation.Between ? time.TimeAt!.Value : instants.Min();
         var size = query.LastN is { } lastN ? lastN.ToString(CultureInfo.InvariantCulture) : "*";
-        http.Response.Headers.ContentRange = query.LastN is null
-            ? $"date-time {Timestamps.Format6(from)}-{Timestamps.Format6(to)}/{size}"
-            : $"date-time {Timestamps.Format6(to)}-{Timestamps.Format6(from)}/{size}";
-        return StatusCodes.Status206PartialContent;
+        http.Response.Headers.ContentRange = $"date-time {Timestamps.FormatMinimal(start)}-{Timestamps.FormatMinimal(end)}/{size}";
+        return (trimmed, StatusCodes.Status206PartialContent);
     }
 
     private static async Task CreateOrUpdate(HttpContext http, TemporalService temporal)

@@ -81,33 +81,42 @@ public static class TemporalParameters
             ? Timestamps.Truncate(instant)
             : throw NgsiLdException.BadRequestData($"{name} '{text}' is not a date-time (ISO 8601 with a time zone, e.g. 2026-12-01T00:00:00Z).");
 
-    /// <summary>options (temporalValues, aggregatedValues, sysAttrs, and the entity formats), format, lang; and with aggregatedValues aggrMethods and aggrPeriodDuration.</summary>
+    /// <summary>options (temporalValues, aggregatedValues, sysAttrs; simplified and keyValues mean temporalValues), format, attrs/pick/omit, lang, datasetId; with aggregatedValues aggrMethods and aggrPeriodDuration.</summary>
     public static (Representation Representation, Aggregation? Aggregation) Options(HttpRequest http, Ontology.JsonLd.JsonLdContext context)
     {
         var format = TemporalFormat.Normalized;
-        var options = RequestParameters.List(http, "options") ?? [];
-        if (options.Contains("temporalValues"))
-            format = TemporalFormat.TemporalValues;
-        if (options.Contains("aggregatedValues"))
+        var sysAttrs = false;
+        foreach (var option in RequestParameters.List(http, "options") ?? [])
         {
-            if (format == TemporalFormat.TemporalValues)
-                throw NgsiLdException.BadRequestData("options temporalValues and aggregatedValues exclude each other.");
-            format = TemporalFormat.AggregatedValues;
+            switch (option)
+            {
+                case "temporalValues" or "simplified" or "keyValues":
+                    format = format == TemporalFormat.AggregatedValues ? throw Exclusive() : TemporalFormat.TemporalValues;
+                    break;
+                case "aggregatedValues":
+                    format = format == TemporalFormat.TemporalValues ? throw Exclusive() : TemporalFormat.AggregatedValues;
+                    break;
+                case "sysAttrs": sysAttrs = true; break;
+                case "normalized" or "concise": break;
+                default: throw NgsiLdException.InvalidRequest($"Unknown option '{option}'.");
+            }
         }
         switch (RequestParameters.Single(http, "format"))
         {
             case null: break;
-            case "temporalValues": format = TemporalFormat.TemporalValues; break;
+            case "temporalValues" or "simplified" or "keyValues": format = TemporalFormat.TemporalValues; break;
             case "aggregatedValues": format = TemporalFormat.AggregatedValues; break;
-            case "normalized": format = TemporalFormat.Normalized; break;
-            case var other: throw NgsiLdException.BadRequestData($"Unknown temporal format '{other}': use normalized, temporalValues or aggregatedValues.");
+            case "normalized" or "concise": format = TemporalFormat.Normalized; break;
+            case var other: throw NgsiLdException.InvalidRequest($"Unknown format '{other}': use normalized, temporalValues (simplified) or aggregatedValues.");
         }
-        var instanceOptions = RequestParameters.Representation(http, context, "temporalValues", "aggregatedValues", "simplified");
-        // The temporal representations have no keyValues or concise form of their own: simplified means temporalValues (clause 4.5.9).
-        if (options.Contains("simplified") || options.Contains("keyValues"))
-            format = format == TemporalFormat.Normalized ? TemporalFormat.TemporalValues : format;
-        instanceOptions = instanceOptions with { Format = EntityFormat.Normalized };
-        var representation = new Representation(format, instanceOptions.SysAttrs, instanceOptions);
+        var lang = RequestParameters.Single(http, "lang");
+        var datasetIds = RequestParameters.List(http, "datasetId");
+        var instanceOptions = new RepresentationOptions(EntityFormat.Normalized, sysAttrs, lang)
+        {
+            Projection = RequestParameters.Projection(http, context),
+            DatasetIds = datasetIds is null ? null : new HashSet<string>(datasetIds, StringComparer.Ordinal),
+        };
+        var representation = new Representation(format, sysAttrs, instanceOptions);
         var methods = RequestParameters.List(http, "aggrMethods");
         var duration = RequestParameters.Single(http, "aggrPeriodDuration");
         if (format != TemporalFormat.AggregatedValues)
@@ -120,6 +129,8 @@ public static class TemporalParameters
             throw NgsiLdException.BadRequestData("options=aggregatedValues needs aggrMethods (totalCount, distinctCount, sum, avg, min, max, stddev, sumsq).");
         return (representation, new Aggregation(Methods(methods), Duration(duration)));
     }
+
+    private static NgsiLdException Exclusive() => NgsiLdException.BadRequestData("options temporalValues and aggregatedValues exclude each other.");
 
     public static List<AggregationMethod> Methods(IEnumerable<string> names)
     {
@@ -155,9 +166,10 @@ public static class TemporalParameters
         || period.Seconds < 0 || period.Milliseconds < 0 || period.Ticks < 0 || period.Nanoseconds < 0;
 
     /// <summary>The temporal query of a request: the entity selection of <see cref="QueryParameters"/>, the time filter, lastN, the aggregation.</summary>
-    public static TemporalQuery Build(EntityQuery entities, TimeSelectors time, Aggregation? aggregation, int instanceLimit) => new()
+    public static TemporalQuery Build(EntityQuery entities, TimeSelectors time, Aggregation? aggregation, int instanceLimit, Representation representation) => new()
     {
         Entities = entities,
+        DatasetIds = representation.Instances.DatasetIds,
         Time = Time(time),
         LastN = LastN(time),
         Aggregation = aggregation,

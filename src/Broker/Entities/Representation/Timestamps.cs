@@ -38,6 +38,19 @@ public static class Timestamps
         return text;
     }
 
+    /// <summary>
+    /// yyyy-MM-ddTHH:mm:ssZ, with the fraction of the second only when there is one (3 or 6 digits): the form instants the
+    /// broker computes (aggregation periods) and reports beside values take, as most NGSI-LD implementations write them.
+    /// </summary>
+    public static string FormatMinimal(DateTimeOffset instant)
+    {
+        var text = Format6(instant);
+        var micros = instant.UtcTicks % TimeSpan.TicksPerSecond / 10;
+        if (micros == 0)
+            return string.Concat(text.AsSpan(0, 19), "Z");
+        return micros % 1000 == 0 ? string.Concat(text.AsSpan(0, 23), "Z") : text;
+    }
+
     private static void Digits(Span<char> span, int value)
     {
         for (var i = span.Length - 1; i >= 0; i--)

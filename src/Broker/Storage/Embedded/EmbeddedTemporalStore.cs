@@ -10,6 +10,10 @@ namespace Broker.Storage.Embedded;
 /// that recording never waits for the entity writer. WAL with synchronous=FULL: a recorded instance survives a killed
 /// process and a power loss. One connection, taken in turns. Instants are integer microseconds since 1970 (UTC).
 /// </summary>
+/// <remarks>
+/// An observation is one instance: an instance with the attribute, datasetId and observedAt of one the history holds replaces
+/// it (keeping its instanceId and createdAt), so the same observation given twice is recorded once.
+/// </remarks>
 public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITemporalStore
 {
     private const string Consumer = "temporal";
@@ -37,6 +41,8 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 deleted_at INTEGER, instant INTEGER NOT NULL, doc TEXT NOT NULL);
             CREATE UNIQUE INDEX IF NOT EXISTS instances_id ON instances (tenant, entity_id, attribute, instance_id);
             CREATE INDEX IF NOT EXISTS instances_entity ON instances (tenant, entity_id, attribute, instant);
+            CREATE UNIQUE INDEX IF NOT EXISTS instances_observation ON instances (tenant, entity_id, attribute, dataset_id, observed_at)
+                WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
             CREATE INDEX IF NOT EXISTS instances_instant ON instances (instant);
             CREATE TABLE IF NOT EXISTS positions (
                 consumer TEXT PRIMARY KEY, horizon INTEGER NOT NULL, window_end INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
@@ -113,6 +119,9 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         using var insert = Command(connection, """
             INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, doc)
             VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $doc)
+            ON CONFLICT (tenant, entity_id, attribute, dataset_id, observed_at) WHERE observed_at IS NOT NULL AND deleted_at IS NULL
+            DO UPDATE SET modified_at = excluded.modified_at,
+                doc = json_set(excluded.doc, '$.createdAt', json_extract(instances.doc, '$.createdAt'))
             """);
         var parameters = insert.Parameters;
         parameters.AddWithValue("$tenant", tenant);
