@@ -92,6 +92,9 @@ public sealed record TemporalQuery
 
     public Aggregation? Aggregation { get; init; }
 
+    /// <summary>orderBy=id;desc (clause 5.7.4.4: a temporal query is ordered by id only): entities in descending id order.</summary>
+    public bool IdsDescending { get; init; }
+
     /// <summary>The datasetId parameter (clause 4.5.5): only instances of these datasetIds ("@none": the default instance).</summary>
     public IReadOnlySet<string>? DatasetIds { get; init; }
 }

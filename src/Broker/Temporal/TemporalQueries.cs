@@ -48,7 +48,7 @@ public static class TemporalQueries
         var truncated = selected.Count > query.InstanceLimit;
         if (truncated)
             selected = query.LastN is null ? selected[..query.InstanceLimit] : selected[^query.InstanceLimit..];
-        return new AttributeHistory(name, selected, truncated);
+        return new AttributeHistory(name, selected, truncated) { Kind = selected.Count > 0 ? selected[^1].Instance.Kind : null };
     }
 
     /// <summary>

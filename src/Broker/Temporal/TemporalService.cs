@@ -34,6 +34,8 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
             if (EntityQueryMatcher.Matches(state, selection with { Attrs = null }))
                 matching.Add(state.Id);
         }
+        if (query.IdsDescending)
+            matching.Reverse();
         var page = new List<EntityHistory>();
         long total = 0;
         for (var start = 0; start < matching.Count; start += HistoryChunk)

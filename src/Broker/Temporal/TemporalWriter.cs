@@ -61,7 +61,8 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
         }
         foreach (var attribute in history.Attributes)
         {
-            if (attribute.Instances.Count == 0 && attribute.Aggregates is not { Count: > 0 } || !projection.Shows(attribute.Name))
+            // An attribute without instances is shown only when pagination emptied it (its instances are on the next page).
+            if (attribute.Instances.Count == 0 && attribute.Aggregates is not { Count: > 0 } && !attribute.Truncated || !projection.Shows(attribute.Name))
                 continue;
             writer.WritePropertyName(instances.Compact(attribute.Name));
             switch (format)
@@ -127,6 +128,16 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
 
     private void WriteTemporalValues(Utf8JsonWriter writer, AttributeHistory attribute)
     {
+        if (attribute.Instances.Count == 0)
+        {
+            var kind = attribute.Kind ?? AttributeKind.Property;
+            writer.WriteStartObject();
+            writer.WriteString("type"u8, kind.TypeName());
+            writer.WriteStartArray(ValuesMember(kind));
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+            return;
+        }
         var series = attribute.Instances.GroupBy(i => i.Instance.DatasetId).ToList();
         if (series.Count > 1)
             writer.WriteStartArray();

@@ -11,7 +11,7 @@ public static class UnknownResource
         if (path.StartsWith("/ngsi-ld/v1/", StringComparison.Ordinal))
         {
             var temporal = path.StartsWith("/ngsi-ld/v1/temporal/", StringComparison.Ordinal);
-            if (!temporal && path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
+            if (path.Contains("//", StringComparison.Ordinal) || (path == "/ngsi-ld/v1/entities/" && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsPost(http.Request.Method)))
                 return ProblemDetailsMiddleware.WriteAsync(http, ErrorType.BadRequestData, $"The path {path} has an empty segment where an id is expected.");
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)

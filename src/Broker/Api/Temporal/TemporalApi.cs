@@ -20,7 +20,7 @@ public static class TemporalApi
     [
         "id", "type", "idPattern", "attrs", "q", "csf", "georel", "geometry", "coordinates", "geoproperty", "scopeQ",
         "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "options", "format", "aggrMethods", "aggrPeriodDuration",
-        "lang", "limit", "offset", "count", "local", "datasetId", "pick", "omit",
+        "lang", "limit", "offset", "count", "local", "datasetId", "pick", "omit", "orderBy",
     ];
 
     private static readonly HashSet<string> RetrieveParameterNames =
@@ -56,7 +56,8 @@ public static class TemporalApi
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         var (representation, aggregation) = TemporalParameters.Options(http.Request, request.Context);
         var entities = QueryParameters.Build(http.Request, request, limits);
-        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation);
+        var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation)
+            with { IdsDescending = TemporalParameters.OrderByIdDescending(RequestParameters.Single(http.Request, "orderBy")) };
         var page = await temporal.QueryAsync(request.Tenant, query, http.RequestAborted);
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(CultureInfo.InvariantCulture);
@@ -177,9 +178,11 @@ public static class TemporalApi
             return (histories, StatusCodes.Status200OK);
         var trimmed = histories.Select(h => h with
         {
-            Attributes = [.. h.Attributes.Select(a => a with
+            // An attribute the cut leaves empty stays, empty: its instances are on the next page.
+            Attributes = [.. h.Attributes.Select(a =>
             {
-                Instances = [.. a.Instances.Where(i => i.TimeOf(property) is { } at && (descending ? at >= end : at <= end))],
+                var kept = a.Instances.Where(i => i.TimeOf(property) is { } at && (descending ? at >= end : at <= end)).ToList();
+                return a with { Instances = kept, Truncated = a.Truncated || kept.Count < a.Instances.Count };
             })],
         }).ToList();
         var instants = trimmed.SelectMany(h => h.Attributes).SelectMany(a => a.Instances).Select(i => i.TimeOf(property)!.Value).ToList();

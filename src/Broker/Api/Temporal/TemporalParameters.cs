@@ -119,16 +119,21 @@ public static class TemporalParameters
         var representation = new Representation(format, sysAttrs, instanceOptions);
         var methods = RequestParameters.List(http, "aggrMethods");
         var duration = RequestParameters.Single(http, "aggrPeriodDuration");
+        // format takes precedence over options (clause 6.3.12): aggrMethods of options=aggregatedValues overridden by format are not used.
         if (format != TemporalFormat.AggregatedValues)
-        {
-            if (methods is not null || duration is not null)
-                throw NgsiLdException.BadRequestData("aggrMethods and aggrPeriodDuration need options=aggregatedValues.");
             return (representation, null);
-        }
         if (methods is null || methods.Count == 0)
             throw NgsiLdException.BadRequestData("options=aggregatedValues needs aggrMethods (totalCount, distinctCount, sum, avg, min, max, stddev, sumsq).");
         return (representation, new Aggregation(Methods(methods), Duration(duration)));
     }
+
+    /// <summary>orderBy of a temporal query (clause 5.7.4.4): only id, ascending (the default) or descending.</summary>
+    public static bool OrderByIdDescending(string? orderBy) => orderBy switch
+    {
+        null or "id" or "id;asc" => false,
+        "id;desc" => true,
+        _ => throw NgsiLdException.BadRequestData($"orderBy '{orderBy}' is not allowed: a temporal query is ordered by id only (id, id;asc or id;desc, clause 5.7.4.4)."),
+    };
 
     private static NgsiLdException Exclusive() => NgsiLdException.BadRequestData("options temporalValues and aggregatedValues exclude each other.");
 
