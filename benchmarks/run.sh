@@ -3,7 +3,7 @@
 #
 #   benchmarks/run.sh                      load scenarios (3 s warm-up + 15 s each) and micro benchmarks: about 10 minutes
 #   benchmarks/run.sh --quick              load scenarios, 1 s warm-up + 3 s each, no micro benchmarks: about 2 minutes
-#   benchmarks/run.sh --scenarios C1,S3,S4 only these load scenarios (ids: C1-C4 ceilings, S1-S7 broker)
+#   benchmarks/run.sh --scenarios C1,S3,S4 only these load scenarios (ids: C1-C4 ceilings, S1-S9 broker)
 #   benchmarks/run.sh --micro / --no-micro with or without the BenchmarkDotNet micro benchmarks
 #   benchmarks/run.sh --store postgres --connection 'Host=127.0.0.1;Username=...;Password=...;Database=...'
 #                                          the broker on its PostgreSQL store, plus the raw Npgsql ceilings C2 and C3

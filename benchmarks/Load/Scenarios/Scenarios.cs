@@ -16,5 +16,7 @@ public static class Scenarios
         new QueryGeo(options.GeoEntities),
         new AttributePatch(),
         new NotifiedPatch(options.Subscriptions, options.MatchingPercent),
+        new TemporalAggregation(),
+        new TemporalRange(),
     ];
 }

@@ -39,6 +39,15 @@ public static class TemporalRows
     /// <summary>The number aggregations use: a number, a boolean as 1 or 0; null for anything else.</summary>
     public static double? NumberOf(AttributeInstance instance) => TemporalQueries.NumberOf(instance.Value);
 
+    /// <summary>A value member's JSON read back; numbers (most of what aggregations read) without a JSON parser.</summary>
+    public static System.Text.Json.Nodes.JsonNode? Value(string json)
+    {
+        if (json.Length > 0 && (char.IsAsciiDigit(json[0]) || json[0] == '-')
+            && double.TryParse(json, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var number))
+            return System.Text.Json.Nodes.JsonValue.Create(number);
+        return System.Text.Json.Nodes.JsonNode.Parse(json);
+    }
+
     public static long Microseconds(DateTimeOffset instant) => (instant.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
 
     public static DateTimeOffset FromMicroseconds(long microseconds) => new(DateTimeOffset.UnixEpoch.UtcTicks + microseconds * 10, TimeSpan.Zero);

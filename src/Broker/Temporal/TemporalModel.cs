@@ -10,10 +10,32 @@ namespace Broker.Temporal;
 /// </summary>
 public sealed record TemporalInstance(string Attribute, string InstanceId, AttributeInstance Instance, DateTimeOffset? DeletedAt = null)
 {
+    private DateTimeOffset? _observedAt;
+    private bool _observedAtKnown;
+
+    /// <summary>observedAt as an instant (parsed once; a store that keeps it as a column sets it).</summary>
+    public DateTimeOffset? ObservedInstant
+    {
+        get
+        {
+            if (!_observedAtKnown)
+            {
+                _observedAt = Instance.ObservedAt is { } observed && Entities.Representation.Timestamps.TryParse(observed, out var at) ? at : null;
+                _observedAtKnown = true;
+            }
+            return _observedAt;
+        }
+        init
+        {
+            _observedAt = value;
+            _observedAtKnown = true;
+        }
+    }
+
     /// <summary>The instant this instance has for a time property; null when it has none (an instance without observedAt).</summary>
     public DateTimeOffset? TimeOf(TimeProperty property) => property switch
     {
-        TimeProperty.ObservedAt => Instance.ObservedAt is { } observed && Entities.Representation.Timestamps.TryParse(observed, out var at) ? at : null,
+        TimeProperty.ObservedAt => ObservedInstant,
         TimeProperty.CreatedAt => Instance.CreatedAt,
         TimeProperty.ModifiedAt => Instance.ModifiedAt,
         TimeProperty.DeletedAt => DeletedAt,

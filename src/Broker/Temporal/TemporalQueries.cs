@@ -33,55 +33,83 @@ public static class TemporalQueries
     public static AttributeHistory Select(string name, IEnumerable<TemporalInstance> instances, TemporalQuery query)
     {
         var property = query.Time.Property;
-        var selected = instances
-            .Select(instance => (Instance: instance, At: instance.TimeOf(property)))
-            .Where(pair => Holds(query.Time, pair.At))
-            .OrderBy(pair => pair.At!.Value)
-            .ThenBy(pair => pair.Instance.Instance.ModifiedAt)
-            .ThenBy(pair => pair.Instance.InstanceId, StringComparer.Ordinal)
-            .Select(pair => pair.Instance)
-            .ToList();
-        if (query.LastN is { } lastN && selected.Count > lastN)
-            selected = selected[^lastN..];
+        var selected = new List<(DateTimeOffset At, TemporalInstance Instance)>();
+        foreach (var instance in instances)
+        {
+            var at = instance.TimeOf(property);
+            if (Holds(query.Time, at))
+                selected.Add((at!.Value, instance));
+        }
+        selected.Sort(static (a, b) =>
+        {
+            var order = a.At.CompareTo(b.At);
+            if (order == 0)
+                order = a.Instance.Instance.ModifiedAt.CompareTo(b.Instance.Instance.ModifiedAt);
+            return order != 0 ? order : string.CompareOrdinal(a.Instance.InstanceId, b.Instance.InstanceId);
+        });
+        var ordered = new List<TemporalInstance>(selected.Count);
+        foreach (var (_, instance) in selected)
+            ordered.Add(instance);
+        if (query.LastN is { } lastN && ordered.Count > lastN)
+            ordered = ordered[^lastN..];
+        var kind = ordered.Count > 0 ? ordered[^1].Instance.Kind : (Ontology.Model.AttributeKind?)null;
         if (query.Aggregation is { } aggregation)
-            return new AttributeHistory(name, [], Aggregates: Aggregate(selected, query, aggregation)) { Kind = selected.Count > 0 ? selected[^1].Instance.Kind : null };
-        var truncated = selected.Count > query.InstanceLimit;
+            return new AttributeHistory(name, [], Aggregates: Aggregate(ordered, query, aggregation)) { Kind = kind };
+        var truncated = ordered.Count > query.InstanceLimit;
         if (truncated)
-            selected = query.LastN is null ? selected[..query.InstanceLimit] : selected[^query.InstanceLimit..];
-        return new AttributeHistory(name, selected, truncated) { Kind = selected.Count > 0 ? selected[^1].Instance.Kind : null };
+            ordered = query.LastN is null ? ordered[..query.InstanceLimit] : ordered[^query.InstanceLimit..];
+        return new AttributeHistory(name, ordered, truncated) { Kind = kind };
     }
 
+    /// <summary>One instance as aggregation sees it: its instant, its value, and the number the value is (if any).</summary>
+    private readonly record struct Point(DateTimeOffset At, JsonNode? Value, double? Number);
+
     /// <summary>
-    /// aggregatedValues: per datasetId and method, one value per period of aggrPeriodDuration, starting at the start of the
-    /// time range (timeAt for after and between, else the first instance) and ending at its end (endTimeAt for between, else
-    /// after the last instance). Periods without instances are left out. Deletions do not count.
+    /// aggregatedValues: per datasetId and method, one value per period (see <see cref="Periods"/>), in ascending order of
+    /// the selected instances; periods without instances are left out, deletions do not count (unless the time property is
+    /// deletedAt).
     /// </summary>
     public static IReadOnlyList<AggregatedSeries> Aggregate(IReadOnlyList<TemporalInstance> selected, TemporalQuery query, Aggregation aggregation)
     {
         var property = query.Time.Property;
         var result = new List<AggregatedSeries>();
-        foreach (var series in selected.Where(i => i.DeletedAt is null || property == TimeProperty.DeletedAt).GroupBy(i => i.Instance.DatasetId))
+        var series = new List<(string? DatasetId, List<Point> Points)>();
+        foreach (var instance in selected)
         {
-            var points = series.Select(i => (At: i.TimeOf(property)!.Value, Value: i.Instance.Value)).ToList();
-            if (points.Count == 0)
+            if (instance.DeletedAt is not null && property != TimeProperty.DeletedAt)
                 continue;
-            var periods = Periods(query.Time, aggregation.PeriodDuration, points[0].At, points[^1].At);
-            foreach (var method in aggregation.Methods)
+            var datasetId = instance.Instance.DatasetId;
+            var index = series.FindIndex(s => s.DatasetId == datasetId);
+            if (index < 0)
             {
-                var values = new List<AggregatedValue>();
-                var index = 0;
-                foreach (var (start, end) in periods)
-                {
-                    while (index < points.Count && points[index].At < start)
-                        index++;
-                    var inPeriod = new List<JsonNode?>();
-                    while (index < points.Count && points[index].At < end)
-                        inPeriod.Add(points[index++].Value);
-                    if (inPeriod.Count > 0)
-                        values.Add(new AggregatedValue(Compute(method, inPeriod), start, end));
-                }
-                result.Add(new AggregatedSeries(series.Key, method, values));
+                series.Add((datasetId, []));
+                index = series.Count - 1;
             }
+            var value = instance.Instance.Value;
+            series[index].Points.Add(new Point(instance.TimeOf(property)!.Value, value, NumberOf(value)));
+        }
+        foreach (var (datasetId, points) in series)
+        {
+            var periods = Periods(query.Time, aggregation.PeriodDuration, points[0].At, points[^1].At);
+            var values = new List<AggregatedValue>[aggregation.Methods.Count];
+            for (var m = 0; m < values.Length; m++)
+                values[m] = [];
+            var next = 0;
+            foreach (var (start, end) in periods)
+            {
+                while (next < points.Count && points[next].At < start)
+                    next++;
+                var first = next;
+                while (next < points.Count && points[next].At < end)
+                    next++;
+                if (next == first)
+                    continue;
+                var slice = points.GetRange(first, next - first);
+                for (var m = 0; m < values.Length; m++)
+                    values[m].Add(new AggregatedValue(Compute(aggregation.Methods[m], slice), start, end));
+            }
+            for (var m = 0; m < values.Length; m++)
+                result.Add(new AggregatedSeries(datasetId, aggregation.Methods[m], values[m]));
         }
         return result;
     }
@@ -128,33 +156,60 @@ public static class TemporalQueries
     /// <summary>The most periods one aggregation may have (a response bound: 1 minute over a year is 525 600).</summary>
     public const int MaxPeriods = 100_000;
 
-    public static JsonNode? Compute(AggregationMethod method, IReadOnlyList<JsonNode?> values)
+    /// <summary>The aggregate of one period's values (clause 4.5.19).</summary>
+    public static JsonNode? Compute(AggregationMethod method, IReadOnlyList<JsonNode?> values) =>
+        Compute(method, [.. values.Select(v => new Point(default, v, NumberOf(v)))]);
+
+    /// <remarks>
+    /// totalCount counts every instance; distinctCount the distinct values (numbers and booleans by their number, so 1 and
+    /// 1.0 are one value; others by their JSON); sum, avg, min, max, stddev (population) and sumsq the numbers among them
+    /// (booleans as 1 and 0), null when there are none, except min and max of strings, compared ordinally.
+    /// </remarks>
+    private static JsonNode? Compute(AggregationMethod method, List<Point> points)
     {
         switch (method)
         {
             case AggregationMethod.TotalCount:
-                return JsonValue.Create(values.Count);
+                return JsonValue.Create(points.Count);
             case AggregationMethod.DistinctCount:
-                return JsonValue.Create(values.Select(v => v?.ToJsonString() ?? "null").Distinct(StringComparer.Ordinal).Count());
+                var distinct = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var point in points)
+                    distinct.Add(point.Number is { } n ? "n:" + n.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : point.Value?.ToJsonString() ?? "null");
+                return JsonValue.Create(distinct.Count);
         }
-        var numbers = new List<double>(values.Count);
-        foreach (var value in values)
+        double sum = 0, sumSq = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        var count = 0;
+        foreach (var point in points)
         {
-            if (NumberOf(value) is { } number)
-                numbers.Add(number);
+            if (point.Number is not { } n)
+                continue;
+            count++;
+            sum += n;
+            sumSq += n * n;
+            min = Math.Min(min, n);
+            max = Math.Max(max, n);
         }
-        if (numbers.Count == 0)
-            return MinMaxOfOthers(method, values);
-        return method switch
+        if (count == 0)
+            return MinMaxOfOthers(method, points);
+        switch (method)
         {
-            AggregationMethod.Sum => Number(numbers.Sum()),
-            AggregationMethod.Avg => Number(numbers.Average()),
-            AggregationMethod.Min => Number(numbers.Min()),
-            AggregationMethod.Max => Number(numbers.Max()),
-            AggregationMethod.SumSq => Number(numbers.Sum(n => n * n)),
-            AggregationMethod.StdDev => Number(StandardDeviation(numbers)),
-            _ => null,
-        };
+            case AggregationMethod.Sum: return Number(sum);
+            case AggregationMethod.Avg: return Number(sum / count);
+            case AggregationMethod.Min: return Number(min);
+            case AggregationMethod.Max: return Number(max);
+            case AggregationMethod.SumSq: return Number(sumSq);
+            case AggregationMethod.StdDev:
+                var mean = sum / count;
+                double squares = 0;
+                foreach (var point in points)
+                {
+                    if (point.Number is { } n)
+                        squares += (n - mean) * (n - mean);
+                }
+                return Number(Math.Sqrt(squares / count));
+            default:
+                return null;
+        }
     }
 
     /// <summary>The population standard deviation (all instances of the period are the population).</summary>
@@ -179,11 +234,11 @@ public static class TemporalQueries
     }
 
     /// <summary>min and max of strings (date-times among them) compare them as text; the other methods need numbers.</summary>
-    private static JsonNode? MinMaxOfOthers(AggregationMethod method, IReadOnlyList<JsonNode?> values)
+    private static JsonNode? MinMaxOfOthers(AggregationMethod method, List<Point> points)
     {
         if (method is not (AggregationMethod.Min or AggregationMethod.Max))
             return null;
-        var texts = values.OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String).Select(v => v.GetValue<string>()).ToList();
+        var texts = points.Select(p => p.Value).OfType<JsonValue>().Where(v => v.GetValueKind() == JsonValueKind.String).Select(v => v.GetValue<string>()).ToList();
         if (texts.Count == 0)
             return null;
         return JsonValue.Create(method == AggregationMethod.Min ? texts.Min(StringComparer.Ordinal) : texts.Max(StringComparer.Ordinal));

@@ -21,6 +21,11 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
     private readonly SemaphoreSlim _turn = new(1, 1);
     private SqliteConnection? _connection;
 
+    /// <summary>Connections for queries, which WAL lets read beside the writer and each other.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
+    private readonly SemaphoreSlim _readerTurns = new(ReaderCount, ReaderCount);
+    private static readonly int ReaderCount = Math.Max(2, Environment.ProcessorCount);
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         var folder = Path.GetFullPath(options.DataPath);
@@ -38,7 +43,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 seq INTEGER PRIMARY KEY,
                 tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attribute TEXT NOT NULL, dataset_id TEXT NOT NULL,
                 instance_id TEXT NOT NULL, observed_at INTEGER, created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL,
-                deleted_at INTEGER, instant INTEGER NOT NULL, doc TEXT NOT NULL);
+                deleted_at INTEGER, instant INTEGER NOT NULL, kind INTEGER NOT NULL, value TEXT, doc TEXT NOT NULL);
             CREATE UNIQUE INDEX IF NOT EXISTS instances_id ON instances (tenant, entity_id, attribute, instance_id);
             CREATE INDEX IF NOT EXISTS instances_entity ON instances (tenant, entity_id, attribute, instant);
             CREATE UNIQUE INDEX IF NOT EXISTS instances_observation ON instances (tenant, entity_id, attribute, dataset_id, observed_at)
@@ -48,6 +53,34 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 consumer TEXT PRIMARY KEY, horizon INTEGER NOT NULL, window_end INTEGER NOT NULL, seq INTEGER NOT NULL) WITHOUT ROWID;
             """;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < ReaderCount; i++)
+        {
+            var reader = new SqliteConnection(_connection.ConnectionString);
+            await reader.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var queryOnly = reader.CreateCommand();
+            queryOnly.CommandText = "PRAGMA query_only=1";
+            await queryOnly.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            _readers.Add(reader);
+        }
+    }
+
+    private async ValueTask<T> ReadAsync<T>(Func<SqliteConnection, T> work, CancellationToken cancellationToken)
+    {
+        await _readerTurns.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!_readers.TryTake(out var connection))
+        {
+            _readerTurns.Release();
+            throw new InvalidOperationException("The temporal store is not initialized.");
+        }
+        try
+        {
+            return work(connection);
+        }
+        finally
+        {
+            _readers.Add(connection);
+            _readerTurns.Release();
+        }
     }
 
     public ValueTask<ChangeFeedPosition?> PositionAsync(CancellationToken cancellationToken) =>
@@ -117,10 +150,10 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         if (write.Instances.Count == 0)
             return;
         using var insert = Command(connection, """
-            INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, doc)
-            VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $doc)
+            INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, kind, value, doc)
+            VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $kind, $value, $doc)
             ON CONFLICT (tenant, entity_id, attribute, dataset_id, observed_at) WHERE observed_at IS NOT NULL AND deleted_at IS NULL
-            DO UPDATE SET modified_at = excluded.modified_at,
+            DO UPDATE SET modified_at = excluded.modified_at, kind = excluded.kind, value = excluded.value,
                 doc = json_set(excluded.doc, '$.createdAt', json_extract(instances.doc, '$.createdAt'))
             """);
         var parameters = insert.Parameters;
@@ -134,6 +167,8 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         var modified = parameters.Add("$modified", SqliteType.Integer);
         var deletedAt = parameters.Add("$deleted", SqliteType.Integer);
         var instant = parameters.Add("$instant", SqliteType.Integer);
+        var kind = parameters.Add("$kind", SqliteType.Integer);
+        var value = parameters.Add("$value", SqliteType.Text);
         var doc = parameters.Add("$doc", SqliteType.Text);
         foreach (var recorded in write.Instances)
         {
@@ -146,13 +181,15 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             modified.Value = TemporalRows.Microseconds(instance.ModifiedAt);
             deletedAt.Value = recorded.DeletedAt is { } gone ? TemporalRows.Microseconds(gone) : DBNull.Value;
             instant.Value = TemporalRows.Microseconds(TemporalRows.InstantOf(recorded));
+            kind.Value = (int)instance.Kind;
+            value.Value = instance.Value?.ToJsonString() ?? (object)DBNull.Value;
             doc.Value = TemporalRows.Document(instance);
             insert.ExecuteNonQuery();
         }
     }
 
     public ValueTask<TemporalEntity?> GetEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
-        InTurnAsync(connection =>
+        ReadAsync(connection =>
         {
             using var command = Command(connection, "SELECT id, types, scopes, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $tenant AND id = $id");
             command.Parameters.AddWithValue("$tenant", tenant);
@@ -170,7 +207,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         reader.IsDBNull(5) ? null : TemporalRows.FromMicroseconds(reader.GetInt64(5)));
 
     public ValueTask<IReadOnlyList<Entity>> LatestAsync(string tenant, TemporalQuery query, CancellationToken cancellationToken) =>
-        InTurnAsync<IReadOnlyList<Entity>>(connection =>
+        ReadAsync<IReadOnlyList<Entity>>(connection =>
         {
             var sql = "SELECT state FROM temporal_entities WHERE tenant = $tenant";
             if (query.Entities.Ids is not null)
@@ -187,7 +224,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         }, cancellationToken);
 
     public ValueTask<IReadOnlyList<EntityHistory>> HistoriesAsync(string tenant, IReadOnlyList<string> ids, TemporalQuery query, CancellationToken cancellationToken) =>
-        InTurnAsync<IReadOnlyList<EntityHistory>>(connection =>
+        ReadAsync<IReadOnlyList<EntityHistory>>(connection =>
         {
             var histories = new List<EntityHistory>(ids.Count);
             using var record = Command(connection, "SELECT id, types, scopes, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $tenant AND id = $id");
@@ -200,7 +237,12 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 TimeProperty.DeletedAt => "deleted_at",
                 _ => "observed_at",
             };
-            var sql = "SELECT attribute, instance_id, doc, deleted_at FROM instances WHERE tenant = $tenant AND entity_id = $id";
+            // Aggregates need the values and instants only, not the instances' documents.
+            var light = query.Aggregation is not null;
+            var sql = light
+                ? "SELECT attribute, instance_id, observed_at, created_at, modified_at, deleted_at, kind, value, dataset_id FROM instances"
+                : "SELECT attribute, instance_id, observed_at, created_at, modified_at, deleted_at, doc FROM instances";
+            sql += " WHERE tenant = $tenant AND entity_id = $id";
             if (query.Entities.Attrs is not null)
                 sql += " AND attribute IN (SELECT value FROM json_each($attrs))";
             sql += query.Time.Relation switch
@@ -210,6 +252,17 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 TimeRelation.Between => $" AND {column} >= $timeAt AND {column} < $endTimeAt",
                 _ => $" AND {column} IS NOT NULL",
             };
+            // An observed instance's instant is its observedAt: the same range on instant lets the index narrow the scan.
+            if (query.Time.Property == TimeProperty.ObservedAt)
+            {
+                sql += query.Time.Relation switch
+                {
+                    TimeRelation.Before => " AND instant < $timeAt",
+                    TimeRelation.After => " AND instant > $timeAt",
+                    TimeRelation.Between => " AND instant >= $timeAt AND instant < $endTimeAt",
+                    _ => "",
+                };
+            }
             using var select = Command(connection, sql + " ORDER BY attribute, seq");
             select.Parameters.AddWithValue("$tenant", tenant);
             var entityId = select.Parameters.Add("$id", SqliteType.Text);
@@ -236,14 +289,33 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                         var name = reader.GetString(0);
                         if (byAttribute.Count == 0 || byAttribute[^1].Name != name)
                             byAttribute.Add((name, []));
-                        byAttribute[^1].Instances.Add(new TemporalInstance(name, reader.GetString(1), TemporalRows.Instance(name, reader.GetString(2)),
-                            reader.IsDBNull(3) ? null : TemporalRows.FromMicroseconds(reader.GetInt64(3))));
+                        byAttribute[^1].Instances.Add(light ? ReadLight(reader, name) : ReadInstance(reader, name));
                     }
                 }
                 histories.Add(new EntityHistory(entity, [.. byAttribute.Select(a => TemporalQueries.Select(a.Name, a.Instances, query))]));
             }
             return histories;
         }, cancellationToken);
+
+    private static DateTimeOffset? Instant(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : TemporalRows.FromMicroseconds(reader.GetInt64(ordinal));
+
+    private static TemporalInstance ReadInstance(SqliteDataReader reader, string name) =>
+        new(name, reader.GetString(1), TemporalRows.Instance(name, reader.GetString(6)), Instant(reader, 5)) { ObservedInstant = Instant(reader, 2) };
+
+    /// <summary>An instance with what aggregation needs: its kind, value, datasetId and instants.</summary>
+    private static TemporalInstance ReadLight(SqliteDataReader reader, string name)
+    {
+        var dataset = reader.GetString(8);
+        var instance = new AttributeInstance
+        {
+            Kind = (AttributeKind)reader.GetInt32(6),
+            Value = reader.IsDBNull(7) ? null : TemporalRows.Value(reader.GetString(7)),
+            DatasetId = dataset.Length == 0 ? null : dataset,
+            CreatedAt = TemporalRows.FromMicroseconds(reader.GetInt64(3)),
+            ModifiedAt = TemporalRows.FromMicroseconds(reader.GetInt64(4)),
+        };
+        return new TemporalInstance(name, reader.GetString(1), instance, Instant(reader, 5)) { ObservedInstant = Instant(reader, 2) };
+    }
 
     public ValueTask<bool> DeleteEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
         InTurnAsync(connection =>
@@ -284,7 +356,8 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 return false;
             instance.CreatedAt = TemporalRows.Instance(attribute, existing).CreatedAt;
             using var update = Command(connection, """
-                UPDATE instances SET dataset_id = $dataset, observed_at = $observed, modified_at = $modified, instant = $instant, doc = $doc
+                UPDATE instances SET dataset_id = $dataset, observed_at = $observed, modified_at = $modified, instant = $instant,
+                    kind = $kind, value = $value, doc = $doc
                 WHERE tenant = $tenant AND entity_id = $id AND attribute = $attribute AND instance_id = $instance
                 """);
             update.Parameters.AddWithValue("$tenant", tenant);
@@ -295,6 +368,8 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             update.Parameters.AddWithValue("$observed", TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value);
             update.Parameters.AddWithValue("$modified", TemporalRows.Microseconds(instance.ModifiedAt));
             update.Parameters.AddWithValue("$instant", TemporalRows.Microseconds(TemporalRows.InstantOf(new TemporalInstance(attribute, instanceId, instance))));
+            update.Parameters.AddWithValue("$kind", (int)instance.Kind);
+            update.Parameters.AddWithValue("$value", instance.Value?.ToJsonString() ?? (object)DBNull.Value);
             update.Parameters.AddWithValue("$doc", TemporalRows.Document(instance));
             update.ExecuteNonQuery();
             transaction.Commit();
@@ -354,6 +429,10 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
 
     public async ValueTask DisposeAsync()
     {
+        for (var i = 0; i < ReaderCount; i++)
+            await _readerTurns.WaitAsync().ConfigureAwait(false);
+        while (_readers.TryTake(out var reader))
+            await reader.DisposeAsync().ConfigureAwait(false);
         await _turn.WaitAsync().ConfigureAwait(false);
         if (_connection is not null)
             await _connection.DisposeAsync().ConfigureAwait(false);
