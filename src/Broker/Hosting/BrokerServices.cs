@@ -62,6 +62,7 @@ public static class BrokerServices
                 services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
+                services.AddSingleton<ITemporalStore, PostgresTemporalStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");

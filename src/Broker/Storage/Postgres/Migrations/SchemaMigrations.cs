@@ -155,5 +155,49 @@ internal static class SchemaMigrations
                 PRIMARY KEY (tenant, subscription_id, seq));
             CREATE INDEX notification_outbox_seq ON notification_outbox (seq);
             """),
+        (9, "temporal history", """
+            -- The record of each entity the history holds: its types and scopes as last recorded, and its recorded state
+            -- (the entity after its last change), on which temporal queries evaluate q, scopeQ and geo-queries.
+            CREATE TABLE temporal_entities (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                types text[] NOT NULL,
+                scopes jsonb,
+                created_at timestamptz NOT NULL,
+                modified_at timestamptz NOT NULL,
+                deleted_at timestamptz,
+                state jsonb NOT NULL,
+                PRIMARY KEY (tenant, id));
+            CREATE INDEX temporal_entities_types ON temporal_entities USING gin (types);
+            -- Attribute instances, partitioned by their instant (observedAt, else modifiedAt): PostgresTemporalStore creates
+            -- a partition per week ahead of time; the default partition holds instants outside them. Retention drops whole
+            -- partitions.
+            CREATE SEQUENCE temporal_instance_seq;
+            CREATE TABLE temporal_instances (
+                seq bigint NOT NULL DEFAULT nextval('temporal_instance_seq'),
+                tenant text COLLATE "C" NOT NULL,
+                entity_id text COLLATE "C" NOT NULL,
+                attribute text COLLATE "C" NOT NULL,
+                dataset_id text COLLATE "C" NOT NULL,
+                instance_id text COLLATE "C" NOT NULL,
+                observed_at timestamptz,
+                created_at timestamptz NOT NULL,
+                modified_at timestamptz NOT NULL,
+                deleted_at timestamptz,
+                instant timestamptz NOT NULL,
+                kind smallint NOT NULL,
+                value jsonb,
+                number double precision,
+                doc jsonb NOT NULL
+            ) PARTITION BY RANGE (instant);
+            CREATE TABLE temporal_instances_default PARTITION OF temporal_instances DEFAULT;
+            -- one entity, some attributes, a time range
+            CREATE INDEX temporal_instances_entity ON temporal_instances (tenant, entity_id, attribute, instant);
+            -- every entity (of a type, through temporal_entities), a time range
+            CREATE INDEX temporal_instances_instant ON temporal_instances (tenant, instant);
+            -- an observation is one instance: the same attribute, datasetId and observedAt given again replaces it
+            CREATE UNIQUE INDEX temporal_instances_observation ON temporal_instances (tenant, entity_id, attribute, dataset_id, observed_at, instant)
+                WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
+            """),
     ];
 }

@@ -1,0 +1,586 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Broker.Temporal;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using Ontology.Model;
+
+namespace Broker.Storage.Postgres;
+
+/// <summary>
+/// The history in PostgreSQL (migration 9), shared by every broker node. Instances live in <c>temporal_instances</c>,
+/// partitioned by week of their instant (Monday 00:00 UTC to the next), partitions created ahead by
+/// <see cref="MaintainAsync"/> and dropped whole by retention; the default partition holds instants outside them. The
+/// projector's position is the <c>temporal</c> row of <c>feed_cursors</c>, locked and moved in the transaction that
+/// records the changes, so two nodes never record a change twice. Aggregations run in SQL.
+/// </summary>
+/// <remarks>
+/// An observation is one instance, as in the embedded store: an instance with the attribute, datasetId and observedAt of
+/// one the history holds replaces it, keeping its instanceId and createdAt.
+/// </remarks>
+public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, ILogger<PostgresTemporalStore> logger) : ITemporalStore
+{
+    private const string Consumer = "temporal";
+
+    /// <summary>The advisory lock key of partition housekeeping ("NGST" in ASCII).</summary>
+    private const long PartitionLockKey = 0x4E475354;
+
+    /// <summary>Partitions created ahead of the current week.</summary>
+    private const int WeeksAhead = 4;
+
+    private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
+
+    /// <summary>The schema is migrated by <see cref="PostgresEntityStore.InitializeAsync"/>, which runs first; the partitions of the coming weeks are made here.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken) => await MaintainAsync(DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+
+    public ValueTask<ChangeFeedPosition?> PositionAsync(CancellationToken cancellationToken) =>
+        RunAsync(async connection => await ReadPositionAsync(connection, null, forUpdate: false, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    private static async Task<ChangeFeedPosition?> ReadPositionAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, bool forUpdate, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT horizon, window_end, seq FROM feed_cursors WHERE name = $1" + (forUpdate ? " FOR UPDATE" : ""), connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? new ChangeFeedPosition(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2)) : null;
+    }
+
+    public ValueTask<bool> ProjectAsync(ChangeFeedPosition? from, ChangeFeedPosition to, IReadOnlyList<(string Tenant, TemporalWrite Write)> writes, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (from is null)
+            {
+                await using var claim = new NpgsqlCommand(
+                    "INSERT INTO feed_cursors (name, horizon, window_end, seq) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING", connection, transaction);
+                AddPosition(claim, to);
+                if (await claim.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+                    return false;
+            }
+            else
+            {
+                if (await ReadPositionAsync(connection, transaction, forUpdate: true, cancellationToken).ConfigureAwait(false) != from)
+                    return false;
+                await using var move = new NpgsqlCommand("UPDATE feed_cursors SET horizon = $2, window_end = $3, seq = $4 WHERE name = $1", connection, transaction);
+                AddPosition(move, to);
+                await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            foreach (var (tenant, write) in writes)
+                await ApplyAsync(connection, transaction, tenant, write, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    private static void AddPosition(NpgsqlCommand command, ChangeFeedPosition position)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Horizon });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.WindowEnd });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Sequence });
+    }
+
+    public async ValueTask WriteAsync(string tenant, IReadOnlyList<TemporalWrite> writes, CancellationToken cancellationToken) =>
+        await RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (var write in writes)
+                await ApplyAsync(connection, transaction, tenant, write, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+
+    private const string InsertInstance = """
+        INSERT INTO temporal_instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at,
+            deleted_at, instant, kind, value, number, doc)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb)
+        ON CONFLICT (tenant, entity_id, attribute, dataset_id, observed_at, instant) WHERE observed_at IS NOT NULL AND deleted_at IS NULL
+        DO UPDATE SET modified_at = excluded.modified_at, kind = excluded.kind, value = excluded.value, number = excluded.number,
+            doc = jsonb_set(excluded.doc, '{createdAt}', temporal_instances.doc -> 'createdAt')
+        """;
+
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, TemporalWrite write, CancellationToken ct)
+    {
+        var entity = write.Entity;
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        var upsert = new NpgsqlBatchCommand("""
+            INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+            VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb)
+            ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+                created_at = least(temporal_entities.created_at, excluded.created_at),
+                modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
+                deleted_at = excluded.deleted_at, state = excluded.state
+            """);
+        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entity.Id });
+        upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entity.Types] });
+        upsert.Parameters.Add(new NpgsqlParameter { Value = entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType = NpgsqlDbType.Text });
+        upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = entity.CreatedAt.UtcDateTime });
+        upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = entity.ModifiedAt.UtcDateTime });
+        upsert.Parameters.Add(Nullable(entity.DeletedAt));
+        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoredEntityJson.Serialize(write.State) });
+        batch.BatchCommands.Add(upsert);
+        foreach (var recorded in write.Instances)
+        {
+            var instance = recorded.Instance;
+            var insert = new NpgsqlBatchCommand(InsertInstance);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entity.Id });
+            AddInstanceColumns(insert.Parameters, recorded);
+            batch.BatchCommands.Add(insert);
+        }
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>$3 attribute .. $14 doc of <see cref="InsertInstance"/>.</summary>
+    private static void AddInstanceColumns(NpgsqlParameterCollection parameters, TemporalInstance recorded)
+    {
+        var instance = recorded.Instance;
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = recorded.Attribute });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = instance.DatasetId ?? "" });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = recorded.InstanceId });
+        parameters.Add(Nullable(TemporalRows.ObservedAt(instance)));
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = instance.CreatedAt.UtcDateTime });
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = instance.ModifiedAt.UtcDateTime });
+        parameters.Add(Nullable(recorded.DeletedAt));
+        parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = TemporalRows.InstantOf(recorded).UtcDateTime });
+        parameters.Add(new NpgsqlParameter<short> { TypedValue = (short)instance.Kind });
+        parameters.Add(new NpgsqlParameter { Value = instance.Value?.ToJsonString() ?? (object)DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        parameters.Add(new NpgsqlParameter { Value = TemporalRows.NumberOf(instance) is { } number ? number : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
+        parameters.Add(new NpgsqlParameter<string> { TypedValue = TemporalRows.Document(instance) });
+    }
+
+    private static NpgsqlParameter Nullable(DateTimeOffset? instant) =>
+        new() { Value = instant is { } at ? at.UtcDateTime : DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz };
+
+    public ValueTask<TemporalEntity?> GetEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        RunAsync(async connection => await ReadRecordAsync(connection, tenant, id, cancellationToken).ConfigureAwait(false), cancellationToken);
+
+    private static async Task<TemporalEntity?> ReadRecordAsync(NpgsqlConnection connection, string tenant, string id, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT id, types, scopes::text, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $1 AND id = $2", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
+            return null;
+        return new TemporalEntity(reader.GetString(0), reader.GetFieldValue<string[]>(1),
+            reader.IsDBNull(2) ? null : JsonSerializer.Deserialize(reader.GetString(2), StorageJsonContext.Default.IReadOnlyListString),
+            reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
+            reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
+    }
+
+    public ValueTask<IReadOnlyList<Entity>> LatestAsync(string tenant, TemporalQuery query, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<Entity>>(async connection =>
+        {
+            var sql = "SELECT state::text FROM temporal_entities WHERE tenant = $1";
+            if (query.Entities.Ids is not null)
+                sql += " AND id = ANY($2)";
+            await using var command = new NpgsqlCommand(sql + " ORDER BY id", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            if (query.Entities.Ids is { } ids)
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+            var states = new List<Entity>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                states.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
+            return states;
+        }, cancellationToken);
+
+    /// <summary>The rows a query selects of one entity ($1 tenant, $2 entity, $3 attrs or null, $4 timeAt, $5 endTimeAt), as SQL.</summary>
+    private static string Selection(TemporalQuery query)
+    {
+        var column = query.Time.Property switch
+        {
+            TimeProperty.CreatedAt => "created_at",
+            TimeProperty.ModifiedAt => "modified_at",
+            TimeProperty.DeletedAt => "deleted_at",
+            _ => "observed_at",
+        };
+        var range = query.Time.Relation switch
+        {
+            TimeRelation.Before => $"{column} < $4",
+            TimeRelation.After => $"{column} > $4",
+            TimeRelation.Between => $"{column} >= $4 AND {column} < $5",
+            _ => $"{column} IS NOT NULL",
+        };
+        // An observed instance's instant is its observedAt: the same range on the partition key prunes partitions.
+        if (query.Time.Property == TimeProperty.ObservedAt)
+        {
+            range += query.Time.Relation switch
+            {
+                TimeRelation.Before => " AND instant < $4",
+                TimeRelation.After => " AND instant > $4",
+                TimeRelation.Between => " AND instant >= $4 AND instant < $5",
+                _ => "",
+            };
+        }
+        return $"SELECT *, {column} AS t FROM temporal_instances WHERE tenant = $1 AND entity_id = $2 AND ($3::text[] IS NULL OR attribute = ANY($3)) AND {range}";
+    }
+
+    private static void AddSelectionParameters(NpgsqlCommand command, string tenant, string id, TemporalQuery query)
+    {
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter { Value = query.Entities.Attrs is { } attrs ? attrs.ToArray() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(Nullable(query.Time.TimeAt));
+        command.Parameters.Add(Nullable(query.Time.EndTimeAt));
+    }
+
+    public ValueTask<IReadOnlyList<EntityHistory>> HistoriesAsync(string tenant, IReadOnlyList<string> ids, TemporalQuery query, CancellationToken cancellationToken) =>
+        RunAsync<IReadOnlyList<EntityHistory>>(async connection =>
+        {
+            var histories = new List<EntityHistory>(ids.Count);
+            foreach (var id in ids)
+            {
+                if (await ReadRecordAsync(connection, tenant, id, cancellationToken).ConfigureAwait(false) is not { } entity)
+                    continue;
+                var attributes = query.Aggregation is { } aggregation
+                    ? await AggregateAsync(connection, tenant, id, query, aggregation, cancellationToken).ConfigureAwait(false)
+                    : await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                histories.Add(new EntityHistory(entity, attributes));
+            }
+            return histories;
+        }, cancellationToken);
+
+    private static async Task<IReadOnlyList<AttributeHistory>> InstancesAsync(NpgsqlConnection connection, string tenant, string id, TemporalQuery query, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            $"SELECT attribute, instance_id, observed_at, deleted_at, doc::text FROM ({Selection(query)}) s ORDER BY attribute, seq", connection);
+        AddSelectionParameters(command, tenant, id, query);
+        var byAttribute = new List<(string Name, List<TemporalInstance> Instances)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var name = reader.GetString(0);
+                if (byAttribute.Count == 0 || byAttribute[^1].Name != name)
+                    byAttribute.Add((name, []));
+                byAttribute[^1].Instances.Add(new TemporalInstance(name, reader.GetString(1), TemporalRows.Instance(name, reader.GetString(4)),
+                    reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3))
+                {
+                    ObservedInstant = reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2),
+                });
+            }
+        }
+        return [.. byAttribute.Select(a => TemporalQueries.Select(a.Name, a.Instances, query))];
+    }
+
+    /// <summary>
+    /// aggregatedValues in SQL, with the meaning of <see cref="TemporalQueries.Aggregate"/>: the selected instances (lastN
+    /// of each attribute first, deletions then left out unless the time property is deletedAt), the periods of each series
+    /// (attribute and datasetId) from its first and last instant, and one row per series, period and method.
+    /// </summary>
+    private static async Task<IReadOnlyList<AttributeHistory>> AggregateAsync(NpgsqlConnection connection, string tenant, string id, TemporalQuery query,
+        Aggregation aggregation, CancellationToken ct)
+    {
+        var ranked = $"""
+            SELECT s.*, row_number() OVER (PARTITION BY attribute ORDER BY t DESC, modified_at DESC, instance_id DESC) AS from_last
+            FROM ({Selection(query)}) s
+            """;
+        var counted = $"SELECT * FROM ({ranked}) r WHERE ($6::int IS NULL OR from_last <= $6)"
+            + (query.Time.Property == TimeProperty.DeletedAt ? "" : " AND deleted_at IS NULL");
+        // The series, their kinds (of the latest instance of the attribute) and first and last instants.
+        var series = new List<(string Attribute, string DatasetId, DateTimeOffset First, DateTimeOffset Last)>();
+        var kinds = new Dictionary<string, AttributeKind>(StringComparer.Ordinal);
+        await using (var command = new NpgsqlCommand($"""
+            SELECT attribute, dataset_id, min(t), max(t) FROM ({counted}) c GROUP BY attribute, dataset_id ORDER BY attribute, min(t), dataset_id
+            """, connection))
+        {
+            AddSelectionParameters(command, tenant, id, query);
+            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                series.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
+        }
+        await using (var command = new NpgsqlCommand($"""
+            SELECT DISTINCT ON (attribute) attribute, kind FROM ({ranked}) r WHERE ($6::int IS NULL OR from_last <= $6) ORDER BY attribute, from_last
+            """, connection))
+        {
+            AddSelectionParameters(command, tenant, id, query);
+            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                kinds[reader.GetString(0)] = (AttributeKind)reader.GetInt16(1);
+        }
+        // The periods of every series, as arrays: series index, period index, start, end.
+        var seriesIndexes = new List<int>();
+        var periodIndexes = new List<int>();
+        var starts = new List<DateTime>();
+        var ends = new List<DateTime>();
+        var periodsOf = new List<IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
+        for (var i = 0; i < series.Count; i++)
+        {
+            var periods = TemporalQueries.Periods(query.Time, aggregation.PeriodDuration, series[i].First, series[i].Last);
+            periodsOf.Add(periods);
+            for (var p = 0; p < periods.Count; p++)
+            {
+                seriesIndexes.Add(i);
+                periodIndexes.Add(p);
+                starts.Add(periods[p].Start.UtcDateTime);
+                ends.Add(periods[p].End.UtcDateTime);
+            }
+        }
+        var results = new Dictionary<(int Series, int Period), JsonNode?[]>();
+        if (seriesIndexes.Count > 0)
+        {
+            await using var command = new NpgsqlCommand($"""
+                WITH periods AS (
+                    SELECT * FROM unnest($7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[]) AS p(series, period, start_at, end_at)),
+                series AS (
+                    SELECT * FROM unnest($11::int[], $12::text[], $13::text[]) AS s(series, attribute, dataset_id)),
+                selected AS ({counted})
+                SELECT p.series, p.period, count(*), count(DISTINCT coalesce('n' || c.number::text, 'j' || c.value::text, 'null')),
+                    count(c.number), sum(c.number), avg(c.number), min(c.number), max(c.number), stddev_pop(c.number), sum(c.number * c.number),
+                    min((c.value #>> ARRAY[]::text[]) COLLATE "C") FILTER (WHERE jsonb_typeof(c.value) = 'string'),
+                    max((c.value #>> ARRAY[]::text[]) COLLATE "C") FILTER (WHERE jsonb_typeof(c.value) = 'string')
+                FROM periods p
+                JOIN series s ON s.series = p.series
+                JOIN selected c ON c.attribute = s.attribute AND c.dataset_id = s.dataset_id AND c.t >= p.start_at AND c.t < p.end_at
+                GROUP BY p.series, p.period
+                """, connection);
+            AddSelectionParameters(command, tenant, id, query);
+            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. seriesIndexes] });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. periodIndexes] });
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. starts] });
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. ends] });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Enumerable.Range(0, series.Count)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. series.Select(s => s.Attribute)] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. series.Select(s => s.DatasetId)] });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var values = new JsonNode?[aggregation.Methods.Count];
+                var numbers = reader.GetInt64(4);
+                for (var m = 0; m < values.Length; m++)
+                    values[m] = ValueOf(aggregation.Methods[m], reader, numbers);
+                results[(reader.GetInt32(0), reader.GetInt32(1))] = values;
+            }
+        }
+        var attributes = new List<AttributeHistory>();
+        foreach (var group in Enumerable.Range(0, series.Count).GroupBy(i => series[i].Attribute))
+        {
+            var aggregates = new List<AggregatedSeries>();
+            foreach (var i in group)
+            {
+                var datasetId = series[i].DatasetId.Length == 0 ? null : series[i].DatasetId;
+                for (var m = 0; m < aggregation.Methods.Count; m++)
+                {
+                    var values = new List<AggregatedValue>();
+                    for (var p = 0; p < periodsOf[i].Count; p++)
+                    {
+                        if (results.TryGetValue((i, p), out var row))
+                            values.Add(new AggregatedValue(row[m], periodsOf[i][p].Start, periodsOf[i][p].End));
+                    }
+                    aggregates.Add(new AggregatedSeries(datasetId, aggregation.Methods[m], values));
+                }
+            }
+            attributes.Add(new AttributeHistory(group.Key, [], Aggregates: aggregates) { Kind = kinds.TryGetValue(group.Key, out var kind) ? kind : null });
+        }
+        return attributes;
+    }
+
+    private static JsonNode? ValueOf(AggregationMethod method, NpgsqlDataReader reader, long numbers)
+    {
+        JsonNode? Real(int ordinal) => reader.IsDBNull(ordinal) ? null : JsonValue.Create(reader.GetDouble(ordinal));
+        JsonNode? Text(int ordinal) => reader.IsDBNull(ordinal) ? null : JsonValue.Create(reader.GetString(ordinal));
+        return method switch
+        {
+            AggregationMethod.TotalCount => JsonValue.Create((int)reader.GetInt64(2)),
+            AggregationMethod.DistinctCount => JsonValue.Create((int)reader.GetInt64(3)),
+            AggregationMethod.Sum => Real(5),
+            AggregationMethod.Avg => Real(6),
+            AggregationMethod.Min => numbers > 0 ? Real(7) : Text(11),
+            AggregationMethod.Max => numbers > 0 ? Real(8) : Text(12),
+            AggregationMethod.StdDev => Real(9),
+            AggregationMethod.SumSq => Real(10),
+            _ => null,
+        };
+    }
+
+    public ValueTask<bool> DeleteEntityAsync(string tenant, string id, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    Command("DELETE FROM temporal_instances WHERE tenant = $1 AND entity_id = $2", tenant, id),
+                    Command("DELETE FROM temporal_entities WHERE tenant = $1 AND id = $2", tenant, id),
+                },
+            };
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return batch.BatchCommands[1].RecordsAffected > 0;
+        }, cancellationToken);
+
+    public ValueTask<int> DeleteAttributeAsync(string tenant, string id, string attribute, string? datasetId, bool deleteAll, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand("DELETE FROM temporal_instances WHERE tenant = $1 AND entity_id = $2 AND attribute = $3"
+                + (deleteAll ? "" : " AND dataset_id = $4"), connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = attribute });
+            if (!deleteAll)
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = datasetId ?? "" });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>Deletes the instance and inserts its replacement (its instant, and so its partition, may change), keeping its id and createdAt.</summary>
+    public ValueTask<bool> ReplaceInstanceAsync(string tenant, string id, string attribute, string instanceId, AttributeInstance instance, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using var delete = new NpgsqlCommand(
+                "DELETE FROM temporal_instances WHERE tenant = $1 AND entity_id = $2 AND attribute = $3 AND instance_id = $4 RETURNING doc::text", connection, transaction);
+            delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = attribute });
+            delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = instanceId });
+            if (await delete.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not string existing)
+                return false;
+            instance.CreatedAt = TemporalRows.Instance(attribute, existing).CreatedAt;
+            await using var insert = new NpgsqlCommand(InsertInstance, connection, transaction);
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            AddInstanceColumns(insert.Parameters, new TemporalInstance(attribute, instanceId, instance));
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    public ValueTask<bool> DeleteInstanceAsync(string tenant, string id, string attribute, string instanceId, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var command = new NpgsqlCommand(
+                "DELETE FROM temporal_instances WHERE tenant = $1 AND entity_id = $2 AND attribute = $3 AND instance_id = $4", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = attribute });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = instanceId });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
+        }, cancellationToken);
+
+    /// <summary>Drops every weekly partition that ends at or before the cutoff, then deletes the older rows left in the others (the default one, the week the cutoff falls in).</summary>
+    public ValueTask<long> DropBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            long dropped = 0;
+            foreach (var (name, end) in await PartitionsAsync(connection, cancellationToken).ConfigureAwait(false))
+            {
+                if (end > cutoff)
+                    continue;
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var count = new NpgsqlCommand($"SELECT count(*) FROM {name}", connection, transaction))
+                    dropped += (long)(await count.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                await using (var drop = new NpgsqlCommand($"ALTER TABLE temporal_instances DETACH PARTITION {name}; DROP TABLE {name}", connection, transaction))
+                    await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                LogPartitionDropped(logger, name);
+            }
+            await using var delete = new NpgsqlCommand("DELETE FROM temporal_instances WHERE instant < $1", connection);
+            delete.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff.UtcDateTime });
+            return dropped + await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
+
+    /// <summary>The weekly partitions (by their names, temporal_instances_wYYYYMMDD of their first day) and where each ends.</summary>
+    private static async Task<List<(string Name, DateTimeOffset End)>> PartitionsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        var partitions = new List<(string, DateTimeOffset)>();
+        await using var command = new NpgsqlCommand("""
+            SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'temporal_instances'::regclass AND c.relname LIKE 'temporal\_instances\_w%'
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var name = reader.GetString(0);
+            if (DateTime.TryParseExact(name["temporal_instances_w".Length..], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var start))
+                partitions.Add((name, new DateTimeOffset(start, TimeSpan.Zero).AddDays(7)));
+        }
+        return partitions;
+    }
+
+    /// <summary>
+    /// Creates the partitions of this week and the next <see cref="WeeksAhead"/>, under an advisory lock (nodes may run it
+    /// at once). A week whose instances already went to the default partition is made from them: a table of its own filled
+    /// from the default partition, then attached.
+    /// </summary>
+    public ValueTask MaintainAsync(DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(RunAsync(async connection =>
+        {
+            var monday = now.UtcDateTime.Date.AddDays(-(((int)now.UtcDateTime.DayOfWeek + 6) % 7));
+            for (var week = 0; week <= WeeksAhead; week++)
+            {
+                var start = monday.AddDays(7 * week);
+                var end = start.AddDays(7);
+                var name = "temporal_instances_w" + start.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, transaction))
+                {
+                    lockCommand.Parameters.Add(new NpgsqlParameter<long> { TypedValue = PartitionLockKey });
+                    await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+                await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection, transaction))
+                {
+                    exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+                    if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+                        continue;
+                }
+                // The bounds are the broker's own dates in a fixed format, never input.
+                var from = start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00+00";
+                var to = end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00+00";
+                await using (var create = new NpgsqlCommand($"""
+                    CREATE TABLE {name} (LIKE temporal_instances INCLUDING DEFAULTS);
+                    WITH moved AS (DELETE FROM temporal_instances_default WHERE instant >= '{from}' AND instant < '{to}' RETURNING *)
+                    INSERT INTO {name} SELECT * FROM moved;
+                    ALTER TABLE temporal_instances ATTACH PARTITION {name} FOR VALUES FROM ('{from}') TO ('{to}');
+                    """, connection, transaction))
+                    await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }, cancellationToken).AsTask());
+
+    private static NpgsqlBatchCommand Command(string sql, string tenant, string id)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+        return command;
+    }
+
+    private async ValueTask<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    return await work(connection).ConfigureAwait(false);
+                }
+                catch (Exception e) when (attempt < 5 && PostgresErrors.IsRetryableConflict(e))
+                {
+                    await Task.Delay(Random.Shared.Next(5, 20 * attempt), cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception e) when (PostgresErrors.IsUnavailable(e))
+        {
+            LogUnavailable(logger, e);
+            throw new StoreUnavailableException("The PostgreSQL database is not reachable; retry later.", e);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The PostgreSQL temporal store is not reachable")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention dropped the partition {Partition} of the temporal history")]
+    private static partial void LogPartitionDropped(ILogger logger, string partition);
+}
