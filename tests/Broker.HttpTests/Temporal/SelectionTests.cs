@@ -118,6 +118,41 @@ public sealed class SelectionTests(BrokerFactory factory) : TemporalTest<BrokerF
     }
 
     [Fact]
+    public async Task ScopeQ_selects_entities_by_their_scopes()
+    {
+        var type = NewType();
+        var centre = NewId(type);
+        var berlin = NewId(type);
+        var centreEntity = Entity(centre, type, ("v", Property(1, T0)));
+        centreEntity["scope"] = "/Madrid/Centro";
+        var berlinEntity = Entity(berlin, type, ("v", Property(2, T0)));
+        berlinEntity["scope"] = "/Berlin";
+        await CreateAsync(centreEntity);
+        await CreateAsync(berlinEntity);
+
+        Assert.Equal([centre], IdsOf(await QueryTemporalAsync($"type={type}&scopeQ={Uri.EscapeDataString("/Madrid/#")}")));
+        Assert.Equal([berlin], IdsOf(await QueryTemporalAsync($"type={type}&scopeQ=/Berlin")));
+        Assert.Empty(await QueryTemporalAsync($"type={type}&scopeQ=/Madrid"));
+        var scopes = (await RetrieveTemporalAsync(centre))["scope"];
+        Assert.Equal(["/Madrid/Centro"], scopes is JsonArray array ? array.Select(s => (string?)s) : [(string?)scopes]);
+    }
+
+    [Fact]
+    public async Task Type_selection_with_semicolon_needs_every_type()
+    {
+        var a = NewType("A");
+        var b = NewType("B");
+        var both = NewId(a);
+        var onlyA = NewId(a);
+        await CreateAsync(new JsonObject { ["id"] = both, ["type"] = new JsonArray(a, b), ["v"] = Property(1, T0) });
+        await CreateAsync(Entity(onlyA, a, ("v", Property(2, T0))));
+
+        Assert.Equal([both], IdsOf(await QueryTemporalAsync($"type={Uri.EscapeDataString($"{a};{b}")}")));
+        Assert.Equal([both], IdsOf(await QueryTemporalAsync($"type={b}")));
+        Assert.Equal(new[] { both, onlyA }.Order(StringComparer.Ordinal), IdsOf(await QueryTemporalAsync($"type={a}")));
+    }
+
+    [Fact]
     public async Task Pages_of_limit_and_offset_cover_every_history_once()
     {
         var (type, ids) = await SeedAsync(5);
