@@ -15,52 +15,52 @@ public static class ChangeProjection
         switch (change.Kind)
         {
             case ChangeKind.Create when change.After is { } created:
-            {
-                var instances = new List<TemporalInstance>();
-                foreach (var (name, list) in created.Attributes)
                 {
-                    foreach (var instance in list)
-                        instances.Add(new TemporalInstance(name, TemporalInstance.NewInstanceId(), instance));
-                }
-                return new TemporalWrite(RecordOf(created, deletedAt: null), instances, created);
-            }
-            case ChangeKind.Update when change.After is { } after:
-            {
-                var previous = change.Before;
-                var instances = new List<TemporalInstance>();
-                foreach (var name in change.ChangedAttributes)
-                {
-                    var now = after.Attributes.Get(name);
-                    var before = previous?.Attributes.Get(name);
-                    if (now is not null)
+                    var instances = new List<TemporalInstance>();
+                    foreach (var (name, list) in created.Attributes)
                     {
-                        foreach (var instance in now)
+                        foreach (var instance in list)
+                            instances.Add(new TemporalInstance(name, TemporalInstance.NewInstanceId(), instance));
+                    }
+                    return new TemporalWrite(RecordOf(created, deletedAt: null), instances, created);
+                }
+            case ChangeKind.Update when change.After is { } after:
+                {
+                    var previous = change.Before;
+                    var instances = new List<TemporalInstance>();
+                    foreach (var name in change.ChangedAttributes)
+                    {
+                        var now = after.Attributes.Get(name);
+                        var before = previous?.Attributes.Get(name);
+                        if (now is not null)
                         {
-                            var was = before?.Find(candidate => candidate.DatasetId == instance.DatasetId);
-                            if (was is null || was.ModifiedAt != instance.ModifiedAt)
-                                instances.Add(new TemporalInstance(name, TemporalInstance.NewInstanceId(), instance));
+                            foreach (var instance in now)
+                            {
+                                var was = before?.Find(candidate => candidate.DatasetId == instance.DatasetId);
+                                if (was is null || was.ModifiedAt != instance.ModifiedAt)
+                                    instances.Add(new TemporalInstance(name, TemporalInstance.NewInstanceId(), instance));
+                            }
+                        }
+                        if (before is null)
+                            continue;
+                        foreach (var instance in before)
+                        {
+                            if (now is null || !now.Exists(candidate => candidate.DatasetId == instance.DatasetId))
+                                instances.Add(Deletion(name, instance, change.At));
                         }
                     }
-                    if (before is null)
-                        continue;
-                    foreach (var instance in before)
+                    return new TemporalWrite(RecordOf(after, deletedAt: null), instances, after);
+                }
+            case ChangeKind.Delete when change.Before is { } deleted:
+                {
+                    var instances = new List<TemporalInstance>();
+                    foreach (var (name, list) in deleted.Attributes)
                     {
-                        if (now is null || !now.Exists(candidate => candidate.DatasetId == instance.DatasetId))
+                        foreach (var instance in list)
                             instances.Add(Deletion(name, instance, change.At));
                     }
+                    return new TemporalWrite(RecordOf(deleted, deletedAt: change.At) with { ModifiedAt = change.At }, instances, deleted);
                 }
-                return new TemporalWrite(RecordOf(after, deletedAt: null), instances, after);
-            }
-            case ChangeKind.Delete when change.Before is { } deleted:
-            {
-                var instances = new List<TemporalInstance>();
-                foreach (var (name, list) in deleted.Attributes)
-                {
-                    foreach (var instance in list)
-                        instances.Add(Deletion(name, instance, change.At));
-                }
-                return new TemporalWrite(RecordOf(deleted, deletedAt: change.At) with { ModifiedAt = change.At }, instances, deleted);
-            }
             default:
                 return null;
         }

@@ -57,7 +57,8 @@ public static class TemporalApi
         var (representation, aggregation) = TemporalParameters.Options(http.Request, request.Context);
         var entities = QueryParameters.Build(http.Request, request, limits);
         var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation)
-            with { IdsDescending = TemporalParameters.OrderByIdDescending(RequestParameters.Single(http.Request, "orderBy")) };
+            with
+        { IdsDescending = TemporalParameters.OrderByIdDescending(RequestParameters.Single(http.Request, "orderBy")) };
         var page = await temporal.QueryAsync(request.Tenant, query, http.RequestAborted);
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(CultureInfo.InvariantCulture);
