@@ -32,8 +32,12 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
 
     private readonly NpgsqlDataSource _dataSource = NpgsqlDataSource.Create(options.ConnectionString);
 
-    /// <summary>The schema is migrated by <see cref="PostgresEntityStore.InitializeAsync"/>, which runs first; the partitions of the coming weeks are made here.</summary>
-    public async Task InitializeAsync(CancellationToken cancellationToken) => await MaintainAsync(DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+    /// <summary>
+    /// The schema is migrated by <see cref="PostgresEntityStore.InitializeAsync"/>, which runs first; the partitions of the
+    /// coming weeks are made by the housekeeping (<see cref="MaintainAsync"/>) as soon as the broker runs (until then
+    /// instances go to the default partition, and move to their week's partition when it is made).
+    /// </summary>
+    public Task InitializeAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public ValueTask<ChangeFeedPosition?> PositionAsync(CancellationToken cancellationToken) =>
         RunAsync(async connection => await ReadPositionAsync(connection, null, forUpdate: false, cancellationToken).ConfigureAwait(false), cancellationToken);
