@@ -14,7 +14,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 status=0
-for project in tests/Ontology.Tests tests/Broker.Tests tests/Broker.HttpTests conformance-tests; do
+for project in tests/Ontology.Tests tests/Broker.Tests tests/Broker.HttpTests tests/Adapters.Tests conformance-tests; do
   echo "== $project"
   # The HTTP tests notify MQTT endpoints (clause 7): with-mosquitto.sh installs mosquitto when missing and runs them
   # against a throwaway one, with CI=true so that they fail rather than skip if it is not reachable.

@@ -1,0 +1,16 @@
+using System.Text.Json.Nodes;
+
+namespace Adapters.Core;
+
+/// <summary>
+/// One entity a translation made, ready for the broker: NGSI-LD normalized form (each attribute an object with
+/// "type" and "value"/"object"), its terms those of <see cref="DataModel"/>'s @context, without an "@context" member
+/// (the client adds the context of the data model when it sends).
+/// </summary>
+/// <param name="Body">The entity, with "id" (a URN) and "type" (the data model's short type name).</param>
+/// <param name="DataModel">The Smart Data Models subject, e.g. "dataModel.Parking", or a model of this project, e.g. "dataModel.LuebeckTrafficSignal".</param>
+public sealed record AdapterEntity(JsonObject Body, string DataModel)
+{
+    public string Id => (string)Body["id"]!;
+    public string Type => (string)Body["type"]!;
+}
