@@ -57,8 +57,45 @@ public static class TemporalQueries
             return new AttributeHistory(name, [], Aggregates: Aggregate(ordered, query, aggregation)) { Kind = kind };
         var truncated = ordered.Count > query.InstanceLimit;
         if (truncated)
-            ordered = query.LastN is null ? ordered[..query.InstanceLimit] : ordered[^query.InstanceLimit..];
+            ordered = query.LastN is null ? FirstPage(ordered, selected, query.InstanceLimit) : LastPage(ordered, selected, query.InstanceLimit);
         return new AttributeHistory(name, ordered, truncated) { Kind = kind };
+    }
+
+    /// <summary>
+    /// The first <paramref name="limit"/> instances, less those at the instant of the first one left out: the next page
+    /// starts after the last instant of this one, so instances sharing an instant are all on one page. When every one of
+    /// the first instances shares that instant, the page holds all of them (more than the limit) rather than none.
+    /// </summary>
+    private static List<TemporalInstance> FirstPage(List<TemporalInstance> ordered, List<(DateTimeOffset At, TemporalInstance Instance)> selected, int limit)
+    {
+        var cutAt = selected[limit].At;
+        var end = limit;
+        while (end > 0 && selected[end - 1].At == cutAt)
+            end--;
+        if (end == 0)
+        {
+            end = limit;
+            while (end < selected.Count && selected[end].At == cutAt)
+                end++;
+        }
+        return ordered[..end];
+    }
+
+    /// <summary>The last instances, the mirror of <see cref="FirstPage"/> (lastN pages backwards, before the page's first instant).</summary>
+    private static List<TemporalInstance> LastPage(List<TemporalInstance> ordered, List<(DateTimeOffset At, TemporalInstance Instance)> selected, int limit)
+    {
+        var offset = selected.Count - ordered.Count;
+        var start = ordered.Count - limit;
+        var cutAt = selected[offset + start - 1].At;
+        while (start < ordered.Count && selected[offset + start].At == cutAt)
+            start++;
+        if (start == ordered.Count)
+        {
+            start = ordered.Count - limit;
+            while (start > 0 && selected[offset + start - 1].At == cutAt)
+                start--;
+        }
+        return ordered[start..];
     }
 
     /// <summary>One instance as aggregation sees it: its instant, its value, and the number the value is (if any).</summary>
@@ -226,11 +263,27 @@ public static class TemporalQueries
             return null;
         return scalar.GetValueKind() switch
         {
-            JsonValueKind.Number => scalar.GetValue<double>(),
+            JsonValueKind.Number => NumberOf(scalar),
             JsonValueKind.True => 1,
             JsonValueKind.False => 0,
             _ => null,
         };
+    }
+
+    /// <summary>A number parsed from JSON reads as a double; one made in code holds its CLR type (int, long, decimal...).</summary>
+    private static double NumberOf(JsonValue number)
+    {
+        if (number.TryGetValue<double>(out var d))
+            return d;
+        if (number.TryGetValue<long>(out var l))
+            return l;
+        if (number.TryGetValue<int>(out var i))
+            return i;
+        if (number.TryGetValue<decimal>(out var m))
+            return (double)m;
+        if (number.TryGetValue<float>(out var f))
+            return f;
+        return double.Parse(number.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>min and max of strings (date-times among them) compare them as text; the other methods need numbers.</summary>
@@ -244,5 +297,6 @@ public static class TemporalQueries
         return JsonValue.Create(method == AggregationMethod.Min ? texts.Min(StringComparer.Ordinal) : texts.Max(StringComparer.Ordinal));
     }
 
-    private static JsonNode Number(double value) => JsonValue.Create(value);
+    /// <summary>An aggregate beyond the range of a double (1e308 + 1e308) has no JSON number: it is null.</summary>
+    private static JsonNode? Number(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;
 }

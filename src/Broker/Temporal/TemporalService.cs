@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Broker.Entities;
 using Broker.Entities.Representation;
 using Broker.Problems;
@@ -24,6 +25,7 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
     /// </summary>
     public async Task<TemporalPage> QueryAsync(string tenant, TemporalQuery query, CancellationToken ct)
     {
+        await entities.RequireTenantAsync(tenant, ct);
         await projector.CatchUpAsync(ct);
         var states = await store.LatestAsync(tenant, query, ct);
         var selection = query.Entities;
@@ -62,6 +64,7 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
     /// <summary>The temporal evolution of one entity (clause 5.7.3); an entity without any instance of the attributes asked for is not found.</summary>
     public async Task<EntityHistory> RetrieveAsync(string tenant, string id, TemporalQuery query, CancellationToken ct)
     {
+        await entities.RequireTenantAsync(tenant, ct);
         await projector.CatchUpAsync(ct);
         var histories = await store.HistoriesAsync(tenant, [id], query, ct);
         if (histories.Count == 0)
@@ -130,13 +133,22 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         }
         var fragment = new Entity { Id = id, Types = given.Types.Count > 0 ? given.Types : [.. existing?.Types ?? []], Scopes = given.Scopes };
         var older = new List<(string Name, AttributeInstance Instance)>();
+        var reobserved = new List<(string Name, string? DatasetId, DateTimeOffset ObservedAt)>();
         foreach (var (name, instance) in instances)
         {
             var own = current?.Attributes.Find(name, instance.DatasetId);
+            if (own is not null && IsSameObservation(own, instance))
+                continue;
             if (ReferenceEquals(newest[(name, instance.DatasetId)], instance) && (own is null || Instant(own) <= Instant(instance)))
+            {
                 fragment.Attributes.Put(name, instance);
+                if (own is not null && TemporalRows.ObservedAt(instance) is { } observed && TemporalRows.ObservedAt(own) == observed)
+                    reobserved.Add((name, instance.DatasetId, observed));
+            }
             else
+            {
                 older.Add((name, instance));
+            }
         }
         if (current is null)
         {
@@ -155,10 +167,14 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         {
             await entities.AppendAsync(tenant, id, fragment, noOverwrite: false, ct);
         }
-        if (older.Count == 0)
+        if (older.Count == 0 && reobserved.Count == 0)
             return;
         // The entity write above is recorded first, so the history's record of the entity is there to add to.
         await projector.CatchUpAsync(ct);
+        foreach (var (name, datasetId, observedAt) in reobserved)
+            await KeepLatestObservationAsync(tenant, id, name, datasetId, observedAt, ct);
+        if (older.Count == 0)
+            return;
         var now = Timestamps.Now(clock);
         var recorded = new List<TemporalInstance>(older.Count);
         foreach (var (name, instance) in older)
@@ -173,6 +189,31 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         var entity = new TemporalEntity(id, types, state.Scopes, record?.CreatedAt ?? now, record?.ModifiedAt ?? now, record?.DeletedAt);
         await store.WriteAsync(tenant, [new TemporalWrite(entity, recorded, state)], ct);
     }
+
+    /// <summary>
+    /// The entity's value given again with its observedAt and a new value replaced the entity's value; in its history the
+    /// new instance replaces the one it observed again.
+    /// </summary>
+    private async Task KeepLatestObservationAsync(string tenant, string id, string name, string? datasetId, DateTimeOffset observedAt, CancellationToken ct)
+    {
+        var query = new TemporalQuery
+        {
+            Entities = new EntityQuery { Ids = [id], Attrs = [name] },
+            Time = new TimeFilter(TimeProperty.ObservedAt, TimeRelation.Between, observedAt, observedAt.AddTicks(10)),
+            InstanceLimit = int.MaxValue,
+        };
+        var histories = await store.HistoriesAsync(tenant, [id], query, ct);
+        var observations = histories.SelectMany(h => h.Attributes).Where(a => a.Name == name).SelectMany(a => a.Instances)
+            .Where(i => i.DeletedAt is null && i.Instance.DatasetId == datasetId)
+            .OrderBy(i => i.Instance.ModifiedAt).ToList();
+        foreach (var replaced in observations.SkipLast(1))
+            await store.DeleteInstanceAsync(tenant, id, name, replaced.InstanceId, ct);
+    }
+
+    /// <summary>The entity's own value given again: same observedAt, same value; the history already holds it.</summary>
+    private static bool IsSameObservation(AttributeInstance own, AttributeInstance given) =>
+        TemporalRows.ObservedAt(given) is { } observed && TemporalRows.ObservedAt(own) == observed
+        && own.Kind == given.Kind && JsonNode.DeepEquals(own.Value, given.Value);
 
     private static DateTimeOffset Instant(AttributeInstance instance) => TemporalRows.ObservedAt(instance) ?? DateTimeOffset.MinValue;
 

@@ -144,6 +144,8 @@ public sealed class TemporalWriter(EntityWriter instances, TemporalFormat format
         foreach (var group in series)
         {
             var kind = group.First().Instance.Kind;
+            if (kind == AttributeKind.LanguageProperty && instances.SelectsLanguage)
+                kind = AttributeKind.Property;
             writer.WriteStartObject();
             writer.WriteString("type"u8, kind.TypeName());
             if (group.Key is { } datasetId)

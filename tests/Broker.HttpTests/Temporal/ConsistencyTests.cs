@@ -83,7 +83,8 @@ public sealed class ConsistencyTests(BrokerFactory factory) : TemporalTest<Broke
         Assert.Equal([1.0, 3], Numbers(inA, "v"));
         Assert.Equal([2.0], Numbers(inB, "v"));
         Assert.Equal([2.0], Numbers(Assert.IsType<JsonObject>(Assert.Single(queriedInB)), "v"));
-        // This class's own tenant has none of it.
+        // This class's own tenant (which exists) has none of it.
+        await CreateAsync(Entity(NewId(type), type, ("v", Property(0, T0))));
         await AssertProblem(await GetAsync(TemporalPath(id)), HttpStatusCode.NotFound, "ResourceNotFound");
     }
 

@@ -260,6 +260,9 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
     public void WriteValue(Utf8JsonWriter writer, AttributeInstance instance) =>
         WriteValue(writer, instance, instance.Kind == AttributeKind.LanguageProperty ? SelectLanguage(instance.Value) : null);
 
+    /// <summary>Whether a lang parameter is given: LanguageProperties are then shown as Properties holding one string (clause 4.15).</summary>
+    public bool SelectsLanguage => options.Lang is not null;
+
     /// <summary>A term or IRI compacted with this writer's context.</summary>
     public string Compact(string iri) => compact(iri);
 

@@ -46,7 +46,8 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 deleted_at INTEGER, instant INTEGER NOT NULL, kind INTEGER NOT NULL, value TEXT, doc TEXT NOT NULL);
             CREATE UNIQUE INDEX IF NOT EXISTS instances_id ON instances (tenant, entity_id, attribute, instance_id);
             CREATE INDEX IF NOT EXISTS instances_entity ON instances (tenant, entity_id, attribute, instant);
-            CREATE UNIQUE INDEX IF NOT EXISTS instances_observation ON instances (tenant, entity_id, attribute, dataset_id, observed_at)
+            DROP INDEX IF EXISTS instances_observation;
+            CREATE INDEX IF NOT EXISTS instances_observed ON instances (tenant, entity_id, attribute, dataset_id, observed_at)
                 WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
             CREATE INDEX IF NOT EXISTS instances_instant ON instances (instant);
             CREATE TABLE IF NOT EXISTS positions (
@@ -101,7 +102,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             if (ReadPosition(connection) != from)
                 return false;
             foreach (var (tenant, write) in writes)
-                Apply(connection, tenant, write);
+                Apply(connection, tenant, write, replaceObservation: false);
             using var position = Command(connection, """
                 INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
                 ON CONFLICT (consumer) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
@@ -120,12 +121,16 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         {
             using var transaction = connection.BeginTransaction();
             foreach (var write in writes)
-                Apply(connection, tenant, write);
+                Apply(connection, tenant, write, replaceObservation: true);
             transaction.Commit();
             return true;
         }, cancellationToken).AsTask());
 
-    private static void Apply(SqliteConnection connection, string tenant, TemporalWrite write)
+    /// <param name="replaceObservation">
+    /// Temporal provision: an instance given again with the attribute, datasetId and observedAt of a recorded one replaces
+    /// it (keeping its id and createdAt). The entity API's changes are each recorded, whatever their observedAt.
+    /// </param>
+    private static void Apply(SqliteConnection connection, string tenant, TemporalWrite write, bool replaceObservation)
     {
         var entity = write.Entity;
         using (var upsert = Command(connection, """
@@ -152,9 +157,12 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         using var insert = Command(connection, """
             INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, kind, value, doc)
             VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $kind, $value, $doc)
-            ON CONFLICT (tenant, entity_id, attribute, dataset_id, observed_at) WHERE observed_at IS NOT NULL AND deleted_at IS NULL
-            DO UPDATE SET modified_at = excluded.modified_at, kind = excluded.kind, value = excluded.value,
-                doc = json_set(excluded.doc, '$.createdAt', json_extract(instances.doc, '$.createdAt'))
+            """);
+        using var replace = Command(connection, """
+            UPDATE instances SET modified_at = $modified, kind = $kind, value = $value,
+                doc = json_set($doc, '$.createdAt', json_extract(doc, '$.createdAt'))
+            WHERE seq = (SELECT max(seq) FROM instances WHERE tenant = $tenant AND entity_id = $entity AND attribute = $attribute
+                AND dataset_id = $dataset AND observed_at = $observed AND deleted_at IS NULL)
             """);
         var parameters = insert.Parameters;
         parameters.AddWithValue("$tenant", tenant);
@@ -184,6 +192,14 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             kind.Value = (int)instance.Kind;
             value.Value = instance.Value?.ToJsonString() ?? (object)DBNull.Value;
             doc.Value = TemporalRows.Document(instance);
+            if (replaceObservation && recorded.DeletedAt is null && observed.Value is long)
+            {
+                replace.Parameters.Clear();
+                foreach (SqliteParameter parameter in parameters)
+                    replace.Parameters.AddWithValue(parameter.ParameterName, parameter.Value);
+                if (replace.ExecuteNonQuery() > 0)
+                    continue;
+            }
             insert.ExecuteNonQuery();
         }
     }

@@ -71,7 +71,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
             foreach (var (tenant, write) in writes)
-                await ApplyAsync(connection, transaction, tenant, write, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(connection, transaction, tenant, write, replaceObservation: false, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -89,7 +89,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             foreach (var write in writes)
-                await ApplyAsync(connection, transaction, tenant, write, cancellationToken).ConfigureAwait(false);
+                await ApplyAsync(connection, transaction, tenant, write, replaceObservation: true, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
@@ -98,12 +98,31 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         INSERT INTO temporal_instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at,
             deleted_at, instant, kind, value, number, doc)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb)
-        ON CONFLICT (tenant, entity_id, attribute, dataset_id, observed_at, instant) WHERE observed_at IS NOT NULL AND deleted_at IS NULL
-        DO UPDATE SET modified_at = excluded.modified_at, kind = excluded.kind, value = excluded.value, number = excluded.number,
-            doc = jsonb_set(excluded.doc, '{createdAt}', temporal_instances.doc -> 'createdAt')
         """;
 
-    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, TemporalWrite write, CancellationToken ct)
+    /// <summary>
+    /// <see cref="InsertInstance"/> for temporal provision: an instance given again with the attribute, datasetId and
+    /// observedAt of a recorded one replaces it (keeping its id and createdAt).
+    /// </summary>
+    private const string ReplaceOrInsertInstance = """
+        WITH target AS (
+            SELECT seq, instant FROM temporal_instances
+            WHERE tenant = $1 AND entity_id = $2 AND attribute = $3 AND dataset_id = $4 AND observed_at = $6 AND deleted_at IS NULL
+                AND $9::timestamptz IS NULL
+            ORDER BY seq DESC LIMIT 1),
+        replaced AS (
+            UPDATE temporal_instances i SET modified_at = $8, kind = $11, value = $12::jsonb, number = $13,
+                doc = jsonb_set($14::jsonb, '{createdAt}', i.doc -> 'createdAt')
+            FROM target WHERE i.seq = target.seq AND i.instant = target.instant
+            RETURNING 1)
+        INSERT INTO temporal_instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at,
+            deleted_at, instant, kind, value, number, doc)
+        SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb WHERE NOT EXISTS (SELECT 1 FROM replaced)
+        """;
+
+    /// <param name="replaceObservation">Temporal provision (see <see cref="ReplaceOrInsertInstance"/>); the entity API's changes are each recorded.</param>
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, TemporalWrite write, bool replaceObservation,
+        CancellationToken ct)
     {
         var entity = write.Entity;
         await using var batch = new NpgsqlBatch(connection, transaction);
@@ -127,7 +146,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         foreach (var recorded in write.Instances)
         {
             var instance = recorded.Instance;
-            var insert = new NpgsqlBatchCommand(InsertInstance);
+            var insert = new NpgsqlBatchCommand(replaceObservation ? ReplaceOrInsertInstance : InsertInstance);
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
             insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entity.Id });
             AddInstanceColumns(insert.Parameters, recorded);
@@ -240,9 +259,18 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
             {
                 if (await ReadRecordAsync(connection, tenant, id, cancellationToken).ConfigureAwait(false) is not { } entity)
                     continue;
-                var attributes = query.Aggregation is { } aggregation
-                    ? await AggregateAsync(connection, tenant, id, query, aggregation, cancellationToken).ConfigureAwait(false)
-                    : await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                IReadOnlyList<AttributeHistory> attributes;
+                try
+                {
+                    attributes = query.Aggregation is { } aggregation
+                        ? await AggregateAsync(connection, tenant, id, query, aggregation, cancellationToken).ConfigureAwait(false)
+                        : await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.NumericValueOutOfRange)
+                {
+                    // float8 arithmetic fails on a sum beyond a double; the in-memory aggregation makes such a value null.
+                    attributes = await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                }
                 histories.Add(new EntityHistory(entity, attributes));
             }
             return histories;

@@ -199,5 +199,11 @@ internal static class SchemaMigrations
             CREATE UNIQUE INDEX temporal_instances_observation ON temporal_instances (tenant, entity_id, attribute, dataset_id, observed_at, instant)
                 WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
             """),
+        (10, "temporal instances: every change of the entity API recorded, whatever its observedAt", """
+            -- Two acknowledged changes with one observedAt are two instances; only temporal provision replaces an observation.
+            DROP INDEX temporal_instances_observation;
+            CREATE INDEX temporal_instances_observed ON temporal_instances (tenant, entity_id, attribute, dataset_id, observed_at)
+                WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
+            """),
     ];
 }
