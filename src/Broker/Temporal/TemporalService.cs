@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Broker.Entities;
 using Broker.Entities.Representation;
 using Broker.Problems;
@@ -137,8 +136,6 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         foreach (var (name, instance) in instances)
         {
             var own = current?.Attributes.Find(name, instance.DatasetId);
-            if (own is not null && IsSameObservation(own, instance))
-                continue;
             if (ReferenceEquals(newest[(name, instance.DatasetId)], instance) && (own is null || Instant(own) <= Instant(instance)))
             {
                 fragment.Attributes.Put(name, instance);
@@ -191,8 +188,8 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
     }
 
     /// <summary>
-    /// The entity's value given again with its observedAt and a new value replaced the entity's value; in its history the
-    /// new instance replaces the one it observed again.
+    /// An instance given with the observedAt of the entity's value replaced the entity's value; in the history the new
+    /// instance replaces the one observed then (if the history still holds it).
     /// </summary>
     private async Task KeepLatestObservationAsync(string tenant, string id, string name, string? datasetId, DateTimeOffset observedAt, CancellationToken ct)
     {
@@ -209,11 +206,6 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         foreach (var replaced in observations.SkipLast(1))
             await store.DeleteInstanceAsync(tenant, id, name, replaced.InstanceId, ct);
     }
-
-    /// <summary>The entity's own value given again: same observedAt, same value; the history already holds it.</summary>
-    private static bool IsSameObservation(AttributeInstance own, AttributeInstance given) =>
-        TemporalRows.ObservedAt(given) is { } observed && TemporalRows.ObservedAt(own) == observed
-        && own.Kind == given.Kind && JsonNode.DeepEquals(own.Value, given.Value);
 
     private static DateTimeOffset Instant(AttributeInstance instance) => TemporalRows.ObservedAt(instance) ?? DateTimeOffset.MinValue;
 

@@ -85,6 +85,23 @@ public sealed class ProvisionTests(BrokerFactory factory) : TemporalTest<BrokerF
     }
 
     [Fact]
+    public async Task A_representation_given_again_after_its_history_was_deleted_is_recorded_whole()
+    {
+        // Deleting the temporal representation keeps the entity; giving the same representation again must record all of
+        // it, the entity's own (newest) observation too.
+        var type = NewType();
+        var id = NewId(type);
+        var representation = Entity(id, type, ("speed", Array(Property(5, T0), Property(6, T0.AddHours(1)))));
+        await PostTemporalAsync(representation);
+        await SendExpectingAsync(HttpStatusCode.NoContent, HttpMethod.Delete, TemporalPath(id));
+
+        await PostTemporalAsync(Entity(id, type, ("speed", Array(Property(5, T0), Property(6, T0.AddHours(1))))));
+        await PostTemporalAsync(Entity(id, type, ("speed", Array(Property(6, T0.AddHours(1))))), HttpStatusCode.NoContent);
+
+        Assert.Equal([5.0, 6], ValueNumbers(await RetrieveTemporalAsync(id, "options=temporalValues"), "speed"));
+    }
+
+    [Fact]
     public async Task InstanceIds_in_a_posted_representation_are_replaced_by_the_brokers_own()
     {
         var type = NewType();
