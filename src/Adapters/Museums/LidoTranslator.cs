@@ -105,22 +105,26 @@ public static partial class LidoTranslator
 
     /// <summary>
     /// Titles of every descriptiveMetadata (one per language in LIDO 1.0, e.g. en and de): per language the first
-    /// preferred value; the name is the first preferred value of the first set; every other value is an alternative.
+    /// preferred value (of alternate values when no value is preferred); the name is the first of these; every other
+    /// value is an alternative.
     /// </summary>
     private static TitleSet Titles(List<XElement> descriptive, RecordContext context)
     {
         string? name = null;
         var byLanguage = new List<KeyValuePair<string, string>>();
         var values = new List<string>();
-        foreach (var value in descriptive
-            .Elements(L + "objectIdentificationWrap").Elements(L + "titleWrap").Elements(L + "titleSet").Elements(Lido.AppellationValue))
+        var appellations = descriptive
+            .Elements(L + "objectIdentificationWrap").Elements(L + "titleWrap").Elements(L + "titleSet").Elements(Lido.AppellationValue)
+            .ToList();
+        var preferred = appellations.Where(value => !Lido.IsAlternate(value)).ToList();
+        foreach (var value in appellations)
         {
             var text = Lido.Text(value);
             if (text is null)
                 continue;
             if (!values.Contains(text))
                 values.Add(text);
-            if (Lido.IsAlternate(value))
+            if (preferred.Count > 0 && Lido.IsAlternate(value))
                 continue;
             name ??= text;
             var language = Lido.Language(value, context.WrapLanguage) ?? "@none";

@@ -99,9 +99,14 @@ public static class MuseumIds
         return builder.ToString();
     }
 
-    private static string WithoutDiacritics(char c)
+    /// <summary>Latin letters with diacritics and their base letter (the host runs in invariant globalization mode, without Unicode decomposition).</summary>
+    private const string Accented = "àáâãåāăąçćčďđèéêëēėęěìíîïīįłñńňòóôõøōőřśšşťùúûūůűýÿźżž";
+    private const string Unaccented = "aaaaaaaacccddeeeeeeeeiiiiiilnnnooooooorssstuuuuuuyyzzz";
+
+    private static string WithoutDiacritics(char c) => c switch
     {
-        var decomposed = c.ToString().Normalize(NormalizationForm.FormD);
-        return char.IsAsciiLetterOrDigit(decomposed[0]) ? decomposed[0].ToString() : "";
-    }
+        'æ' => "ae",
+        'œ' => "oe",
+        _ => Accented.IndexOf(c, StringComparison.Ordinal) is >= 0 and var i ? Unaccented[i].ToString() : "",
+    };
 }
