@@ -11,9 +11,9 @@ public static class ParkingAdapter
 {
     public static IServiceCollection AddParking(this IServiceCollection services, IConfiguration configuration)
     {
-        var mapping = configuration.GetSection(ParkingMapping.SectionName).Get<ParkingMapping>() ?? new ParkingMapping();
-        services.AddSingleton(mapping);
-        services.AddSingleton<ISourceMapping>(mapping);
+        // Bound when first resolved, so that configuration sources added before the host is built are seen.
+        services.AddSingleton(_ => configuration.GetSection(ParkingMapping.SectionName).Get<ParkingMapping>() ?? new ParkingMapping());
+        services.AddSingleton<ISourceMapping>(provider => provider.GetRequiredService<ParkingMapping>());
         services.AddSingleton<ParkingSiteAggregator>();
         return services;
     }
