@@ -60,9 +60,8 @@ public static partial class TrafficSignalTranslation
             TrafficEntities.AddProperty(body, "signalType", type);
             if (signal["location"] is JsonArray { Count: > 0 } locations && locations[0] is JsonObject position)
             {
-                var first = position["latitude"]?.GetValue<double>();
-                var second = position["longitude"]?.GetValue<double>();
-                if (first is { } latitude && second is { } longitude)
+                if (position["latitude"] is JsonValue first && first.TryGetValue<double>(out var latitude)
+                    && position["longitude"] is JsonValue second && second.TryGetValue<double>(out var longitude))
                 {
                     if (controller.SwapLatitudeLongitude)
                         (latitude, longitude) = (longitude, latitude);
