@@ -1,10 +1,19 @@
 using Adapters.Museums;
+using Adapters.Parking;
+using Adapters.Traffic;
 
 var builder = WebApplication.CreateBuilder(LidoImportCommand.IsImport(args) ? [] : args);
+// sources
 builder.Services.AddMuseums(builder.Configuration);
+builder.Services.AddParking(builder.Configuration);
+builder.Services.AddTraffic(builder.Configuration);
+
 var app = builder.Build();
 app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+// sources
 app.MapMuseums();
+app.MapParking();
+app.MapTraffic();
 if (LidoImportCommand.IsImport(args))
     return await LidoImportCommand.RunAsync(app.Services, args);
 app.Run();

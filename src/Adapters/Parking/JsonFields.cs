@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Adapters.Core;
+
+namespace Adapters.Parking;
+
+/// <summary>Reading the fields of the parking JSON feeds, each failure a <see cref="MalformedSourceException"/> naming the format and field.</summary>
+internal static class JsonFields
+{
+    public static JsonArray Records(string json, string format)
+    {
+        JsonNode? node;
+        try
+        {
+            node = JsonNode.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new MalformedSourceException($"{format}: not valid JSON ({e.Message})", e);
+        }
+        return node switch
+        {
+            JsonArray array => array,
+            JsonObject single => [single.DeepClone()],
+            _ => throw new MalformedSourceException($"{format}: expected an array of records or one record object"),
+        };
+    }
+
+    public static JsonObject Record(JsonNode? node, string at) =>
+        node as JsonObject ?? throw new MalformedSourceException($"{at}: not an object");
+
+    public static string Id(JsonObject record, string at) => record["id"] switch
+    {
+        JsonValue value when value.TryGetValue<string>(out var text) && !string.IsNullOrWhiteSpace(text) => text.Trim(),
+        JsonValue value when value.TryGetValue<long>(out var number) => number.ToString(CultureInfo.InvariantCulture),
+        null => throw new MalformedSourceException($"{at}.id is missing"),
+        _ => throw new MalformedSourceException($"{at}.id is not a string or an integer"),
+    };
+
+    public static int? Count(JsonObject record, string name, string at) => record[name] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<int>(out var count) => ParkingEntities.Count(count, $"{at}.{name}"),
+        _ => throw new MalformedSourceException($"{at}.{name} is not an integer"),
+    };
+
+    public static bool? Boolean(JsonObject record, string name, string at) => record[name] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
+        _ => throw new MalformedSourceException($"{at}.{name} is not true or false"),
+    };
+
+    public static double? Number(JsonObject record, string name, string at) => record[name] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<double>(out var number) => number,
+        _ => throw new MalformedSourceException($"{at}.{name} is not a number"),
+    };
+
+    public static string? Text(JsonObject record, string name, string at) => record[name] switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        _ => throw new MalformedSourceException($"{at}.{name} is not a string"),
+    };
+
+    public static MalformedSourceException Unmapped(string format, IReadOnlyList<string> ids) => new(
+        $"{format}: {ids.Count} id(s) not in the parking mapping (parking.sites or parking.spots): {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}");
+}
