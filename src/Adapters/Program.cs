@@ -1,9 +1,11 @@
+using Adapters.LoRaWan;
 using Adapters.Museums;
 using Adapters.Parking;
 using Adapters.Traffic;
 
 var builder = WebApplication.CreateBuilder(LidoImportCommand.IsImport(args) ? [] : args);
 // sources
+builder.Services.AddLoRaWan(builder.Configuration);
 builder.Services.AddMuseums(builder.Configuration);
 builder.Services.AddParking(builder.Configuration);
 builder.Services.AddTraffic(builder.Configuration);
@@ -11,6 +13,7 @@ builder.Services.AddTraffic(builder.Configuration);
 var app = builder.Build();
 app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
 // sources
+app.MapLoRaWan();
 app.MapMuseums();
 app.MapParking();
 app.MapTraffic();
