@@ -12,9 +12,7 @@ public static class LoRaWanAdapter
 {
     public static IServiceCollection AddLoRaWan(this IServiceCollection services, IConfiguration configuration)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        services.AddSingleton(_ => configuration.GetSection(LoRaWanMapping.SectionName).Get<LoRaWanMapping>() ?? new LoRaWanMapping());
-        services.AddSingleton<ISourceMapping>(provider => provider.GetRequiredService<LoRaWanMapping>());
+        services.AddSourceMapping<LoRaWanMapping>(configuration, LoRaWanMapping.SectionName);
         services.AddSingleton(provider => new LoRaWanTranslator(provider.GetRequiredService<LoRaWanMapping>()));
         // A factory, so that the host builds before the core's IEntitySink is registered (it is resolved on first use).
         services.AddSingleton(provider => new LoRaWanIngest(provider.GetRequiredService<LoRaWanTranslator>(), provider.GetRequiredService<IEntitySink>()));
@@ -39,27 +37,21 @@ public static class LoRaWanAdapter
     private static async Task<Results<Accepted<SinkOutcome>, NoContent, ProblemHttpResult>> ChirpStackAsync(
         HttpRequest request, LoRaWanIngest ingest, string? @event, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(request, cancellationToken);
+        var body = await SourceWebhook.ReadBodyAsync(request, cancellationToken);
         return Answer(await ingest.ChirpStackAsync(LoRaWanIngest.ChirpStackHttpSource, @event, body, cancellationToken));
     }
 
     private static async Task<Results<Accepted<SinkOutcome>, NoContent, ProblemHttpResult>> TheThingsStackAsync(
         HttpRequest request, LoRaWanIngest ingest, CancellationToken cancellationToken)
     {
-        var body = await ReadBodyAsync(request, cancellationToken);
+        var body = await SourceWebhook.ReadBodyAsync(request, cancellationToken);
         return Answer(await ingest.TheThingsStackAsync(body, cancellationToken));
-    }
-
-    private static async Task<string> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        using var reader = new StreamReader(request.Body);
-        return await reader.ReadToEndAsync(cancellationToken);
     }
 
     private static Results<Accepted<SinkOutcome>, NoContent, ProblemHttpResult> Answer(IngestResult result) => result switch
     {
         IngestResult.Submitted submitted => TypedResults.Accepted((string?)null, submitted.Outcome),
-        IngestResult.Rejected rejected => TypedResults.Problem(title: "Malformed LoRaWAN message", detail: rejected.Reason, statusCode: StatusCodes.Status400BadRequest),
+        IngestResult.Rejected rejected => SourceWebhook.Malformed("Malformed LoRaWAN message", rejected.Reason),
         _ => TypedResults.NoContent(),
     };
 }

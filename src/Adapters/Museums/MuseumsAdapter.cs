@@ -1,5 +1,6 @@
 using Adapters.Core;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Adapters.Museums;
 
@@ -22,10 +23,9 @@ public static class MuseumsAdapter
     /// A LIDO document (lidoWrap or one lido): its records' entities in one submission, untranslatable records to the
     /// dead letters (202 with the problems listed); 400 if the document is not LIDO or no record translates.
     /// </summary>
-    private static async Task<Results<Accepted<LidoAccepted>, ProblemHttpResult>> ReceiveLido(HttpRequest request, IEntitySink sink, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<LidoAccepted>, ProblemHttpResult>> ReceiveLido(HttpRequest request, [FromServices] IEntitySink sink, CancellationToken cancellationToken)
     {
-        using var body = new StreamReader(request.Body);
-        var document = await body.ReadToEndAsync(cancellationToken);
+        var document = await SourceWebhook.ReadBodyAsync(request, cancellationToken);
         var batch = new LidoBatch();
         var problems = new List<(RecordProblem Problem, string Original)>();
         var records = 0;
@@ -47,14 +47,14 @@ public static class MuseumsAdapter
         catch (MalformedSourceException e)
         {
             await sink.RejectAsync(LidoImport.Source, document, e.Message, cancellationToken);
-            return TypedResults.Problem(title: "Malformed LIDO", detail: e.Message, statusCode: StatusCodes.Status400BadRequest);
+            return SourceWebhook.Malformed("Malformed LIDO", e.Message);
         }
         foreach (var (problem, original) in problems)
             await sink.RejectAsync(LidoImport.Source, original, $"record {problem.Position}: {problem.Reason}", cancellationToken);
         if (batch.Objects == 0)
         {
             var detail = problems.Count == 0 ? "LIDO: the document has no lido:lido record" : string.Join("; ", problems.Select(p => $"record {p.Problem.Position}: {p.Problem.Reason}"));
-            return TypedResults.Problem(title: "Malformed LIDO", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+            return SourceWebhook.Malformed("Malformed LIDO", detail);
         }
         var outcome = await sink.SubmitAsync(LidoImport.Source, document, batch.Entities(), cancellationToken);
         return TypedResults.Accepted((string?)null, new LidoAccepted(records, batch.Objects, outcome.Accepted, [.. problems.Select(p => p.Problem)]));

@@ -1,4 +1,6 @@
 using Adapters.Core;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Adapters.Parking;
 
@@ -11,9 +13,7 @@ public static class ParkingAdapter
 {
     public static IServiceCollection AddParking(this IServiceCollection services, IConfiguration configuration)
     {
-        // Bound when first resolved, so that configuration sources added before the host is built are seen.
-        services.AddSingleton(_ => configuration.GetSection(ParkingMapping.SectionName).Get<ParkingMapping>() ?? new ParkingMapping());
-        services.AddSingleton<ISourceMapping>(provider => provider.GetRequiredService<ParkingMapping>());
+        services.AddSourceMapping<ParkingMapping>(configuration, ParkingMapping.SectionName);
         services.AddSingleton<ParkingSiteAggregator>();
         return services;
     }
@@ -27,34 +27,12 @@ public static class ParkingAdapter
         return endpoints;
     }
 
-    private static Task<IResult> Datex2(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, IEntitySink sink, CancellationToken cancellationToken) =>
-        Receive(request, "parking/datex2", body => Datex2ParkingTranslation.Translate(body, mapping), aggregator, sink, cancellationToken);
+    private static Task<Results<Accepted<SinkOutcome>, ProblemHttpResult>> Datex2(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, [FromServices] IEntitySink sink, CancellationToken cancellationToken) =>
+        SourceWebhook.ReceiveAsync(request, "parking/datex2", body => Datex2ParkingTranslation.Translate(body, mapping), sink, cancellationToken, aggregator.Observe);
 
-    private static Task<IResult> Sensit(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, IEntitySink sink, CancellationToken cancellationToken) =>
-        Receive(request, "parking/sensit", body => SensitTranslation.Translate(body, mapping), aggregator, sink, cancellationToken);
+    private static Task<Results<Accepted<SinkOutcome>, ProblemHttpResult>> Sensit(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, [FromServices] IEntitySink sink, CancellationToken cancellationToken) =>
+        SourceWebhook.ReceiveAsync(request, "parking/sensit", body => SensitTranslation.Translate(body, mapping), sink, cancellationToken, aggregator.Observe);
 
-    private static Task<IResult> Sensors(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, IEntitySink sink, CancellationToken cancellationToken) =>
-        Receive(request, "parking/sensors", body => SensorFeedTranslation.Translate(body, mapping), aggregator, sink, cancellationToken);
-
-    private static async Task<IResult> Receive(
-        HttpRequest request, string source, Func<string, IReadOnlyList<AdapterEntity>> translate,
-        ParkingSiteAggregator aggregator, IEntitySink sink, CancellationToken cancellationToken)
-    {
-        using var reader = new StreamReader(request.Body);
-        var body = await reader.ReadToEndAsync(cancellationToken);
-        IReadOnlyList<AdapterEntity> entities;
-        try
-        {
-            entities = translate(body);
-        }
-        catch (MalformedSourceException e)
-        {
-            await sink.RejectAsync(source, body, e.Message, cancellationToken);
-            return TypedResults.Problem(title: "Malformed source record", detail: e.Message, statusCode: StatusCodes.Status400BadRequest);
-        }
-
-        var sites = aggregator.Observe(entities);
-        var outcome = await sink.SubmitAsync(source, body, sites.Count == 0 ? entities : [.. entities, .. sites], cancellationToken);
-        return TypedResults.Accepted((string?)null, outcome);
-    }
+    private static Task<Results<Accepted<SinkOutcome>, ProblemHttpResult>> Sensors(HttpRequest request, ParkingMapping mapping, ParkingSiteAggregator aggregator, [FromServices] IEntitySink sink, CancellationToken cancellationToken) =>
+        SourceWebhook.ReceiveAsync(request, "parking/sensors", body => SensorFeedTranslation.Translate(body, mapping), sink, cancellationToken, aggregator.Observe);
 }

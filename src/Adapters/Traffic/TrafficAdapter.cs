@@ -1,4 +1,6 @@
 using Adapters.Core;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Adapters.Traffic;
 
@@ -7,9 +9,7 @@ public static class TrafficAdapter
 {
     public static IServiceCollection AddTraffic(this IServiceCollection services, IConfiguration configuration)
     {
-        // Bound when first resolved, so that configuration sources added before the host is built are seen.
-        services.AddSingleton(_ => configuration.GetSection(TrafficMapping.SectionName).Get<TrafficMapping>() ?? new TrafficMapping());
-        services.AddSingleton<ISourceMapping>(provider => provider.GetRequiredService<TrafficMapping>());
+        services.AddSourceMapping<TrafficMapping>(configuration, TrafficMapping.SectionName);
         return services;
     }
 
@@ -21,26 +21,9 @@ public static class TrafficAdapter
         return endpoints;
     }
 
-    private static Task<IResult> Signals(HttpRequest request, string? controller, TrafficMapping mapping, IEntitySink sink, CancellationToken cancellationToken) =>
-        Receive(request, "traffic/signals", body => TrafficSignalTranslation.Translate(body, controller, mapping), sink, cancellationToken);
+    private static Task<Results<Accepted<SinkOutcome>, ProblemHttpResult>> Signals(HttpRequest request, string? controller, TrafficMapping mapping, [FromServices] IEntitySink sink, CancellationToken cancellationToken) =>
+        SourceWebhook.ReceiveAsync(request, "traffic/signals", body => TrafficSignalTranslation.Translate(body, controller, mapping), sink, cancellationToken);
 
-    private static Task<IResult> Counts(HttpRequest request, TrafficMapping mapping, IEntitySink sink, CancellationToken cancellationToken) =>
-        Receive(request, "traffic/counts", body => TrafficCountTranslation.Translate(body, mapping), sink, cancellationToken);
-
-    private static async Task<IResult> Receive(HttpRequest request, string source, Func<string, IReadOnlyList<AdapterEntity>> translate, IEntitySink sink, CancellationToken cancellationToken)
-    {
-        using var reader = new StreamReader(request.Body);
-        var body = await reader.ReadToEndAsync(cancellationToken);
-        IReadOnlyList<AdapterEntity> entities;
-        try
-        {
-            entities = translate(body);
-        }
-        catch (MalformedSourceException e)
-        {
-            await sink.RejectAsync(source, body, e.Message, cancellationToken);
-            return TypedResults.Problem(title: "Malformed source record", detail: e.Message, statusCode: StatusCodes.Status400BadRequest);
-        }
-        return TypedResults.Accepted((string?)null, await sink.SubmitAsync(source, body, entities, cancellationToken));
-    }
+    private static Task<Results<Accepted<SinkOutcome>, ProblemHttpResult>> Counts(HttpRequest request, TrafficMapping mapping, [FromServices] IEntitySink sink, CancellationToken cancellationToken) =>
+        SourceWebhook.ReceiveAsync(request, "traffic/counts", body => TrafficCountTranslation.Translate(body, mapping), sink, cancellationToken);
 }
