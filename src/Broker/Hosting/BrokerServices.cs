@@ -80,7 +80,10 @@ public static class BrokerServices
     /// <summary>The temporal API (clauses 5.6.11–5.6.16, 5.7.3–5.7.4): the history's projector and housekeeping (hosted services) and the service.</summary>
     private static void AddTemporal(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton(configuration.GetSection("Temporal").Get<TemporalOptions>() ?? new TemporalOptions());
+        var options = configuration.GetSection("Temporal").Get<TemporalOptions>() ?? new TemporalOptions();
+        services.AddSingleton(options);
+        if (!options.Enabled)
+            return;
         services.AddSingleton<TemporalProjector>();
         services.AddHostedService(sp => sp.GetRequiredService<TemporalProjector>());
         services.AddSingleton<IChangeFeedConsumer>(sp => sp.GetRequiredService<TemporalProjector>());

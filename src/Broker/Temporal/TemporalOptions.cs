@@ -3,6 +3,12 @@ namespace Broker.Temporal;
 /// <summary>Temporal API settings (configuration section Temporal; see README).</summary>
 public sealed class TemporalOptions
 {
+    /// <summary>
+    /// Whether the broker records the history and serves the temporal API. Off, writes record no history (nothing to
+    /// catch up with), and every /temporal/ resource answers 501.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>Instances older than this (by observedAt, else modifiedAt) are dropped; null keeps the history for ever.</summary>
     public TimeSpan? Retention { get; set; }
 

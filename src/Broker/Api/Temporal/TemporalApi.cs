@@ -35,8 +35,13 @@ public static class TemporalApi
 
     private static readonly HashSet<string> DeleteAttributeParameters = ["datasetId", "deleteAll"];
 
-    public static RouteGroupBuilder MapTemporalApi(this IEndpointRouteBuilder routes)
+    public static void MapTemporalApi(this IEndpointRouteBuilder routes)
     {
+        if (!routes.ServiceProvider.GetRequiredService<TemporalOptions>().Enabled)
+        {
+            routes.Map("/ngsi-ld/v1/temporal/{**rest}", Disabled);
+            return;
+        }
         routes.MapPost("/ngsi-ld/v1/temporal/entityOperations/query", QueryPost);
         var group = routes.MapGroup(Resource);
         group.MapGet("/", Query);
@@ -47,8 +52,10 @@ public static class TemporalApi
         group.MapDelete("/{entityId}/attrs/{attrId}", DeleteAttribute);
         group.MapPatch("/{entityId}/attrs/{attrId}/{instanceId}", ReplaceInstance);
         group.MapDelete("/{entityId}/attrs/{attrId}/{instanceId}", DeleteInstance);
-        return group;
     }
+
+    private static void Disabled() =>
+        throw new NgsiLdException(ErrorType.NotImplemented, "This broker does not record the history: the temporal API is off (Temporal:Enabled is false).");
 
     private static async Task Query(HttpContext http, TemporalService temporal, BrokerOptions limits, TemporalOptions options)
     {
