@@ -49,7 +49,7 @@ public abstract class ChangeFeedContractTests
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
         {
-            var page = await Feed.ReadAsync(position, pageSize, default);
+            var page = await Feed.ReadAsync("test", position, pageSize, default);
             changes.AddRange(page.Changes.Where(c => c.Tenant == tenant));
             var moved = page.Next != position;
             position = page.Next;
@@ -268,13 +268,13 @@ public sealed class EmbeddedChangeFeedRestartTests : IDisposable
 
         await using (var store = await OpenAsync())
         {
-            var page = await store.ReadAsync(saved, 10, default);
+            var page = await store.ReadAsync("test", saved, 10, default);
 
             Assert.Equal([ChangeKind.Create, ChangeKind.Update], page.Changes.Select(c => c.Change.Kind));
             Assert.Equal(1, (int)page.Changes[1].Change.Before!.Attributes.Get("https://example.org/n")![0].Value!);
             Assert.Equal(2, (int)page.Changes[1].Change.After!.Attributes.Get("https://example.org/n")![0].Value!);
             Assert.Equal(page.Next, await store.HeadAsync(default));
-            Assert.Empty((await store.ReadAsync(page.Next, 10, default)).Changes);
+            Assert.Empty((await store.ReadAsync("test", page.Next, 10, default)).Changes);
         }
     }
 

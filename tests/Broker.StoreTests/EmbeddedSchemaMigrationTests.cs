@@ -118,7 +118,7 @@ public sealed class EmbeddedSchemaMigrationTests : IDisposable
         var before = (await store.GetAsync("", "urn:x:v2", default))!;
         var after = NewEntity("urn:x:v2", 1, 21);
         Assert.Equal([CommitOutcome.Committed], await store.CommitAsync("", [new EntityChange(ChangeKind.Update, "urn:x:v2", before, after, [Ns + "temperature"], Now.AddSeconds(1))], default));
-        var feed = await store.ReadAsync(new ChangeFeedPosition(0, 0, 0), 10, default);
+        var feed = await store.ReadAsync("test", new ChangeFeedPosition(0, 0, 0), 10, default);
 
         Assert.Equal([ChangeKind.Create, ChangeKind.Update], feed.Changes.Select(c => c.Change.Kind));
         Assert.Null(feed.Changes[0].Change.Before);

@@ -22,7 +22,8 @@ public interface IChangeFeed
     ValueTask<ChangeFeedPosition> CommittedAsync(CancellationToken cancellationToken);
 
     /// <summary>At most <paramref name="max"/> committed changes after <paramref name="after"/>, and the position after them.</summary>
-    ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken);
+    /// <param name="consumer">Who reads ("notifications", "temporal"): a store may keep recent changes in memory until every consumer has read them.</param>
+    ValueTask<ChangeFeedPage> ReadAsync(string consumer, ChangeFeedPosition after, int max, CancellationToken cancellationToken);
 
     /// <summary>The change records with these sequence numbers that still exist (a consumer's pending work after a restart).</summary>
     ValueTask<IReadOnlyList<FeedChange>> ReadChangesAsync(IReadOnlyList<long> sequences, CancellationToken cancellationToken);

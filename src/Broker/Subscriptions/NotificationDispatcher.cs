@@ -178,7 +178,7 @@ public sealed partial class NotificationDispatcher(
             var nextRefresh = clock.GetUtcNow();
             while (!term.IsCancellationRequested)
             {
-                var page = await feed.ReadAsync(position.Value, PageSize, term).ConfigureAwait(false);
+                var page = await feed.ReadAsync("notifications", position.Value, PageSize, term).ConfigureAwait(false);
                 // After the page was read: every subscription another node committed before one of its changes is
                 // loaded now. This node's own changes to subscriptions reach the index directly (Apply, Remove).
                 if (subscriptions.SharedByNodes && page.Changes.Count > 0 || clock.GetUtcNow() >= nextRefresh)

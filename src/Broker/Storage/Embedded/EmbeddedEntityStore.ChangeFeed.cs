@@ -25,10 +25,10 @@ public sealed partial class EmbeddedEntityStore
 
     public ValueTask<ChangeFeedPosition> CommittedAsync(CancellationToken cancellationToken) => HeadAsync(cancellationToken);
 
-    public async ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken)
+    public async ValueTask<ChangeFeedPage> ReadAsync(string consumer, ChangeFeedPosition after, int max, CancellationToken cancellationToken)
     {
         var changes = new List<FeedChange>();
-        if (_recent.TryRead(after.Sequence, max, changes))
+        if (_recent.TryRead(consumer, after.Sequence, max, changes))
             return new ChangeFeedPage(changes, changes.Count == 0 ? after : after with { Sequence = changes[^1].Sequence });
         changes.Clear();
         // Rows that are not changes (migration snapshots) are not given, but the position moves past them.

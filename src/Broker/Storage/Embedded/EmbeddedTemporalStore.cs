@@ -34,7 +34,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         await _connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = _connection.CreateCommand();
         command.CommandText = """
-            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;
             CREATE TABLE IF NOT EXISTS temporal_entities (
                 tenant TEXT NOT NULL, id TEXT NOT NULL, types TEXT NOT NULL, scopes TEXT,
                 created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL, deleted_at INTEGER, state TEXT NOT NULL,
@@ -101,8 +101,11 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             using var transaction = connection.BeginTransaction();
             if (ReadPosition(connection) != from)
                 return false;
-            foreach (var (tenant, write) in writes)
-                Apply(connection, tenant, write, replaceObservation: false);
+            using (var history = new HistoryWriter(connection))
+            {
+                foreach (var (tenant, write) in writes)
+                    history.Apply(tenant, write, replaceObservation: false);
+            }
             using var position = Command(connection, """
                 INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
                 ON CONFLICT (consumer) DO UPDATE SET horizon = excluded.horizon, window_end = excluded.window_end, seq = excluded.seq
@@ -120,87 +123,113 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         new(InTurnAsync(connection =>
         {
             using var transaction = connection.BeginTransaction();
-            foreach (var write in writes)
-                Apply(connection, tenant, write, replaceObservation: true);
+            using (var history = new HistoryWriter(connection))
+            {
+                foreach (var write in writes)
+                    history.Apply(tenant, write, replaceObservation: true);
+            }
             transaction.Commit();
             return true;
         }, cancellationToken).AsTask());
 
-    /// <param name="replaceObservation">
-    /// Temporal provision: an instance given again with the attribute, datasetId and observedAt of a recorded one replaces
-    /// it (keeping its id and createdAt). The entity API's changes are each recorded, whatever their observedAt.
-    /// </param>
-    private static void Apply(SqliteConnection connection, string tenant, TemporalWrite write, bool replaceObservation)
+    /// <summary>
+    /// The statements that record writes, prepared once per transaction: SQLite compiles each statement once, not once
+    /// per change.
+    /// </summary>
+    private sealed class HistoryWriter : IDisposable
     {
-        var entity = write.Entity;
-        using (var upsert = Command(connection, """
-            INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
-            VALUES ($tenant, $id, $types, $scopes, $created, $modified, $deleted, $state)
-            ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
-                created_at = min(temporal_entities.created_at, excluded.created_at),
-                modified_at = max(temporal_entities.modified_at, excluded.modified_at),
-                deleted_at = excluded.deleted_at, state = excluded.state
-            """))
+        private readonly SqliteCommand _upsert;
+        private readonly SqliteCommand _insert;
+        private readonly SqliteCommand _replace;
+        private readonly SqliteParameter _recordTenant, _recordId, _types, _scopes, _recordCreated, _recordModified, _recordDeleted, _state;
+        private readonly SqliteParameter[] _instance;
+
+        public HistoryWriter(SqliteConnection connection)
         {
-            upsert.Parameters.AddWithValue("$tenant", tenant);
-            upsert.Parameters.AddWithValue("$id", entity.Id);
-            upsert.Parameters.AddWithValue("$types", JsonSerializer.Serialize(entity.Types, StorageJsonContext.Default.IReadOnlyListString));
-            upsert.Parameters.AddWithValue("$scopes", entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString));
-            upsert.Parameters.AddWithValue("$created", TemporalRows.Microseconds(entity.CreatedAt));
-            upsert.Parameters.AddWithValue("$modified", TemporalRows.Microseconds(entity.ModifiedAt));
-            upsert.Parameters.AddWithValue("$deleted", entity.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value);
-            upsert.Parameters.AddWithValue("$state", StoredEntityJson.Serialize(write.State));
-            upsert.ExecuteNonQuery();
+            _upsert = Command(connection, """
+                INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+                VALUES ($tenant, $id, $types, $scopes, $created, $modified, $deleted, $state)
+                ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+                    created_at = min(temporal_entities.created_at, excluded.created_at),
+                    modified_at = max(temporal_entities.modified_at, excluded.modified_at),
+                    deleted_at = excluded.deleted_at, state = excluded.state
+                """);
+            _recordTenant = _upsert.Parameters.Add("$tenant", SqliteType.Text);
+            _recordId = _upsert.Parameters.Add("$id", SqliteType.Text);
+            _types = _upsert.Parameters.Add("$types", SqliteType.Text);
+            _scopes = _upsert.Parameters.Add("$scopes", SqliteType.Text);
+            _recordCreated = _upsert.Parameters.Add("$created", SqliteType.Integer);
+            _recordModified = _upsert.Parameters.Add("$modified", SqliteType.Integer);
+            _recordDeleted = _upsert.Parameters.Add("$deleted", SqliteType.Integer);
+            _state = _upsert.Parameters.Add("$state", SqliteType.Text);
+            _insert = Command(connection, """
+                INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, kind, value, doc)
+                VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $kind, $value, $doc)
+                """);
+            _replace = Command(connection, """
+                UPDATE instances SET modified_at = $modified, kind = $kind, value = $value,
+                    doc = json_set($doc, '$.createdAt', json_extract(doc, '$.createdAt'))
+                WHERE seq = (SELECT max(seq) FROM instances WHERE tenant = $tenant AND entity_id = $entity AND attribute = $attribute
+                    AND dataset_id = $dataset AND observed_at = $observed AND deleted_at IS NULL)
+                """);
+            (string Name, SqliteType Type)[] columns =
+            [
+                ("$tenant", SqliteType.Text), ("$entity", SqliteType.Text), ("$attribute", SqliteType.Text), ("$dataset", SqliteType.Text),
+                ("$instance", SqliteType.Text), ("$observed", SqliteType.Integer), ("$created", SqliteType.Integer), ("$modified", SqliteType.Integer),
+                ("$deleted", SqliteType.Integer), ("$instant", SqliteType.Integer), ("$kind", SqliteType.Integer), ("$value", SqliteType.Text),
+                ("$doc", SqliteType.Text),
+            ];
+            _instance = [.. columns.Select(column => _insert.Parameters.Add(column.Name, column.Type))];
+            foreach (var (name, type) in columns.Where(column => column.Name != "$instance" && column.Name != "$deleted" && column.Name != "$instant" && column.Name != "$created"))
+                _replace.Parameters.Add(name, type);
         }
-        if (write.Instances.Count == 0)
-            return;
-        using var insert = Command(connection, """
-            INSERT INTO instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, kind, value, doc)
-            VALUES ($tenant, $entity, $attribute, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $kind, $value, $doc)
-            """);
-        using var replace = Command(connection, """
-            UPDATE instances SET modified_at = $modified, kind = $kind, value = $value,
-                doc = json_set($doc, '$.createdAt', json_extract(doc, '$.createdAt'))
-            WHERE seq = (SELECT max(seq) FROM instances WHERE tenant = $tenant AND entity_id = $entity AND attribute = $attribute
-                AND dataset_id = $dataset AND observed_at = $observed AND deleted_at IS NULL)
-            """);
-        var parameters = insert.Parameters;
-        parameters.AddWithValue("$tenant", tenant);
-        parameters.AddWithValue("$entity", entity.Id);
-        var attribute = parameters.Add("$attribute", SqliteType.Text);
-        var dataset = parameters.Add("$dataset", SqliteType.Text);
-        var instanceId = parameters.Add("$instance", SqliteType.Text);
-        var observed = parameters.Add("$observed", SqliteType.Integer);
-        var created = parameters.Add("$created", SqliteType.Integer);
-        var modified = parameters.Add("$modified", SqliteType.Integer);
-        var deletedAt = parameters.Add("$deleted", SqliteType.Integer);
-        var instant = parameters.Add("$instant", SqliteType.Integer);
-        var kind = parameters.Add("$kind", SqliteType.Integer);
-        var value = parameters.Add("$value", SqliteType.Text);
-        var doc = parameters.Add("$doc", SqliteType.Text);
-        foreach (var recorded in write.Instances)
+
+        /// <param name="replaceObservation">
+        /// Temporal provision: an instance given again with the attribute, datasetId and observedAt of a recorded one replaces
+        /// it (keeping its id and createdAt). The entity API's changes are each recorded, whatever their observedAt.
+        /// </param>
+        public void Apply(string tenant, TemporalWrite write, bool replaceObservation)
         {
-            var instance = recorded.Instance;
-            attribute.Value = recorded.Attribute;
-            dataset.Value = instance.DatasetId ?? "";
-            instanceId.Value = recorded.InstanceId;
-            observed.Value = TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value;
-            created.Value = TemporalRows.Microseconds(instance.CreatedAt);
-            modified.Value = TemporalRows.Microseconds(instance.ModifiedAt);
-            deletedAt.Value = recorded.DeletedAt is { } gone ? TemporalRows.Microseconds(gone) : DBNull.Value;
-            instant.Value = TemporalRows.Microseconds(TemporalRows.InstantOf(recorded));
-            kind.Value = (int)instance.Kind;
-            value.Value = instance.Value?.ToJsonString() ?? (object)DBNull.Value;
-            doc.Value = TemporalRows.Document(instance);
-            if (replaceObservation && recorded.DeletedAt is null && observed.Value is long)
+            var entity = write.Entity;
+            _recordTenant.Value = tenant;
+            _recordId.Value = entity.Id;
+            _types.Value = JsonSerializer.Serialize(entity.Types, StorageJsonContext.Default.IReadOnlyListString);
+            _scopes.Value = entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString);
+            _recordCreated.Value = TemporalRows.Microseconds(entity.CreatedAt);
+            _recordModified.Value = TemporalRows.Microseconds(entity.ModifiedAt);
+            _recordDeleted.Value = entity.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value;
+            _state.Value = StoredEntityJson.Serialize(write.State);
+            _upsert.ExecuteNonQuery();
+            foreach (var recorded in write.Instances)
             {
-                replace.Parameters.Clear();
-                foreach (SqliteParameter parameter in parameters)
-                    replace.Parameters.AddWithValue(parameter.ParameterName, parameter.Value);
-                if (replace.ExecuteNonQuery() > 0)
-                    continue;
+                var instance = recorded.Instance;
+                object?[] values =
+                [
+                    tenant, entity.Id, recorded.Attribute, instance.DatasetId ?? "", recorded.InstanceId,
+                    TemporalRows.ObservedAt(instance) is { } at ? TemporalRows.Microseconds(at) : DBNull.Value,
+                    TemporalRows.Microseconds(instance.CreatedAt), TemporalRows.Microseconds(instance.ModifiedAt),
+                    recorded.DeletedAt is { } gone ? TemporalRows.Microseconds(gone) : DBNull.Value,
+                    TemporalRows.Microseconds(TemporalRows.InstantOf(recorded)), (int)instance.Kind,
+                    instance.Value?.ToJsonString() ?? (object)DBNull.Value, TemporalRows.Document(instance),
+                ];
+                for (var i = 0; i < values.Length; i++)
+                    _instance[i].Value = values[i];
+                if (replaceObservation && recorded.DeletedAt is null && values[5] is long)
+                {
+                    foreach (SqliteParameter parameter in _replace.Parameters)
+                        parameter.Value = _insert.Parameters[parameter.ParameterName].Value;
+                    if (_replace.ExecuteNonQuery() > 0)
+                        continue;
+                }
+                _insert.ExecuteNonQuery();
             }
-            insert.ExecuteNonQuery();
+        }
+
+        public void Dispose()
+        {
+            _upsert.Dispose();
+            _insert.Dispose();
+            _replace.Dispose();
         }
     }
 

@@ -1,15 +1,16 @@
 namespace Broker.Storage.Embedded;
 
 /// <summary>
-/// The newest committed changes with the entities they hold, so that a consumer that keeps up reads the feed without
-/// reading SQLite or parsing a document again. The writer appends after each commit, in sequence order, with no gaps
-/// within a process; a consumer reading <see cref="TryRead"/> drops what it has read. Bounded: when no one reads, the
-/// oldest entries go, and a consumer that falls behind reads them from SQLite.
+/// The newest committed changes with the entities they hold, so that consumers that keep up (notifications, the
+/// history) read the feed without reading SQLite or parsing a document again. The writer appends after each commit, in
+/// sequence order, with no gaps within a process; what every consumer has read is dropped. Bounded: when a consumer
+/// does not read, the oldest entries go, and a consumer that falls behind reads them from SQLite.
 /// </summary>
 internal sealed class RecentChanges(int capacity)
 {
     private readonly Lock _lock = new();
     private readonly Queue<FeedChange> _changes = new();
+    private readonly Dictionary<string, long> _readUpTo = new(StringComparer.Ordinal);
     private TaskCompletionSource _appended = NewSignal();
 
     /// <summary>The sequence number of the newest change committed (0 before any).</summary>
@@ -40,21 +41,25 @@ internal sealed class RecentChanges(int capacity)
     }
 
     /// <summary>
-    /// The changes after <paramref name="afterSequence"/>, when the queue holds all of them (true), dropping those up to
-    /// it; false when some are older than the queue and must be read from SQLite.
+    /// The changes after <paramref name="afterSequence"/>, when the queue holds all of them (true); false when some are
+    /// older than the queue and must be read from SQLite. Drops what every consumer has read.
     /// </summary>
-    public bool TryRead(long afterSequence, int max, List<FeedChange> into)
+    public bool TryRead(string consumer, long afterSequence, int max, List<FeedChange> into)
     {
         lock (_lock)
         {
-            while (_changes.Count > 0 && _changes.Peek().Sequence <= afterSequence)
+            _readUpTo[consumer] = afterSequence;
+            var everyoneRead = _readUpTo.Values.Min();
+            while (_changes.Count > 0 && _changes.Peek().Sequence <= everyoneRead)
                 _changes.Dequeue();
             if (afterSequence >= LastSequence)
                 return true;
-            if (_changes.Count == 0 || _changes.Peek().Sequence != afterSequence + 1)
+            if (_changes.Count == 0 || _changes.Peek().Sequence > afterSequence + 1)
                 return false;
             foreach (var change in _changes)
             {
+                if (change.Sequence <= afterSequence)
+                    continue;
                 if (into.Count == max)
                     break;
                 into.Add(change);

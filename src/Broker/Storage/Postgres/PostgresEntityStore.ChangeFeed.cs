@@ -45,7 +45,7 @@ public sealed partial class PostgresEntityStore : IChangeFeed
         }
     }
 
-    public async ValueTask<ChangeFeedPage> ReadAsync(ChangeFeedPosition after, int max, CancellationToken cancellationToken)
+    public async ValueTask<ChangeFeedPage> ReadAsync(string consumer, ChangeFeedPosition after, int max, CancellationToken cancellationToken)
     {
         var position = after;
         if (position.WindowEnd <= position.Horizon)
