@@ -35,6 +35,9 @@ public interface IScenario : IAsyncDisposable
     /// <summary>The id of the ceiling this scenario is compared with on the given store ("embedded" or "postgres"), or null.</summary>
     string? CeilingFor(string store);
 
+    /// <summary>How many clients run it, when not the tool's --connections (a latency target: one user at a time).</summary>
+    int? Clients => null;
+
     Task SetupAsync(ScenarioContext context, CancellationToken ct);
 
     /// <summary>One operation (one request). Returns the number of items it handled (entities, rows), 1 for single operations.</summary>
@@ -98,6 +101,9 @@ public sealed class ScenarioContext
     public string? Tenant { get; init; }
 
     public required int Connections { get; init; }
+
+    /// <summary>The broker's store ("embedded" or "postgres"), for scenarios whose data set depends on it.</summary>
+    public required string Store { get; init; }
 
     public NpgsqlDataSource? Postgres { get; init; }
 

@@ -94,6 +94,7 @@ public sealed class Runner(Options options, string workDirectory)
                 // On a persistent store each scenario gets its own tenant, so no scenario sees another's (or an earlier run's) data.
                 Tenant = options.Store == Stores.Postgres && scenario.Target == Target.Broker ? "bench" + runId.Replace("-", "", StringComparison.Ordinal) : null,
                 Connections = options.Connections,
+                Store = options.Store,
                 Postgres = postgres,
                 DataPath = dataPath,
             };
@@ -102,7 +103,7 @@ public sealed class Runner(Options options, string workDirectory)
             var setup = Stopwatch.StartNew();
             await scenario.SetupAsync(context, ct).ConfigureAwait(false);
             Console.Error.WriteLine($"{scenario.Id}: setup took {setup.Elapsed.TotalSeconds:F1} s; warm-up {options.Warmup.TotalSeconds} s, measuring {options.Duration.TotalSeconds} s");
-            var clients = Enumerable.Range(0, options.Connections).Select(i => new Client(i)).ToArray();
+            var clients = Enumerable.Range(0, scenario.Clients ?? options.Connections).Select(i => new Client(i)).ToArray();
             if (options.Warmup > TimeSpan.Zero)
                 await PhaseAsync(scenario, context, clients, options.Warmup, ct).ConfigureAwait(false);
 

@@ -21,6 +21,8 @@ public abstract class BrokerScenario : IScenario
     /// <summary>Single writes are compared with single-row inserts on PostgreSQL, everything else with the bare HTTP ceiling.</summary>
     public virtual string? CeilingFor(string store) => Ceilings.Http;
 
+    public virtual int? Clients => null;
+
     public abstract Task SetupAsync(ScenarioContext context, CancellationToken ct);
 
     public abstract ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct);
@@ -165,16 +167,23 @@ public sealed class QueryGeo(int entities) : BrokerScenario
     }
 }
 
-/// <summary>S6: PATCH /entities/{id}/attrs/intensity (partial attribute update, 204) of one of 1000 entities, each a durable write.</summary>
-public sealed class AttributePatch : BrokerScenario
+/// <summary>
+/// S6: PATCH /entities/{id}/attrs/intensity (partial attribute update, 204) of one of 1000 entities, each a durable write
+/// that the history records. S10: the same with the history off (Temporal:Enabled=false), what S6 is compared with to
+/// show the cost of recording.
+/// </summary>
+public sealed class AttributePatch(bool history = true) : BrokerScenario
 {
     public const string ScenarioId = "S6";
+    public const string WithoutHistoryId = "S10";
     private const int Count = 1000;
     private string[] _paths = [];
 
-    public override string Id => ScenarioId;
+    public override string Id => history ? ScenarioId : WithoutHistoryId;
 
-    public override string Name => "attribute PATCH";
+    public override string Name => history ? "attribute PATCH" : "attribute PATCH, history off";
+
+    public override IReadOnlyList<string> TargetArguments => history ? [] : ["--Temporal:Enabled", "false"];
 
     public override string? CeilingFor(string store) => store == Stores.Postgres ? Ceilings.PostgresInsert : Ceilings.Http;
 

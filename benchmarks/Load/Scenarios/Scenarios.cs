@@ -16,7 +16,8 @@ public static class Scenarios
         new QueryGeo(options.GeoEntities),
         new AttributePatch(),
         new NotifiedPatch(options.Subscriptions, options.MatchingPercent),
-        new TemporalAggregation(),
         new TemporalRange(),
+        new TemporalTypeAggregation(),
+        new AttributePatch(history: false),
     ];
 }
