@@ -102,13 +102,14 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
 
     /// <summary>
     /// <see cref="InsertInstance"/> for temporal provision: an instance given again with the attribute, datasetId and
-    /// observedAt of a recorded one replaces it (keeping its id and createdAt).
+    /// observedAt of a recorded one replaces it (keeping its id and createdAt). The instant of an observation is its
+    /// observedAt: saying so lets PostgreSQL look in one partition instead of all.
     /// </summary>
     private const string ReplaceOrInsertInstance = """
         WITH target AS (
             SELECT seq, instant FROM temporal_instances
             WHERE tenant = $1 AND entity_id = $2 AND attribute = $3 AND dataset_id = $4 AND observed_at = $6 AND deleted_at IS NULL
-                AND $9::timestamptz IS NULL
+                AND instant = $6 AND $9::timestamptz IS NULL
             ORDER BY seq DESC LIMIT 1),
         replaced AS (
             UPDATE temporal_instances i SET modified_at = $8, kind = $11, value = $12::jsonb, number = $13,
