@@ -33,6 +33,9 @@ public sealed class EntitySinkOptions
 /// </summary>
 public sealed class EntitySink : IEntitySink, IAsyncDisposable
 {
+    /// <summary>A submission this large (a LIDO batch) is validated on every core; a webhook's few entities on the request's thread.</summary>
+    private const int ParallelValidationFrom = 64;
+
     private readonly NgsiLdClient _client;
     private readonly DeadLetterFolder _deadLetters;
     private readonly SmartDataModelValidator _validator;
@@ -57,11 +60,19 @@ public sealed class EntitySink : IEntitySink, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(entities);
         var receivedAt = _time.GetUtcNow();
+        var results = new SchemaValidationResult[entities.Count];
+        if (entities.Count >= ParallelValidationFrom)
+            Parallel.For(0, entities.Count, i => results[i] = _validator.Validate(entities[i].DataModel, entities[i].Body));
+        else
+        {
+            for (var i = 0; i < entities.Count; i++)
+                results[i] = _validator.Validate(entities[i].DataModel, entities[i].Body);
+        }
         var valid = new List<AdapterEntity>(entities.Count);
         var deadLettered = new List<DeadLetteredEntity>();
-        foreach (var entity in entities)
+        for (var i = 0; i < entities.Count; i++)
         {
-            var result = _validator.Validate(entity.DataModel, entity.Body);
+            var (entity, result) = (entities[i], results[i]);
             if (result.IsValid)
             {
                 valid.Add(entity);

@@ -85,22 +85,26 @@ public sealed class NgsiLdClient
     public Uri BaseAddress => _base;
 
     /// <summary>
-    /// Upserts the entities, one request per data model and chunk. <c>options=update</c>: an entity that exists keeps
-    /// the attributes this request does not carry (the spec's default replaces the whole entity, so a status event
-    /// would erase what an uplink wrote).
+    /// Upserts the entities, one request per data model and chunk: the data models side by side, the chunks of each
+    /// in order. <c>options=update</c>: an entity that exists keeps the attributes this request does not carry (the
+    /// spec's default replaces the whole entity, so a status event would erase what an uplink wrote).
     /// </summary>
     /// <exception cref="BrokerUnavailableException">A request still failed after every retry; entities of requests answered before are stored.</exception>
     public async Task<UpsertResult> UpsertAsync(IReadOnlyList<AdapterEntity> entities, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entities);
-        var succeeded = new List<string>(entities.Count);
+        var groups = entities.GroupBy(entity => entity.DataModel, StringComparer.Ordinal).ToList();
+        var results = await Task.WhenAll(groups.Select(group => UpsertDataModelAsync(group.Key, [.. group], cancellationToken)));
+        return results.Length == 1 ? results[0] : new UpsertResult([.. results.SelectMany(r => r.Succeeded)], [.. results.SelectMany(r => r.Refused)]);
+    }
+
+    private async Task<UpsertResult> UpsertDataModelAsync(string dataModel, AdapterEntity[] entities, CancellationToken cancellationToken)
+    {
+        var succeeded = new List<string>(entities.Length);
         var refused = new List<DeadLetteredEntity>();
-        foreach (var group in entities.GroupBy(entity => entity.DataModel, StringComparer.Ordinal))
-        {
-            var contextUrl = await ContextUrlAsync(group.Key, cancellationToken);
-            foreach (var chunk in group.Chunk(_options.BatchSize))
-                await UpsertChunkAsync(chunk, contextUrl, succeeded, refused, cancellationToken);
-        }
+        var contextUrl = await ContextUrlAsync(dataModel, cancellationToken);
+        foreach (var chunk in entities.Chunk(_options.BatchSize))
+            await UpsertChunkAsync(chunk, contextUrl, succeeded, refused, cancellationToken);
         return new UpsertResult(succeeded, refused);
     }
 

@@ -30,7 +30,8 @@ public sealed class NgsiLdClientTests
             Assert.Null(request.Tenant);
             Assert.All(request.Entities, entity => Assert.False(entity!.AsObject().ContainsKey("@context")));
         });
-        Assert.Equal(["urn:ngsi-ld:ParkingSpot:a", "urn:ngsi-ld:ParkingSpot:b"], upserts[0].Entities.Select(entity => (string)entity!["id"]!));
+        Assert.Equal([["urn:ngsi-ld:Device:d1"], ["urn:ngsi-ld:ParkingSpot:a", "urn:ngsi-ld:ParkingSpot:b"]],
+            upserts.Select(request => request.Entities.Select(entity => (string)entity!["id"]!).ToList()).OrderBy(ids => ids[0], StringComparer.Ordinal));
         Assert.NotEqual(upserts[0].Link, upserts[1].Link);
     }
 
