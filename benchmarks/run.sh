@@ -56,6 +56,9 @@ commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- . ':!benchmarks/RESULTS.md' || commit="$commit + uncommitted changes"
 results=benchmarks/RESULTS.md
 
+# The Adapters section is written by benchmarks/adapters.sh; it is kept, at the end, when the rest is rewritten.
+adapters_section=$(sed -n '/^## Adapters/,$p' "$results" 2>/dev/null || true)
+
 status=0
 dotnet benchmarks/Load/bin/Release/net10.0/Load.dll "${load_args[@]}" \
   --results "$results" --command "$command" --commit "$commit" || status=$?
@@ -76,4 +79,5 @@ if [ "$micro" = yes ]; then
 else
   printf '\n## Micro benchmarks\n\nNot run (`--quick` without `--micro`, or `--no-micro`).\n' >>"$results"
 fi
+[ -z "$adapters_section" ] || printf '\n%s\n' "$adapters_section" >>"$results"
 exit $status

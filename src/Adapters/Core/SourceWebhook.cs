@@ -12,6 +12,7 @@ public static class SourceWebhook
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddSingleton(_ => configuration.GetSection(sectionName).Get<TMapping>() ?? new TMapping());
         services.AddSingleton<ISourceMapping>(provider => provider.GetRequiredService<TMapping>());
+        services.AddSingleton(new SourceMappingSection(sectionName, typeof(TMapping)));
         return services;
     }
 

@@ -6,63 +6,54 @@ namespace Adapters.Tests.Core;
 
 public sealed class DeadLetterFolderTests : IDisposable
 {
-    private readonly string _path = Path.Combine(Path.GetTempPath(), "dead-letters-" + Guid.NewGuid().ToString("N"));
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "adapters-dead-letters-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
     {
-        if (Directory.Exists(_path))
-            Directory.Delete(_path, recursive: true);
+        if (Directory.Exists(_folder))
+            Directory.Delete(_folder, recursive: true);
     }
 
     [Fact]
-    public async Task A_dead_letter_keeps_source_reason_original_and_entity()
+    public async Task A_dead_letter_is_one_json_file_with_source_time_reason_original_and_entity()
     {
-        var clock = new SettableClock { Now = new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero) };
-        var folder = new DeadLetterFolder(_path, clock);
-        var entity = new AdapterEntity(new JsonObject { ["id"] = "urn:ngsi-ld:ParkingSpot:1", ["type"] = "ParkingSpot" }, "dataModel.Parking");
+        var folder = new DeadLetterFolder(_folder);
+        var entity = FakeBroker.ParkingSpot("a");
+        var path = await folder.WriteAsync(new DeadLetter("lorawan/chirpstack", new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero), "refused", "{}", entity), default);
 
-        var file = await folder.KeepAsync("parking/sensit", "<status/>", "/location: required", entity, default);
-
-        var letter = JsonNode.Parse(await File.ReadAllTextAsync(file))!;
-        Assert.Equal("parking/sensit", (string?)letter["source"]);
-        Assert.Equal("/location: required", (string?)letter["reason"]);
-        Assert.Equal("<status/>", (string?)letter["original"]);
-        Assert.Equal("urn:ngsi-ld:ParkingSpot:1", (string?)letter["entityId"]);
-        Assert.Equal("dataModel.Parking", (string?)letter["dataModel"]);
+        Assert.Equal([path], folder.Files());
+        var letter = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.Equal("lorawan/chirpstack", (string)letter["source"]!);
+        Assert.Equal("2026-12-03T10:00:00.0000000Z", (string)letter["receivedAt"]!);
+        Assert.Equal("refused", (string)letter["reason"]!);
+        Assert.Equal("{}", (string)letter["original"]!);
+        Assert.Equal("dataModel.Parking", (string)letter["dataModel"]!);
         Assert.True(JsonNode.DeepEquals(entity.Body, letter["entity"]));
-        Assert.Equal("2026-12-03T10:00:00.0000000Z", (string?)letter["keptAt"]);
-        Assert.Equal([file], folder.Files());
+        Assert.Empty(Directory.EnumerateFiles(_folder, "*.tmp"));
     }
 
     [Fact]
-    public async Task A_record_without_entity_is_kept_too()
+    public async Task Names_sort_in_the_order_written_and_never_collide_even_at_the_same_instant()
     {
-        var folder = new DeadLetterFolder(_path, TimeProvider.System);
-        var file = await folder.KeepAsync("lorawan/chirpstack", "{", "ChirpStack up event: not JSON", null, default);
-        var letter = JsonNode.Parse(await File.ReadAllTextAsync(file))!;
-        Assert.Null(letter["entity"]);
-        Assert.Equal("{", (string?)letter["original"]);
+        var frozen = new FrozenTime(new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero));
+        var folder = new DeadLetterFolder(_folder, frozen);
+        var other = new DeadLetterFolder(_folder, frozen);
+        var written = new List<string>();
+        for (var i = 0; i < 20; i++)
+            written.Add(await folder.WriteAsync(new DeadLetter("test", frozen.GetUtcNow(), $"reason {i}", "x"), default));
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => other.WriteAsync(new DeadLetter("test", frozen.GetUtcNow(), "concurrent", "x"), default)));
+
+        Assert.Equal(40, folder.Files().Count());
+        Assert.Equal(written, folder.Files().Where(file => JsonNode.Parse(File.ReadAllText(file))!["reason"]!.GetValue<string>() != "concurrent"));
+        frozen.Now += TimeSpan.FromSeconds(1);
+        var later = await folder.WriteAsync(new DeadLetter("test", frozen.GetUtcNow(), "later", "x"), default);
+        Assert.Equal(later, folder.Files().Last());
     }
 
-    [Fact]
-    public async Task Letters_kept_at_once_never_collide_and_sort_by_time()
+    private sealed class FrozenTime(DateTimeOffset now) : TimeProvider
     {
-        var clock = new SettableClock { Now = new DateTimeOffset(2026, 12, 3, 10, 0, 0, TimeSpan.Zero) };
-        var folder = new DeadLetterFolder(_path, clock);
-        var files = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => folder.KeepAsync("a/b", i.ToString(System.Globalization.CultureInfo.InvariantCulture), "r", null, default)));
-        clock.Now += TimeSpan.FromSeconds(1);
-        var later = await folder.KeepAsync("a/b", "later", "r", null, default);
+        public DateTimeOffset Now { get; set; } = now;
 
-        Assert.Equal(51, folder.Files().Count);
-        Assert.Equal(50, files.Distinct().Count());
-        Assert.Equal(later, folder.Files()[^1]);
-        Assert.Empty(Directory.EnumerateFiles(_path, "*.tmp"));
+        public override DateTimeOffset GetUtcNow() => Now;
     }
-}
-
-internal sealed class SettableClock : TimeProvider
-{
-    public DateTimeOffset Now { get; set; }
-
-    public override DateTimeOffset GetUtcNow() => Now;
 }
