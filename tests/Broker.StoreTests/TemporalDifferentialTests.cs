@@ -404,10 +404,14 @@ internal static class TemporalHistoryGenerator
                             observedAt = instant.ToString(instant.Millisecond == 0 ? "yyyy-MM-dd'T'HH:mm:ss'Z'" : "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
                         }
                     }
+                    var value = Value(random, values);
                     var instance = new AttributeInstance
                     {
-                        Kind = AttributeKind.Property,
-                        Value = Value(random, values),
+                        // An attribute whose instances are not all of one kind shows the kind of its latest one.
+                        Kind = values == 'm' && value is JsonValue text && text.GetValueKind() == JsonValueKind.String && random.NextDouble() < 0.5
+                            ? AttributeKind.JsonProperty
+                            : AttributeKind.Property,
+                        Value = value,
                         DatasetId = datasetId,
                         ObservedAt = observedAt,
                         CreatedAt = createdAt,

@@ -157,7 +157,12 @@ public static class TemporalQueries
     /// for before) cuts the last one short. Without a duration the range is one period, ending at the range's end, else
     /// just after the last instance.
     /// </summary>
-    public static IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> Periods(TimeFilter time, Period? duration, DateTimeOffset first, DateTimeOffset last)
+    public static IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> Periods(TimeFilter time, Period? duration, DateTimeOffset first, DateTimeOffset last) =>
+        Periods(time, duration, first, last, MaxPeriods) ?? throw Problems.NgsiLdException.BadRequestData(
+            $"aggrPeriodDuration gives more than {MaxPeriods} periods in the time range; choose a longer duration or a shorter range.");
+
+    /// <summary>The periods of <see cref="Periods(TimeFilter, Period?, DateTimeOffset, DateTimeOffset)"/>, or null when there are more than <paramref name="limit"/>.</summary>
+    public static IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>? Periods(TimeFilter time, Period? duration, DateTimeOffset first, DateTimeOffset last, int limit)
     {
         var start = time.Relation is TimeRelation.After or TimeRelation.Between ? time.TimeAt!.Value : first;
         DateTimeOffset? bound = time.Relation switch
@@ -183,9 +188,8 @@ public static class TemporalQueries
                 break;
             periods.Add((from, bound is { } b && to > b ? b : to));
             from = to;
-            if (periods.Count > MaxPeriods)
-                throw Problems.NgsiLdException.BadRequestData(
-                    $"aggrPeriodDuration gives more than {MaxPeriods} periods in the time range; choose a longer duration or a shorter range.");
+            if (periods.Count > limit)
+                return null;
         }
         return periods;
     }

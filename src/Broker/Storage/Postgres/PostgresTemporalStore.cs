@@ -187,13 +187,15 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        if (!await reader.ReadAsync(ct).ConfigureAwait(false))
-            return null;
-        return new TemporalEntity(reader.GetString(0), reader.GetFieldValue<string[]>(1),
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? RecordOf(reader) : null;
+    }
+
+    /// <summary>A temporal_entities row of id, types, scopes, created_at, modified_at, deleted_at.</summary>
+    private static TemporalEntity RecordOf(NpgsqlDataReader reader) =>
+        new(reader.GetString(0), reader.GetFieldValue<string[]>(1),
             reader.IsDBNull(2) ? null : JsonSerializer.Deserialize(reader.GetString(2), StorageJsonContext.Default.IReadOnlyListString),
             reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4),
             reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5));
-    }
 
     public ValueTask<IReadOnlyList<Entity>> LatestAsync(string tenant, TemporalQuery query, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<Entity>>(async connection =>
@@ -212,7 +214,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
             return states;
         }, cancellationToken);
 
-    /// <summary>The rows a query selects of one entity ($1 tenant, $2 entity, $3 attrs or null, $4 timeAt, $5 endTimeAt), as SQL.</summary>
+    /// <summary>The rows a query selects of some entities ($1 tenant, $2 entity ids, $3 attrs or null, $4 timeAt, $5 endTimeAt), as SQL, the time property as t.</summary>
     private static string Selection(TemporalQuery query)
     {
         var column = query.Time.Property switch
@@ -240,13 +242,13 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 _ => "",
             };
         }
-        return $"SELECT *, {column} AS t FROM temporal_instances WHERE tenant = $1 AND entity_id = $2 AND ($3::text[] IS NULL OR attribute = ANY($3)) AND {range}";
+        return $"SELECT *, {column} AS t FROM temporal_instances WHERE tenant = $1 AND entity_id = ANY($2) AND ($3::text[] IS NULL OR attribute = ANY($3)) AND {range}";
     }
 
-    private static void AddSelectionParameters(NpgsqlCommand command, string tenant, string id, TemporalQuery query)
+    private static void AddSelectionParameters(NpgsqlCommand command, string tenant, IReadOnlyList<string> ids, TemporalQuery query)
     {
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
         command.Parameters.Add(new NpgsqlParameter { Value = query.Entities.Attrs is { } attrs ? attrs.ToArray() : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         command.Parameters.Add(Nullable(query.Time.TimeAt));
         command.Parameters.Add(Nullable(query.Time.EndTimeAt));
@@ -255,33 +257,49 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
     public ValueTask<IReadOnlyList<EntityHistory>> HistoriesAsync(string tenant, IReadOnlyList<string> ids, TemporalQuery query, CancellationToken cancellationToken) =>
         RunAsync<IReadOnlyList<EntityHistory>>(async connection =>
         {
-            var histories = new List<EntityHistory>(ids.Count);
-            foreach (var id in ids)
+            var records = await ReadRecordsAsync(connection, tenant, ids, cancellationToken).ConfigureAwait(false);
+            var recorded = ids.Distinct(StringComparer.Ordinal).Where(records.ContainsKey).ToList();
+            Dictionary<string, IReadOnlyList<AttributeHistory>>? aggregated = null;
+            if (query.Aggregation is { } aggregation && recorded.Count > 0)
             {
-                if (await ReadRecordAsync(connection, tenant, id, cancellationToken).ConfigureAwait(false) is not { } entity)
-                    continue;
-                IReadOnlyList<AttributeHistory> attributes;
                 try
                 {
-                    attributes = query.Aggregation is { } aggregation
-                        ? await AggregateAsync(connection, tenant, id, query, aggregation, cancellationToken).ConfigureAwait(false)
-                        : await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                    aggregated = await AggregateAsync(connection, tenant, recorded, query, aggregation, cancellationToken).ConfigureAwait(false);
                 }
                 catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.NumericValueOutOfRange)
                 {
-                    // float8 arithmetic fails on a sum beyond a double; the in-memory aggregation makes such a value null.
-                    attributes = await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                    // float8 arithmetic fails on a sum beyond a double; the in-memory aggregation of the instances makes such a value null.
                 }
-                histories.Add(new EntityHistory(entity, attributes));
+            }
+            var histories = new List<EntityHistory>(recorded.Count);
+            foreach (var id in recorded)
+            {
+                var attributes = aggregated is not null
+                    ? aggregated.GetValueOrDefault(id, [])
+                    : await InstancesAsync(connection, tenant, id, query, cancellationToken).ConfigureAwait(false);
+                histories.Add(new EntityHistory(records[id], attributes));
             }
             return histories;
         }, cancellationToken);
+
+    private static async Task<Dictionary<string, TemporalEntity>> ReadRecordsAsync(NpgsqlConnection connection, string tenant, IReadOnlyList<string> ids, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT id, types, scopes::text, created_at, modified_at, deleted_at FROM temporal_entities WHERE tenant = $1 AND id = ANY($2)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. ids] });
+        var records = new Dictionary<string, TemporalEntity>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            records[reader.GetString(0)] = RecordOf(reader);
+        return records;
+    }
 
     private static async Task<IReadOnlyList<AttributeHistory>> InstancesAsync(NpgsqlConnection connection, string tenant, string id, TemporalQuery query, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             $"SELECT attribute, instance_id, observed_at, deleted_at, doc::text FROM ({Selection(query)}) s ORDER BY attribute, seq", connection);
-        AddSelectionParameters(command, tenant, id, query);
+        AddSelectionParameters(command, tenant, [id], query);
         var byAttribute = new List<(string Name, List<TemporalInstance> Instances)>();
         await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
@@ -300,119 +318,206 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         return [.. byAttribute.Select(a => TemporalQueries.Select(a.Name, a.Instances, query))];
     }
 
+    /// <summary>The work memory of an aggregation: a page's groups (series × periods) must not spill the hash aggregation to disk.</summary>
+    private const string AggregationWorkMemory = "32MB";
+
+    /// <summary>The most periods a between range may have to be shared by all series as one parameter.</summary>
+    private const int SharedPeriodsLimit = 10_000;
+
     /// <summary>
-    /// aggregatedValues in SQL, with the meaning of <see cref="TemporalQueries.Aggregate"/>: the selected instances (lastN
-    /// of each attribute first, deletions then left out unless the time property is deletedAt), the periods of each series
-    /// (attribute and datasetId) from its first and last instant, and one row per series, period and method.
+    /// aggregatedValues in SQL for a page of entities at once, with the meaning of <see cref="TemporalQueries.Aggregate"/>:
+    /// the selected instances (lastN of each attribute first; deletions then left out unless the time property is
+    /// deletedAt) of each series (entity, attribute and datasetId) are numbered into the periods of their series by
+    /// width_bucket over the periods' bounds, and one row per series and period holds every method's value. The periods of
+    /// a between range are the same for every series (a series' own are a prefix of them, and periods without instances
+    /// are left out), so they are one parameter; otherwise a series' periods start at its first instance, which a first
+    /// statement finds.
     /// </summary>
-    private static async Task<IReadOnlyList<AttributeHistory>> AggregateAsync(NpgsqlConnection connection, string tenant, string id, TemporalQuery query,
-        Aggregation aggregation, CancellationToken ct)
+    private static async Task<Dictionary<string, IReadOnlyList<AttributeHistory>>> AggregateAsync(NpgsqlConnection connection, string tenant,
+        IReadOnlyList<string> ids, TemporalQuery query, Aggregation aggregation, CancellationToken ct)
     {
-        var ranked = $"""
-            SELECT s.*, row_number() OVER (PARTITION BY attribute ORDER BY t DESC, modified_at DESC, instance_id DESC) AS from_last
-            FROM ({Selection(query)}) s
+        var selected = query.LastN is null
+            ? Selection(query)
+            : $"""
+              SELECT * FROM (
+                  SELECT s.*, row_number() OVER (PARTITION BY entity_id, attribute ORDER BY t DESC, modified_at DESC, instance_id DESC) AS from_last
+                  FROM ({Selection(query)}) s) r
+              WHERE from_last <= $6
+              """;
+        var counted = query.Time.Property == TimeProperty.DeletedAt ? "TRUE" : "c.deleted_at IS NULL";
+        void AddParameters(NpgsqlCommand command)
+        {
+            AddSelectionParameters(command, tenant, ids, query);
+            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        }
+
+        var sharedPeriods = query.Time.Relation == TimeRelation.Between
+            ? TemporalQueries.Periods(query.Time, aggregation.PeriodDuration, query.Time.TimeAt!.Value, query.Time.EndTimeAt!.Value.AddTicks(-1), SharedPeriodsLimit)
+            : null;
+        if (sharedPeriods is { Count: 0 })
+            return [];
+        var periodsOfSeries = new Dictionary<SeriesKey, IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
+        if (sharedPeriods is null)
+        {
+            await using var command = new NpgsqlCommand(
+                $"SELECT entity_id, attribute, dataset_id, min(t), max(t) FROM ({selected}) c WHERE {counted} GROUP BY entity_id, attribute, dataset_id", connection);
+            AddParameters(command);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                periodsOfSeries[new SeriesKey(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = TemporalQueries.Periods(
+                    query.Time, aggregation.PeriodDuration, reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4));
+            }
+            if (periodsOfSeries.Count == 0)
+                return [];
+        }
+
+        var methods = aggregation.Methods;
+        string Of(string aggregate, AggregationMethod neededBy, string condition = "") =>
+            methods.Contains(neededBy) ? $"{aggregate} FILTER (WHERE {counted}{condition})" : "NULL";
+        var periodOf = sharedPeriods is not null ? "width_bucket(c.t, $7::timestamptz[])" : "width_bucket(c.t, b.bounds)";
+        var seriesBounds = sharedPeriods is not null ? "" : """
+            LEFT JOIN (
+                SELECT s.entity_id, s.attribute, s.dataset_id, p.bounds
+                FROM unnest($7::text[], $8::text[], $9::text[]) WITH ORDINALITY AS s(entity_id, attribute, dataset_id, series)
+                JOIN (SELECT series, array_agg(bound ORDER BY ord) AS bounds
+                      FROM unnest($10::bigint[], $11::timestamptz[]) WITH ORDINALITY AS u(series, bound, ord) GROUP BY series) p USING (series)
+            ) b ON b.entity_id = c.entity_id AND b.attribute = c.attribute AND b.dataset_id = c.dataset_id
             """;
-        var counted = $"SELECT * FROM ({ranked}) r WHERE ($6::int IS NULL OR from_last <= $6)"
-            + (query.Time.Property == TimeProperty.DeletedAt ? "" : " AND deleted_at IS NULL");
-        // The series, their kinds (of the latest instance of the attribute) and first and last instants.
-        var series = new List<(string Attribute, string DatasetId, DateTimeOffset First, DateTimeOffset Last)>();
-        var kinds = new Dictionary<string, AttributeKind>(StringComparer.Ordinal);
+        const string text = "(c.value #>> ARRAY[]::text[]) COLLATE \"C\"";
+        const string isText = " AND jsonb_typeof(c.value) = 'string'";
+        var series = new Dictionary<SeriesKey, SeriesValues>();
+        var kinds = new Dictionary<(string Entity, string Attribute), (short Min, short Max)>();
+        await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+        await using (var memory = new NpgsqlCommand($"SET LOCAL work_mem = '{AggregationWorkMemory}'", connection, transaction))
+            await memory.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         await using (var command = new NpgsqlCommand($"""
-            SELECT attribute, dataset_id, min(t), max(t) FROM ({counted}) c GROUP BY attribute, dataset_id ORDER BY attribute, min(t), dataset_id
-            """, connection))
+            SELECT c.entity_id, c.attribute, c.dataset_id, {periodOf}, count(*) FILTER (WHERE {counted}), min(c.t) FILTER (WHERE {counted}),
+                min(c.kind), max(c.kind), {Of("count(DISTINCT coalesce('n' || c.number::text, 'j' || c.value::text, 'null'))", AggregationMethod.DistinctCount)},
+                count(c.number) FILTER (WHERE {counted}), {Of("sum(c.number)", AggregationMethod.Sum)}, {Of("avg(c.number)", AggregationMethod.Avg)},
+                {Of("min(c.number)", AggregationMethod.Min)}, {Of("max(c.number)", AggregationMethod.Max)}, {Of("stddev_pop(c.number)", AggregationMethod.StdDev)},
+                {Of("sum(c.number * c.number)", AggregationMethod.SumSq)}, {Of($"min({text})", AggregationMethod.Min, isText)}, {Of($"max({text})", AggregationMethod.Max, isText)}
+            FROM ({selected}) c
+            {seriesBounds}
+            GROUP BY 1, 2, 3, 4
+            """, connection, transaction))
         {
-            AddSelectionParameters(command, tenant, id, query);
-            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                series.Add((reader.GetString(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<DateTimeOffset>(3)));
-        }
-        await using (var command = new NpgsqlCommand($"""
-            SELECT DISTINCT ON (attribute) attribute, kind FROM ({ranked}) r WHERE ($6::int IS NULL OR from_last <= $6) ORDER BY attribute, from_last
-            """, connection))
-        {
-            AddSelectionParameters(command, tenant, id, query);
-            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                kinds[reader.GetString(0)] = (AttributeKind)reader.GetInt16(1);
-        }
-        // The periods of every series, as arrays: series index, period index, start, end.
-        var seriesIndexes = new List<int>();
-        var periodIndexes = new List<int>();
-        var starts = new List<DateTime>();
-        var ends = new List<DateTime>();
-        var periodsOf = new List<IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)>>();
-        for (var i = 0; i < series.Count; i++)
-        {
-            var periods = TemporalQueries.Periods(query.Time, aggregation.PeriodDuration, series[i].First, series[i].Last);
-            periodsOf.Add(periods);
-            for (var p = 0; p < periods.Count; p++)
+            AddParameters(command);
+            if (sharedPeriods is not null)
+                command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = Bounds(sharedPeriods) });
+            else
             {
-                seriesIndexes.Add(i);
-                periodIndexes.Add(p);
-                starts.Add(periods[p].Start.UtcDateTime);
-                ends.Add(periods[p].End.UtcDateTime);
-            }
-        }
-        var results = new Dictionary<(int Series, int Period), JsonNode?[]>();
-        if (seriesIndexes.Count > 0)
-        {
-            await using var command = new NpgsqlCommand($"""
-                WITH periods AS (
-                    SELECT * FROM unnest($7::int[], $8::int[], $9::timestamptz[], $10::timestamptz[]) AS p(series, period, start_at, end_at)),
-                series AS (
-                    SELECT * FROM unnest($11::int[], $12::text[], $13::text[]) AS s(series, attribute, dataset_id)),
-                selected AS ({counted})
-                SELECT p.series, p.period, count(*), count(DISTINCT coalesce('n' || c.number::text, 'j' || c.value::text, 'null')),
-                    count(c.number), sum(c.number), avg(c.number), min(c.number), max(c.number), stddev_pop(c.number), sum(c.number * c.number),
-                    min((c.value #>> ARRAY[]::text[]) COLLATE "C") FILTER (WHERE jsonb_typeof(c.value) = 'string'),
-                    max((c.value #>> ARRAY[]::text[]) COLLATE "C") FILTER (WHERE jsonb_typeof(c.value) = 'string')
-                FROM periods p
-                JOIN series s ON s.series = p.series
-                JOIN selected c ON c.attribute = s.attribute AND c.dataset_id = s.dataset_id AND c.t >= p.start_at AND c.t < p.end_at
-                GROUP BY p.series, p.period
-                """, connection);
-            AddSelectionParameters(command, tenant, id, query);
-            command.Parameters.Add(new NpgsqlParameter { Value = query.LastN is { } n ? n : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
-            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. seriesIndexes] });
-            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. periodIndexes] });
-            command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. starts] });
-            command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. ends] });
-            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. Enumerable.Range(0, series.Count)] });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. series.Select(s => s.Attribute)] });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. series.Select(s => s.DatasetId)] });
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                var values = new JsonNode?[aggregation.Methods.Count];
-                var numbers = reader.GetInt64(4);
-                for (var m = 0; m < values.Length; m++)
-                    values[m] = ValueOf(aggregation.Methods[m], reader, numbers);
-                results[(reader.GetInt32(0), reader.GetInt32(1))] = values;
-            }
-        }
-        var attributes = new List<AttributeHistory>();
-        foreach (var group in Enumerable.Range(0, series.Count).GroupBy(i => series[i].Attribute))
-        {
-            var aggregates = new List<AggregatedSeries>();
-            foreach (var i in group)
-            {
-                var datasetId = series[i].DatasetId.Length == 0 ? null : series[i].DatasetId;
-                for (var m = 0; m < aggregation.Methods.Count; m++)
+                var keys = periodsOfSeries.Keys.ToList();
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. keys.Select(k => k.Entity)] });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. keys.Select(k => k.Attribute)] });
+                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. keys.Select(k => k.DatasetId)] });
+                var seriesNumbers = new List<long>();
+                var bounds = new List<DateTime>();
+                for (var i = 0; i < keys.Count; i++)
                 {
-                    var values = new List<AggregatedValue>();
-                    for (var p = 0; p < periodsOf[i].Count; p++)
-                    {
-                        if (results.TryGetValue((i, p), out var row))
-                            values.Add(new AggregatedValue(row[m], periodsOf[i][p].Start, periodsOf[i][p].End));
-                    }
-                    aggregates.Add(new AggregatedSeries(datasetId, aggregation.Methods[m], values));
+                    var ofSeries = Bounds(periodsOfSeries[keys[i]]);
+                    bounds.AddRange(ofSeries);
+                    seriesNumbers.AddRange(Enumerable.Repeat((long)i + 1, ofSeries.Length));
                 }
+                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. seriesNumbers] });
+                command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = [.. bounds] });
             }
-            attributes.Add(new AttributeHistory(group.Key, [], Aggregates: aggregates) { Kind = kinds.TryGetValue(group.Key, out var kind) ? kind : null });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var key = new SeriesKey(reader.GetString(0), reader.GetString(1), reader.GetString(2));
+                var (kindMin, kindMax) = (reader.GetInt16(6), reader.GetInt16(7));
+                kinds[(key.Entity, key.Attribute)] = kinds.TryGetValue((key.Entity, key.Attribute), out var known)
+                    ? (Math.Min(known.Min, kindMin), Math.Max(known.Max, kindMax))
+                    : (kindMin, kindMax);
+                var periods = sharedPeriods ?? periodsOfSeries.GetValueOrDefault(key);
+                // Rows of deletions only (kept for the kinds) and of instances outside the series' periods hold no value.
+                if (reader.GetInt64(4) == 0 || reader.IsDBNull(3) || periods is null)
+                    continue;
+                var period = reader.GetInt32(3);
+                if (period < 1 || period > periods.Count)
+                    continue;
+                if (!series.TryGetValue(key, out var values))
+                    series[key] = values = new SeriesValues(periods);
+                var first = reader.GetFieldValue<DateTimeOffset>(5);
+                if (first < values.First)
+                    values.First = first;
+                var row = new JsonNode?[methods.Count];
+                var numbers = reader.GetInt64(9);
+                for (var m = 0; m < row.Length; m++)
+                    row[m] = ValueOf(methods[m], reader, numbers);
+                values.ByPeriod[period - 1] = row;
+            }
         }
-        return attributes;
+        var latestKinds = await LatestKindsAsync(connection, transaction, selected, AddParameters,
+            [.. kinds.Where(k => k.Value.Min != k.Value.Max).Select(k => k.Key)], ct).ConfigureAwait(false);
+        await transaction.CommitAsync(ct).ConfigureAwait(false);
+
+        var histories = new Dictionary<string, IReadOnlyList<AttributeHistory>>(StringComparer.Ordinal);
+        foreach (var ofEntity in series.GroupBy(s => s.Key.Entity, StringComparer.Ordinal))
+        {
+            var attributes = new List<AttributeHistory>();
+            foreach (var ofAttribute in ofEntity.GroupBy(s => s.Key.Attribute, StringComparer.Ordinal).OrderBy(a => a.Key, StringComparer.Ordinal))
+            {
+                var aggregates = new List<AggregatedSeries>();
+                foreach (var (key, values) in ofAttribute.OrderBy(s => s.Value.First).ThenBy(s => s.Key.DatasetId, StringComparer.Ordinal))
+                {
+                    var datasetId = key.DatasetId.Length == 0 ? null : key.DatasetId;
+                    for (var m = 0; m < methods.Count; m++)
+                    {
+                        var ofMethod = new List<AggregatedValue>();
+                        foreach (var (p, row) in values.ByPeriod)
+                            ofMethod.Add(new AggregatedValue(row[m], values.Periods[p].Start, values.Periods[p].End));
+                        aggregates.Add(new AggregatedSeries(datasetId, methods[m], ofMethod));
+                    }
+                }
+                var attributeKey = (ofEntity.Key, ofAttribute.Key);
+                var kind = latestKinds.TryGetValue(attributeKey, out var latest) ? latest : (AttributeKind)kinds[attributeKey].Min;
+                attributes.Add(new AttributeHistory(ofAttribute.Key, [], Aggregates: aggregates) { Kind = kind });
+            }
+            histories[ofEntity.Key] = attributes;
+        }
+        return histories;
+    }
+
+    /// <summary>
+    /// The kind of the latest selected instance of each of these attributes: asked only for attributes whose selected
+    /// instances are not all of one kind.
+    /// </summary>
+    private static async Task<Dictionary<(string Entity, string Attribute), AttributeKind>> LatestKindsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string selected,
+        Action<NpgsqlCommand> addParameters, IReadOnlyList<(string Entity, string Attribute)> attributes, CancellationToken ct)
+    {
+        var kinds = new Dictionary<(string Entity, string Attribute), AttributeKind>();
+        if (attributes.Count == 0)
+            return kinds;
+        await using var command = new NpgsqlCommand($"""
+            SELECT DISTINCT ON (c.entity_id, c.attribute) c.entity_id, c.attribute, c.kind
+            FROM ({selected}) c JOIN unnest($7::text[], $8::text[]) AS a(entity_id, attribute) ON a.entity_id = c.entity_id AND a.attribute = c.attribute
+            ORDER BY c.entity_id, c.attribute, c.t DESC, c.modified_at DESC, c.instance_id DESC
+            """, connection, transaction);
+        addParameters(command);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. attributes.Select(a => a.Entity)] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. attributes.Select(a => a.Attribute)] });
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            kinds[(reader.GetString(0), reader.GetString(1))] = (AttributeKind)reader.GetInt16(2);
+        return kinds;
+    }
+
+    /// <summary>The bounds of contiguous periods for width_bucket: every start, then the last end.</summary>
+    private static DateTime[] Bounds(IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> periods) =>
+        [.. periods.Select(p => p.Start.UtcDateTime), periods[^1].End.UtcDateTime];
+
+    private readonly record struct SeriesKey(string Entity, string Attribute, string DatasetId);
+
+    /// <summary>One series' periods and the methods' values of those with instances, by period index.</summary>
+    private sealed class SeriesValues(IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> periods)
+    {
+        public IReadOnlyList<(DateTimeOffset Start, DateTimeOffset End)> Periods { get; } = periods;
+
+        public SortedDictionary<int, JsonNode?[]> ByPeriod { get; } = [];
+
+        public DateTimeOffset First { get; set; } = DateTimeOffset.MaxValue;
     }
 
     private static JsonNode? ValueOf(AggregationMethod method, NpgsqlDataReader reader, long numbers)
@@ -421,14 +526,14 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         JsonNode? Text(int ordinal) => reader.IsDBNull(ordinal) ? null : JsonValue.Create(reader.GetString(ordinal));
         return method switch
         {
-            AggregationMethod.TotalCount => JsonValue.Create((int)reader.GetInt64(2)),
-            AggregationMethod.DistinctCount => JsonValue.Create((int)reader.GetInt64(3)),
-            AggregationMethod.Sum => Real(5),
-            AggregationMethod.Avg => Real(6),
-            AggregationMethod.Min => numbers > 0 ? Real(7) : Text(11),
-            AggregationMethod.Max => numbers > 0 ? Real(8) : Text(12),
-            AggregationMethod.StdDev => Real(9),
-            AggregationMethod.SumSq => Real(10),
+            AggregationMethod.TotalCount => JsonValue.Create((int)reader.GetInt64(4)),
+            AggregationMethod.DistinctCount => JsonValue.Create((int)reader.GetInt64(8)),
+            AggregationMethod.Sum => Real(10),
+            AggregationMethod.Avg => Real(11),
+            AggregationMethod.Min => numbers > 0 ? Real(12) : Text(16),
+            AggregationMethod.Max => numbers > 0 ? Real(13) : Text(17),
+            AggregationMethod.StdDev => Real(14),
+            AggregationMethod.SumSq => Real(15),
             _ => null,
         };
     }
