@@ -12,7 +12,8 @@ namespace Adapters.Parking;
 /// occupancy, vacant spaces, status) and the older parkingFacilityTableStatusPublication. A record mapped as a site
 /// becomes an OffStreetParking, one mapped as a spot (sensor-monitored single spaces) a ParkingSpot. A site's status
 /// record that says nothing the model can hold (statusUnknown, no counts) gives no entity. A static table record of a
-/// spot carries no status, so its ParkingSpot has none (the status publication gives it).
+/// spot says nothing of its occupancy, and a ParkingSpot must have a status: it is "unknown", without observedAt (so
+/// that the site's counts, which are made of observed states, do not take it), until a status publication gives it.
 /// </summary>
 public static class Datex2ParkingTranslation
 {
@@ -110,7 +111,7 @@ public static class Datex2ParkingTranslation
                 Layout = layout is not null && SdmLayout.Contains(layout) ? [layout] : [],
                 Category = [.. (forDisabled ? new[] { "forDisabled" } : []), .. (layout == "underground" ? new[] { "underground" } : [])],
             },
-            (spot, site) => new SpotObservation(spot, site) { Name = name, Position = position });
+            (spot, site) => new SpotObservation(spot, site) { Name = name, Position = position, Status = "unknown" });
     }
 
     private static void RecordStatus(XElement status, string publicationTime, Records records)
