@@ -39,7 +39,8 @@ public sealed record LidoImportReport(
 /// they belong to is submitted) and writes a checkpoint after each batch, so that <see cref="LidoImportOptions.Resume"/>
 /// neither submits an acknowledged batch again nor loses a record.
 /// </summary>
-public sealed class LidoImport(IEntitySink sink, LidoImportOptions options, ILidoImportProgress? progress = null, TimeProvider? time = null)
+/// <param name="mapping">The mapping file's museums section (positions of museums whose records carry none).</param>
+public sealed class LidoImport(IEntitySink sink, LidoImportOptions options, ILidoImportProgress? progress = null, TimeProvider? time = null, MuseumsMapping? mapping = null)
 {
     public const string Source = "museums/lido";
 
@@ -125,7 +126,7 @@ public sealed class LidoImport(IEntitySink sink, LidoImportOptions options, ILid
             recordsRead++;
             try
             {
-                batch.Add(LidoTranslator.Translate(record.Element, record.WrapLanguage));
+                batch.Add(LidoTranslator.Translate(record.Element, record.WrapLanguage, mapping));
             }
             catch (MalformedSourceException e)
             {

@@ -41,7 +41,7 @@ public static class LidoImportCommand
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask("LIDO", maxValue: 1);
-                    report = await new LidoImport(sink, options, new SpectreProgress(task)).RunAsync(cancellation.Token);
+                    report = await new LidoImport(sink, options, new SpectreProgress(task), mapping: services.GetService(typeof(MuseumsMapping)) as MuseumsMapping).RunAsync(cancellation.Token);
                     task.Value = task.MaxValue;
                 });
             Print(report!);

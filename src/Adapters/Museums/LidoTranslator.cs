@@ -55,8 +55,9 @@ public static partial class LidoTranslator
 
     /// <summary>Translates one lido:lido element.</summary>
     /// <param name="wrapLanguage">xml:lang of the enclosing lido:lidoWrap, if any (a value's own or nearest xml:lang wins).</param>
+    /// <param name="mapping">Where the museums are whose records do not say.</param>
     /// <exception cref="MalformedSourceException">The record has no lidoRecID or no title.</exception>
-    public static LidoEntities Translate(XElement record, string? wrapLanguage = null)
+    public static LidoEntities Translate(XElement record, string? wrapLanguage = null, MuseumsMapping? mapping = null)
     {
         if (record.Name != Lido.Record)
             throw new MalformedSourceException($"LIDO: expected a lido:lido record, found {Describe(record.Name)}");
@@ -86,6 +87,8 @@ public static partial class LidoTranslator
         AdapterEntity? museum = null;
         if (first is not null)
             museum = AddDescriptive(entity, first, context);
+        if (museum is not null && !museum.Body.ContainsKey("location") && mapping?.Find(museum.Id) is { Longitude: { } longitude, Latitude: { } latitude })
+            museum.Body["location"] = Normalized.GeoPoint(longitude, latitude);
         AddAdministrative(entity, record.Element(L + "administrativeMetadata"), context);
 
         var seeAlso = record.Elements(L + "objectPublishedID").Select(Lido.Text).Where(Lido.IsAbsoluteHttpUri).Distinct().ToList();

@@ -4,10 +4,14 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace Adapters.Museums;
 
-/// <summary>The museum collections source: LIDO records by webhook (<c>POST /museums/lido</c>) or by the import command.</summary>
+/// <summary>
+/// The museum collections source: LIDO records by webhook (<c>POST /museums/lido</c>) or by the import command. The
+/// positions of museums whose records carry none are the mapping file's "museums" section.
+/// </summary>
 public static class MuseumsAdapter
 {
-    public static IServiceCollection AddMuseums(this IServiceCollection services, IConfiguration configuration) => services;
+    public static IServiceCollection AddMuseums(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSourceMapping<MuseumsMapping>(configuration, MuseumsMapping.SectionName);
 
     public static IEndpointRouteBuilder MapMuseums(this IEndpointRouteBuilder endpoints)
     {
@@ -23,7 +27,7 @@ public static class MuseumsAdapter
     /// A LIDO document (lidoWrap or one lido): its records' entities in one submission, untranslatable records to the
     /// dead letters (202 with the problems listed); 400 if the document is not LIDO or no record translates.
     /// </summary>
-    private static async Task<Results<Accepted<LidoAccepted>, ProblemHttpResult>> ReceiveLido(HttpRequest request, [FromServices] IEntitySink sink, CancellationToken cancellationToken)
+    private static async Task<Results<Accepted<LidoAccepted>, ProblemHttpResult>> ReceiveLido(HttpRequest request, MuseumsMapping mapping, [FromServices] IEntitySink sink, CancellationToken cancellationToken)
     {
         var document = await SourceWebhook.ReadBodyAsync(request, cancellationToken);
         var batch = new LidoBatch();
@@ -36,7 +40,7 @@ public static class MuseumsAdapter
                 records++;
                 try
                 {
-                    batch.Add(LidoTranslator.Translate(record.Element, record.WrapLanguage));
+                    batch.Add(LidoTranslator.Translate(record.Element, record.WrapLanguage, mapping));
                 }
                 catch (MalformedSourceException e)
                 {

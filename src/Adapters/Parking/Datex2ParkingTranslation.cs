@@ -12,7 +12,8 @@ namespace Adapters.Parking;
 /// occupancy, vacant spaces, status) and the older parkingFacilityTableStatusPublication. A record mapped as a site
 /// becomes an OffStreetParking, one mapped as a spot (sensor-monitored single spaces) a ParkingSpot. A site's status
 /// record that says nothing the model can hold (statusUnknown, no counts) gives no entity. A static table record of a
-/// spot carries no status, so its ParkingSpot has none (the status publication gives it).
+/// spot says nothing of its occupancy, and a ParkingSpot must have a status: it is "unknown", without observedAt (so
+/// that the site's counts, which are made of observed states, do not take it), until a status publication gives it.
 /// </summary>
 public static class Datex2ParkingTranslation
 {
@@ -43,7 +44,7 @@ public static class Datex2ParkingTranslation
             throw new MalformedSourceException(
                 $"DATEX II v2: payloadPublication (xsi:type {XsiType(payload) ?? "none"}) holds no parkingTablePublication, parkingStatusPublication or parkingFacilityTableStatusPublication");
 
-        var records = new Records(mapping);
+        var records = new ParkingRecords(mapping, "DATEX II v2");
         foreach (var publication in publications)
         {
             switch (publication.Name.LocalName)
@@ -90,7 +91,7 @@ public static class Datex2ParkingTranslation
         }
     }
 
-    private static void TableRecord(XElement record, Records records)
+    private static void TableRecord(XElement record, ParkingRecords records)
     {
         var id = Id(record, "parkingRecord");
         var name = record.Element(D2 + "parkingName")?.Element(D2 + "values")?.Elements(D2 + "value").FirstOrDefault()?.Value.Trim();
@@ -110,10 +111,10 @@ public static class Datex2ParkingTranslation
                 Layout = layout is not null && SdmLayout.Contains(layout) ? [layout] : [],
                 Category = [.. (forDisabled ? new[] { "forDisabled" } : []), .. (layout == "underground" ? new[] { "underground" } : [])],
             },
-            (spot, site) => new SpotObservation(spot, site) { Name = name, Position = position });
+            (spot, site) => new SpotObservation(spot, site) { Name = name, Position = position, Status = "unknown" });
     }
 
-    private static void RecordStatus(XElement status, string publicationTime, Records records)
+    private static void RecordStatus(XElement status, string publicationTime, ParkingRecords records)
     {
         var reference = status.Element(D2 + "parkingRecordReference")
             ?? throw new MalformedSourceException($"DATEX II v2 parkingRecordStatus (xsi:type {XsiType(status) ?? "none"}): parkingRecordReference is missing");
@@ -147,7 +148,7 @@ public static class Datex2ParkingTranslation
             });
     }
 
-    private static void FacilityStatus(XElement status, string publicationTime, Records records)
+    private static void FacilityStatus(XElement status, string publicationTime, ParkingRecords records)
     {
         var reference = status.Element(D2 + "parkingFacilityReference")
             ?? throw new MalformedSourceException("DATEX II v2 parkingFacilityStatus: parkingFacilityReference is missing");
@@ -232,34 +233,5 @@ public static class Datex2ParkingTranslation
         return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw new MalformedSourceException($"DATEX II v2 record {id}: {name} '{text}' is not a number");
-    }
-
-    /// <summary>The records of one document, resolved against the mapping; unknown ids are collected and reported together.</summary>
-    private sealed class Records(ParkingMapping mapping)
-    {
-        private readonly List<AdapterEntity> entities = [];
-        private readonly List<string> unknown = [];
-
-        public void Resolve(string id, Func<ParkingSiteMapping, SiteObservation> asSite, Func<ParkingSpotMapping, ParkingSiteMapping, SpotObservation> asSpot)
-        {
-            if (mapping.FindSpot(id) is { } spot)
-                entities.Add(ParkingEntities.Spot(asSpot(spot, mapping.FindSite(spot.Site!)!)));
-            else if (mapping.FindSite(id) is { } site)
-            {
-                var entity = ParkingEntities.Site(asSite(site), mapping);
-                if (entity.Body.Count > 2)
-                    entities.Add(entity);
-            }
-            else
-                unknown.Add(id);
-        }
-
-        public IReadOnlyList<AdapterEntity> Entities()
-        {
-            if (unknown.Count > 0)
-                throw new MalformedSourceException(
-                    $"DATEX II v2: {unknown.Count} parking record(s) not in the parking mapping (parking.sites or parking.spots): {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", …" : "")}");
-            return entities;
-        }
     }
 }

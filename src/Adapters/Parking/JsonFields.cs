@@ -8,7 +8,16 @@ namespace Adapters.Parking;
 /// <summary>Reading the fields of the parking JSON feeds, each failure a <see cref="MalformedSourceException"/> naming the format and field.</summary>
 internal static class JsonFields
 {
-    public static JsonArray Records(string json, string format)
+    /// <summary>The records of a document (an array of record objects, or one record object), each with its place for messages and its id.</summary>
+    public static IEnumerable<(string At, JsonObject Record, string Id)> Records(string json, string format) =>
+        Parse(json, format).Select((node, i) =>
+        {
+            var at = string.Create(CultureInfo.InvariantCulture, $"{format} [{i}]");
+            var record = Record(node, at);
+            return (at, record, Id(record, at));
+        });
+
+    private static JsonArray Parse(string json, string format)
     {
         JsonNode? node;
         try
@@ -65,7 +74,4 @@ internal static class JsonFields
         JsonValue value when value.TryGetValue<string>(out var text) => text,
         _ => throw new MalformedSourceException($"{at}.{name} is not a string"),
     };
-
-    public static MalformedSourceException Unmapped(string format, IReadOnlyList<string> ids) => new(
-        $"{format}: {ids.Count} id(s) not in the parking mapping (parking.sites or parking.spots): {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}");
 }

@@ -41,7 +41,10 @@ internal static class ParkingEntities
 
     /// <summary>
     /// A site's entity. A site whose spots are in the mapping gets its counts from them (the aggregator), so the
-    /// feed's own counts are left out here.
+    /// feed's own counts are left out here. A capacity of 0 is how feeds say they have no counts (Aachen's closed car
+    /// parks: override, vacant and occupied all 0; Stuttgart's facilities without sensors: 0 occupied and 0 vacant
+    /// at 1970-01-01), and a site of no spaces is not one the model allows (totalSpotNumber is at least 1): its
+    /// counts are left out too.
     /// </summary>
     public static AdapterEntity Site(SiteObservation observation, ParkingMapping mapping)
     {
@@ -55,7 +58,7 @@ internal static class ParkingEntities
             AddProperty(body, "category", Strings(observation.Category));
         if (observation.Layout.Count > 0)
             AddProperty(body, "layout", Strings(observation.Layout));
-        if (!mapping.HasSpots(site))
+        if (!mapping.HasSpots(site) && observation.TotalSpotNumber != 0)
         {
             AddProperty(body, "totalSpotNumber", observation.TotalSpotNumber, observation.ObservedAt);
             AddProperty(body, "availableSpotNumber", observation.AvailableSpotNumber, observation.ObservedAt);

@@ -13,34 +13,19 @@ public static class SensitTranslation
 
     public static IReadOnlyList<AdapterEntity> Translate(string json, ParkingMapping mapping)
     {
-        var records = JsonFields.Records(json, Format);
-        var entities = new List<AdapterEntity>(records.Count);
-        var unknown = new List<string>();
-        for (var i = 0; i < records.Count; i++)
+        var records = new ParkingRecords(mapping, Format);
+        foreach (var (at, area, id) in JsonFields.Records(json, Format))
         {
-            var at = $"{Format} [{i}]";
-            var area = JsonFields.Record(records[i], at);
-            var id = JsonFields.Id(area, at);
             var status = area["actualStatus"] is null ? null : JsonFields.Record(area["actualStatus"], $"{at}.actualStatus");
             var capacity = status is null ? null : JsonFields.Count(status, "parkingCapacity", $"{at}.actualStatus");
             var vacant = status is null ? null : JsonFields.Count(status, "vacantSpaces", $"{at}.actualStatus");
             var full = status is null ? null : JsonFields.Boolean(status, "full", $"{at}.actualStatus");
             var name = JsonFields.Text(area, "name", at);
             var position = Position(area, at);
-
-            if (mapping.FindSpot(id) is { } spot)
-            {
-                entities.Add(ParkingEntities.Spot(new SpotObservation(spot, mapping.FindSite(spot.Site!)!)
-                {
-                    Name = name,
-                    Position = position,
-                    Status = vacant > 0 ? "free" : full == true || vacant == 0 ? "occupied" : "unknown",
-                }));
-            }
-            else if (mapping.FindSite(id) is { } site)
-            {
-                int? occupied = capacity is { } c && vacant is { } v ? Math.Max(0, c - v) : null;
-                entities.Add(ParkingEntities.Site(new SiteObservation(site)
+            int? occupied = capacity is { } c && vacant is { } v ? Math.Max(0, c - v) : null;
+            records.Resolve(
+                id,
+                site => new SiteObservation(site)
                 {
                     Name = name,
                     Position = position,
@@ -49,14 +34,15 @@ public static class SensitTranslation
                     OccupiedSpotNumber = occupied,
                     Occupancy = capacity > 0 ? Math.Round((double)occupied!.Value / capacity.Value, 4) : null,
                     Status = full switch { true => ["full"], false => ["spacesAvailable"], null => [] },
-                }, mapping));
-            }
-            else
-            {
-                unknown.Add(id);
-            }
+                },
+                (spot, site) => new SpotObservation(spot, site)
+                {
+                    Name = name,
+                    Position = position,
+                    Status = vacant > 0 ? "free" : full == true || vacant == 0 ? "occupied" : "unknown",
+                });
         }
-        return unknown.Count > 0 ? throw JsonFields.Unmapped(Format, unknown) : entities;
+        return records.Entities();
     }
 
     /// <summary>The area's position; SENSIT writes 0/0 when none is configured.</summary>

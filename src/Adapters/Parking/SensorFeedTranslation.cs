@@ -14,56 +14,41 @@ public static class SensorFeedTranslation
 
     public static IReadOnlyList<AdapterEntity> Translate(string json, ParkingMapping mapping)
     {
-        var records = JsonFields.Records(json, Format);
-        var entities = new List<AdapterEntity>(records.Count);
-        var unknown = new List<string>();
-        for (var i = 0; i < records.Count; i++)
+        var records = new ParkingRecords(mapping, Format);
+        foreach (var (at, record, id) in JsonFields.Records(json, Format))
         {
-            var at = $"{Format} [{i}]";
-            var record = JsonFields.Record(records[i], at);
-            var id = JsonFields.Id(record, at);
             var observedAt = ParkingEntities.Instant(JsonFields.Text(record, "timestamp", at), $"{at}.timestamp")
                 ?? throw new MalformedSourceException($"{at}.timestamp is missing");
 
             if (record.ContainsKey("occupied"))
             {
                 var occupied = JsonFields.Boolean(record, "occupied", at)!.Value;
-                if (mapping.FindSpot(id) is not { } spot)
-                {
-                    unknown.Add(id);
-                    continue;
-                }
-                entities.Add(ParkingEntities.Spot(new SpotObservation(spot, mapping.FindSite(spot.Site!)!)
+                records.ResolveSpot(id, (spot, site) => new SpotObservation(spot, site)
                 {
                     Status = occupied ? "occupied" : "free",
                     ObservedAt = observedAt,
-                }));
+                });
             }
             else if (record.ContainsKey("maxcarparkfull"))
             {
                 var total = JsonFields.Count(record, "maxcarparkfull", at);
                 var occupied = JsonFields.Count(record, "currentcarparkfulltotal", at)
                     ?? throw new MalformedSourceException($"{at}.currentcarparkfulltotal is missing");
-                if (mapping.FindSite(id) is not { } site)
-                {
-                    unknown.Add(id);
-                    continue;
-                }
                 // A car park counting more cars than its capacity (entries without exits) is full, not negatively free.
-                entities.Add(ParkingEntities.Site(new SiteObservation(site)
+                records.ResolveSite(id, site => new SiteObservation(site)
                 {
                     TotalSpotNumber = total,
                     OccupiedSpotNumber = occupied,
                     AvailableSpotNumber = total is { } t ? Math.Max(0, t - occupied) : null,
                     Occupancy = total > 0 ? Math.Round(Math.Min(1, (double)occupied / total.Value), 4) : null,
                     ObservedAt = observedAt,
-                }, mapping));
+                });
             }
             else
             {
                 throw new MalformedSourceException($"{at} ({id}): neither a spot report (occupied) nor site counts (maxcarparkfull)");
             }
         }
-        return unknown.Count > 0 ? throw JsonFields.Unmapped(Format, unknown) : entities;
+        return records.Entities();
     }
 }

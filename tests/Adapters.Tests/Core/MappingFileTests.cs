@@ -1,5 +1,6 @@
 using Adapters.Core;
 using Adapters.LoRaWan;
+using Adapters.Museums;
 using Adapters.Parking;
 using Adapters.Traffic;
 using Microsoft.AspNetCore.Hosting;
@@ -50,6 +51,7 @@ public sealed class MappingFileTests : IDisposable
         services.AddLoRaWan(configuration);
         services.AddTraffic(configuration);
         services.AddParking(configuration);
+        services.AddMuseums(configuration);
         await using var provider = services.BuildServiceProvider();
         return AdapterCore.Problems(provider);
     }
@@ -104,6 +106,10 @@ public sealed class MappingFileTests : IDisposable
             traffic:
               controllers:
                 - controllerId: K440
+            museums:
+              positions:
+                - entityId: "urn:ngsi-ld:PointOfInterest:mkg"
+                  longitude: 10.0107
             lorwan:
               devices: []
             """);
@@ -113,6 +119,8 @@ public sealed class MappingFileTests : IDisposable
         Assert.Contains("lorawan.devices[0].devEui: \"01010101\" is not 16 hex digits", problems);
         Assert.Contains("lorawan.devices[0].location.latitude: 99 is not from -90 to 90", problems);
         Assert.Contains(problems, problem => problem.StartsWith("traffic.controllers[0]", StringComparison.Ordinal));
+        Assert.Contains("museums.positions[0].entityId: 'urn:ngsi-ld:PointOfInterest:mkg' does not start with urn:ngsi-ld:Museum: followed by a local id", problems);
+        Assert.Contains("museums.positions[0].latitude: missing", problems);
         Assert.Contains(problems, problem => problem.StartsWith("lorwan: no source has this section", StringComparison.Ordinal));
     }
 

@@ -5,7 +5,10 @@ using Xunit;
 
 namespace Adapters.Tests.Museums;
 
-/// <summary>The LIDO samples of the reference and what each translates to (all records, each record's entities in order).</summary>
+/// <summary>
+/// The LIDO samples of the reference and what each translates to with the test mapping (all records, each record's
+/// entities in order).
+/// </summary>
 internal static class LidoSamples
 {
     public static readonly TheoryData<string> All = new()
@@ -31,7 +34,7 @@ internal static class LidoSamples
         using var stream = File.OpenRead(ReferenceData.SourceFormat(sample));
         var entities = new JsonArray();
         foreach (var record in LidoReader.Read(stream))
-            foreach (var entity in LidoTranslator.Translate(record.Element, record.WrapLanguage).All)
+            foreach (var entity in LidoTranslator.Translate(record.Element, record.WrapLanguage, MuseumsTestMapping.Create()).All)
                 entities.Add(new JsonObject { ["dataModel"] = entity.DataModel, ["entity"] = entity.Body.DeepClone() });
         return entities;
     }

@@ -114,6 +114,31 @@ public sealed class Datex2ParkingTranslationTests
         Assert.Equal("open", (string)site.Body["status"]!["value"]![0]!);
     }
 
+    [Fact]
+    public void A_site_of_no_spaces_reports_no_counts_but_keeps_its_status()
+    {
+        var site = Assert.Single(Datex2ParkingTranslation.Translate(
+            Status("<parkingRecordReference id=\"P5\"/><parkingOccupancy><parkingNumberOfSpacesOverride>0</parkingNumberOfSpacesOverride><parkingNumberOfVacantSpaces>0</parkingNumberOfVacantSpaces><parkingNumberOfOccupiedSpaces>0</parkingNumberOfOccupiedSpaces></parkingOccupancy><parkingSiteOpeningStatus>closed</parkingSiteOpeningStatus>"),
+            mapping));
+        Assert.Null(site.Body["totalSpotNumber"]);
+        Assert.Null(site.Body["availableSpotNumber"]);
+        Assert.Null(site.Body["occupancy"]);
+        Assert.Equal("closed", (string)site.Body["status"]!["value"]![0]!);
+    }
+
+    [Fact]
+    public void A_spot_of_the_static_table_has_an_unknown_status_that_the_site_counts_do_not_take()
+    {
+        var spots = Datex2ParkingTranslation.Translate(
+            ReferenceData.ReadSourceFormat("parking/datex2-v2/friedrichshafen-spot-sensors-ParkingTablePublication.xml"), mapping);
+        Assert.All(spots, spot =>
+        {
+            Assert.Equal("unknown", (string)spot.Body["status"]!["value"]!);
+            Assert.Null(spot.Body["status"]!["observedAt"]);
+        });
+        Assert.Empty(new ParkingSiteAggregator(mapping).Observe(spots));
+    }
+
     private static string Status(string record) =>
         $"""
         <d2LogicalModel xmlns="http://datex2.eu/schema/2/2_0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">

@@ -5,9 +5,9 @@ using Xunit;
 namespace Adapters.Tests.Parking;
 
 /// <summary>
-/// Until the core's schema validator is on main: the expected parking and traffic entities are in NGSI-LD normalized
-/// form, their enumerated values are the data model's, and the attributes their schema requires are there except
-/// where a feed and the test mapping give none (listed here, so that a new gap fails).
+/// The expected parking and traffic entities are in NGSI-LD normalized form, their enumerated values are the data
+/// model's, and the attributes their schema requires are there (the translations themselves are validated against
+/// the schemas in <see cref="SampleValidationTests"/>).
 /// </summary>
 public sealed class EntityStructureTests
 {
@@ -17,16 +17,6 @@ public sealed class EntityStructureTests
         ["ParkingSpot"] = ["location", "status", "category", "refParkingSite"],
         ["TrafficFlowObserved"] = ["dateObserved"],
         ["TrafficSignal"] = ["refIntersection", "signalGroup"],
-    };
-
-    private static readonly Dictionary<string, string[]> KnownGaps = new()
-    {
-        // Status publications and sensor feeds name sites and spots without positions; the deployment's mapping adds
-        // them (the test mapping has the DATEX tables' positions only), and a static table record has no status.
-        ["datex2-stuttgart-parkingFacilityTableStatusPublication.json"] = ["OffStreetParking.location"],
-        ["datex2-friedrichshafen-spot-sensors-ParkingTablePublication.json"] = ["ParkingSpot.status"],
-        ["sensors-ulm-realtime-parking-sites.json"] = ["OffStreetParking.location"],
-        ["sensors-ulm-realtime-parking-spots.json"] = ["ParkingSpot.location"],
     };
 
     public static TheoryData<string> ExpectedFiles() =>
@@ -58,7 +48,7 @@ public sealed class EntityStructureTests
                 gaps.Add($"{type}.{name}");
             AssertEnumerations(entity, type);
         }
-        Assert.Equal(KnownGaps.GetValueOrDefault(Path.GetFileName(file)) ?? [], gaps);
+        Assert.Empty(gaps);
     }
 
     private static void AssertEnumerations(JsonObject entity, string type)

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Adapters.Core;
 using Adapters.Tests.Parking;
@@ -17,8 +16,7 @@ namespace Adapters.Tests.Traffic;
 
 public sealed class TrafficTests(WebApplicationFactory<Program> factory) : IClassFixture<WebApplicationFactory<Program>>
 {
-    private static readonly string MappingFile = Path.Combine(AppContext.BaseDirectory, "Traffic", "traffic-mapping.json");
-    private readonly TrafficMapping mapping = JsonNode.Parse(File.ReadAllText(MappingFile))!["traffic"].Deserialize<TrafficMapping>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
+    private readonly TrafficMapping mapping = TrafficTestMapping.Create();
     private readonly RecordingSink sink = new();
 
     [Fact]
@@ -143,7 +141,7 @@ public sealed class TrafficTests(WebApplicationFactory<Program> factory) : IClas
 
     private HttpClient Client() => factory.WithWebHostBuilder(host =>
     {
-        host.ConfigureAppConfiguration(configuration => configuration.AddJsonFile(MappingFile));
+        host.ConfigureAppConfiguration(configuration => configuration.AddJsonFile(TrafficTestMapping.File));
         host.ConfigureTestServices(services => services.AddSingleton<IEntitySink>(sink));
     }).CreateClient();
 }
