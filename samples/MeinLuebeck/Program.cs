@@ -20,6 +20,8 @@ app.Use((http, next) =>
     return next(http);
 });
 app.UseDefaultFiles();
-app.UseStaticFiles();
+var contentTypes = new Microsoft.AspNetCore.StaticFiles.FileExtensionContentTypeProvider();
+contentTypes.Mappings[".geojson"] = "application/geo+json";
+app.UseStaticFiles(new StaticFileOptions { ContentTypeProvider = contentTypes });
 app.MapParkingApi();
 app.Run();

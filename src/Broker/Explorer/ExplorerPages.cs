@@ -29,9 +29,11 @@ public static class ExplorerPages
         if (!options.Enabled)
             return;
         var pages = LoadPages();
-        app.MapGet(Path, () => TypedResults.Redirect(Path + "/"));
         app.MapGet(Path + "/{file?}", (string? file, HttpContext http) =>
         {
+            // The page's own files are named relative to /explorer/.
+            if (file is null && !http.Request.Path.Value!.EndsWith('/'))
+                return Results.Redirect(Path + "/" + http.Request.QueryString);
             if (!pages.TryGetValue(file ?? "index.html", out var page))
                 return Results.NotFound();
             http.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
