@@ -6,6 +6,7 @@ using Broker.Api.Health;
 using Broker.Api.Problems;
 using Broker.Api.Subscriptions;
 using Broker.Api.Temporal;
+using Broker.Explorer;
 using Broker.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -23,6 +24,7 @@ app.MapQueryPostApi();
 app.MapContextsApi();
 app.MapSubscriptionsApi();
 app.MapTemporalApi();
+app.MapExplorerWhenEnabled();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
 

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Ontology.SmartDataModels;
+using Tests.Shared;
 using Xunit;
 
 namespace Adapters.Tests.Core;
@@ -15,7 +16,7 @@ namespace Adapters.Tests.Core;
 /// <summary>A real broker process per test class; the adapter host in-process, writing to it through the NGSI-LD API.</summary>
 public sealed class BrokerFixture : IAsyncLifetime
 {
-    public BrokerProcess Broker { get; private set; } = null!;
+    public ServiceProcess Broker { get; private set; } = null!;
 
     public async Task InitializeAsync() => Broker = await BrokerProcess.StartAsync();
 
