@@ -54,7 +54,37 @@ public sealed record TemporalEntity(string Id, IReadOnlyList<string> Types, IRea
 /// <see cref="TemporalEntity.CreatedAt"/>), the instances to append, and the entity's state after it (what the filters
 /// on an entity's state, q, scopeQ and geo-queries, are evaluated on).
 /// </summary>
-public sealed record TemporalWrite(TemporalEntity Entity, IReadOnlyList<TemporalInstance> Instances, Entity State);
+public sealed record TemporalWrite(TemporalEntity Entity, IReadOnlyList<TemporalInstance> Instances, Entity State)
+{
+    /// <summary>
+    /// The record each write of a transaction upserts: only the last write of an entity upserts it, holding the earliest
+    /// createdAt and the latest modifiedAt of all of them (what upserting each in turn leaves), the others none (null);
+    /// so a transaction writes an entity's record and state once, however many of its changes it records.
+    /// </summary>
+    public static TemporalEntity?[] RecordsToUpsert(IReadOnlyList<(string Tenant, TemporalWrite Write)> writes)
+    {
+        var records = new TemporalEntity?[writes.Count];
+        var lastOf = new Dictionary<(string Tenant, string Id), int>();
+        for (var i = 0; i < writes.Count; i++)
+        {
+            var (tenant, write) = writes[i];
+            var record = write.Entity;
+            if (lastOf.TryGetValue((tenant, record.Id), out var previous))
+            {
+                var before = records[previous]!;
+                record = record with
+                {
+                    CreatedAt = before.CreatedAt < record.CreatedAt ? before.CreatedAt : record.CreatedAt,
+                    ModifiedAt = before.ModifiedAt > record.ModifiedAt ? before.ModifiedAt : record.ModifiedAt,
+                };
+                records[previous] = null;
+            }
+            records[i] = record;
+            lastOf[(tenant, record.Id)] = i;
+        }
+        return records;
+    }
+}
 
 public enum TimeProperty
 {

@@ -103,8 +103,9 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 return false;
             using (var history = new HistoryWriter(connection))
             {
-                foreach (var (tenant, write) in writes)
-                    history.Apply(tenant, write, replaceObservation: false);
+                var records = TemporalWrite.RecordsToUpsert(writes);
+                for (var i = 0; i < writes.Count; i++)
+                    history.Apply(writes[i].Tenant, writes[i].Write, records[i], replaceObservation: false);
             }
             using var position = Command(connection, """
                 INSERT INTO positions (consumer, horizon, window_end, seq) VALUES ($consumer, $horizon, $end, $seq)
@@ -126,7 +127,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             using (var history = new HistoryWriter(connection))
             {
                 foreach (var write in writes)
-                    history.Apply(tenant, write, replaceObservation: true);
+                    history.Apply(tenant, write, write.Entity, replaceObservation: true);
             }
             transaction.Commit();
             return true;
@@ -188,18 +189,22 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         /// Temporal provision: an instance given again with the attribute, datasetId and observedAt of a recorded one replaces
         /// it (keeping its id and createdAt). The entity API's changes are each recorded, whatever their observedAt.
         /// </param>
-        public void Apply(string tenant, TemporalWrite write, bool replaceObservation)
+        /// <param name="record">The entity's record to upsert with the write's state, or null when a later write of the transaction upserts it.</param>
+        public void Apply(string tenant, TemporalWrite write, TemporalEntity? record, bool replaceObservation)
         {
             var entity = write.Entity;
-            _recordTenant.Value = tenant;
-            _recordId.Value = entity.Id;
-            _types.Value = JsonSerializer.Serialize(entity.Types, StorageJsonContext.Default.IReadOnlyListString);
-            _scopes.Value = entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString);
-            _recordCreated.Value = TemporalRows.Microseconds(entity.CreatedAt);
-            _recordModified.Value = TemporalRows.Microseconds(entity.ModifiedAt);
-            _recordDeleted.Value = entity.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value;
-            _state.Value = StoredEntityJson.Serialize(write.State);
-            _upsert.ExecuteNonQuery();
+            if (record is not null)
+            {
+                _recordTenant.Value = tenant;
+                _recordId.Value = record.Id;
+                _types.Value = JsonSerializer.Serialize(record.Types, StorageJsonContext.Default.IReadOnlyListString);
+                _scopes.Value = record.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(record.Scopes, StorageJsonContext.Default.IReadOnlyListString);
+                _recordCreated.Value = TemporalRows.Microseconds(record.CreatedAt);
+                _recordModified.Value = TemporalRows.Microseconds(record.ModifiedAt);
+                _recordDeleted.Value = record.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value;
+                _state.Value = StoredEntityJson.Serialize(write.State);
+                _upsert.ExecuteNonQuery();
+            }
             foreach (var recorded in write.Instances)
             {
                 var instance = recorded.Instance;

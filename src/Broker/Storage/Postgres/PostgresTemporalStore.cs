@@ -70,8 +70,9 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 AddPosition(move, to);
                 await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            foreach (var (tenant, write) in writes)
-                await ApplyAsync(connection, transaction, tenant, write, replaceObservation: false, cancellationToken).ConfigureAwait(false);
+            var records = TemporalWrite.RecordsToUpsert(writes);
+            await ApplyAsync(connection, transaction, [.. writes.Select((w, i) => (w.Tenant, w.Write, records[i]))], replaceObservation: false, cancellationToken)
+                .ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -88,8 +89,8 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         await RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            foreach (var write in writes)
-                await ApplyAsync(connection, transaction, tenant, write, replaceObservation: true, cancellationToken).ConfigureAwait(false);
+            await ApplyAsync(connection, transaction, [.. writes.Select(w => (tenant, w, (TemporalEntity?)w.Entity))], replaceObservation: true, cancellationToken)
+                .ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
@@ -121,39 +122,48 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, $13, $14::jsonb WHERE NOT EXISTS (SELECT 1 FROM replaced)
         """;
 
+    /// <summary>
+    /// Records writes in one batch (one round trip): each write's record (null: a later write of the batch upserts the
+    /// entity's record), then its instances.
+    /// </summary>
     /// <param name="replaceObservation">Temporal provision (see <see cref="ReplaceOrInsertInstance"/>); the entity API's changes are each recorded.</param>
-    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenant, TemporalWrite write, bool replaceObservation,
-        CancellationToken ct)
+    private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyList<(string Tenant, TemporalWrite Write, TemporalEntity? Record)> writes, bool replaceObservation, CancellationToken ct)
     {
-        var entity = write.Entity;
         await using var batch = new NpgsqlBatch(connection, transaction);
-        var upsert = new NpgsqlBatchCommand("""
-            INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
-            VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb)
-            ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
-                created_at = least(temporal_entities.created_at, excluded.created_at),
-                modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
-                deleted_at = excluded.deleted_at, state = excluded.state
-            """);
-        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
-        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entity.Id });
-        upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entity.Types] });
-        upsert.Parameters.Add(new NpgsqlParameter { Value = entity.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(entity.Scopes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType = NpgsqlDbType.Text });
-        upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = entity.CreatedAt.UtcDateTime });
-        upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = entity.ModifiedAt.UtcDateTime });
-        upsert.Parameters.Add(Nullable(entity.DeletedAt));
-        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoredEntityJson.Serialize(write.State) });
-        batch.BatchCommands.Add(upsert);
-        foreach (var recorded in write.Instances)
+        foreach (var (tenant, write, record) in writes)
         {
-            var instance = recorded.Instance;
-            var insert = new NpgsqlBatchCommand(replaceObservation ? ReplaceOrInsertInstance : InsertInstance);
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entity.Id });
-            AddInstanceColumns(insert.Parameters, recorded);
-            batch.BatchCommands.Add(insert);
+            if (record is not null)
+            {
+                var upsert = new NpgsqlBatchCommand("""
+                    INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+                    VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb)
+                    ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+                        created_at = least(temporal_entities.created_at, excluded.created_at),
+                        modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
+                        deleted_at = excluded.deleted_at, state = excluded.state
+                    """);
+                upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+                upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.Id });
+                upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. record.Types] });
+                upsert.Parameters.Add(new NpgsqlParameter { Value = record.Scopes is null ? DBNull.Value : JsonSerializer.Serialize(record.Scopes, StorageJsonContext.Default.IReadOnlyListString), NpgsqlDbType = NpgsqlDbType.Text });
+                upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = record.CreatedAt.UtcDateTime });
+                upsert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = record.ModifiedAt.UtcDateTime });
+                upsert.Parameters.Add(Nullable(record.DeletedAt));
+                upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = StoredEntityJson.Serialize(write.State) });
+                batch.BatchCommands.Add(upsert);
+            }
+            foreach (var recorded in write.Instances)
+            {
+                var insert = new NpgsqlBatchCommand(replaceObservation ? ReplaceOrInsertInstance : InsertInstance);
+                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
+                insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.Entity.Id });
+                AddInstanceColumns(insert.Parameters, recorded);
+                batch.BatchCommands.Add(insert);
+            }
         }
-        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        if (batch.BatchCommands.Count > 0)
+            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>$3 attribute .. $14 doc of <see cref="InsertInstance"/>.</summary>
