@@ -27,6 +27,9 @@ public sealed class BrokerConnection
 
     /// <summary>Sent as NGSILD-Tenant.</summary>
     public string? Tenant { get; set; }
+
+    /// <summary>How many entities the portal asks for per request (limit), of the entity and the temporal API.</summary>
+    public int PageSize { get; set; } = 500;
 }
 
 /// <summary>The Privacy section (GDPR): attributes that never leave the portal, at any depth of an entity.</summary>

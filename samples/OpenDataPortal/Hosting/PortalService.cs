@@ -33,8 +33,7 @@ public sealed class PortalService(DatasetCatalog catalog, BrokerClient broker, P
         {
             var entities = await broker.EntitiesAsync(dataset.EntityTypes, cancellationToken);
             catalog.Apply(entities, now);
-            foreach (var entity in entities)
-                catalog.AddHistory(await broker.HistoryAsync(Attributes.IdOf(entity), backfillFrom, now, cancellationToken));
+            catalog.AddHistory(await broker.HistoryOfTypesAsync(dataset.EntityTypes, backfillFrom, now, cancellationToken));
             logger.LogInformation("Dataset {Dataset}: {Count} entities, history since {From:u}", dataset.Name, entities.Count, backfillFrom);
         }
         _started.TrySetResult();

@@ -27,6 +27,8 @@ public static class PortalServices
         var timeZone = TimeZoneInfo.TryFindSystemTimeZoneById(portal.TimeZone, out var zone)
             ? zone
             : throw new InvalidOperationException($"Portal:TimeZone: {portal.TimeZone} is not a time zone of this system.");
+        if (broker.PageSize is < 1 or > 1000)
+            throw new InvalidOperationException($"Broker:PageSize: {broker.PageSize} is not between 1 and 1000 (the most an NGSI-LD broker usually gives at once).");
         var privacy = configuration.GetSection("Privacy").Get<PrivacyOptions>() ?? new PrivacyOptions();
         var ckan = configuration.GetSection("Ckan").Get<CkanOptions>() ?? new CkanOptions();
 
