@@ -16,6 +16,12 @@ public sealed class PortalOptions
     /// <summary>The days of the daily history are days of this time zone.</summary>
     public string TimeZone { get; set; } = "Europe/Berlin";
 
+    /// <summary>
+    /// How many days of history, today included, the portal keeps in memory: filled from the temporal API at start-up,
+    /// then from notifications; older days are dropped as time passes.
+    /// </summary>
+    public int HistoryDays { get; set; } = 7;
+
     /// <summary>The datasets; without a Portal:Datasets section, <see cref="DatasetDefinition.Defaults"/>.</summary>
     public List<DatasetDefinition> Datasets { get; set; } = [];
 }

@@ -27,6 +27,8 @@ public static class PortalServices
         var timeZone = TimeZoneInfo.TryFindSystemTimeZoneById(portal.TimeZone, out var zone)
             ? zone
             : throw new InvalidOperationException($"Portal:TimeZone: {portal.TimeZone} is not a time zone of this system.");
+        if (portal.HistoryDays < 1)
+            throw new InvalidOperationException($"Portal:HistoryDays: {portal.HistoryDays} is not a number of days (1 or more); 1 holds today only.");
         if (broker.PageSize is < 1 or > 1000)
             throw new InvalidOperationException($"Broker:PageSize: {broker.PageSize} is not between 1 and 1000 (the most an NGSI-LD broker usually gives at once).");
         var privacy = configuration.GetSection("Privacy").Get<PrivacyOptions>() ?? new PrivacyOptions();
@@ -37,7 +39,7 @@ public static class PortalServices
         services.AddSingleton(privacy);
         services.AddSingleton(ckan);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new DatasetCatalog(portal.Datasets, new Redaction(privacy.DenyAttributes), timeZone));
+        services.AddSingleton(new DatasetCatalog(portal.Datasets, new Redaction(privacy.DenyAttributes), timeZone, TimeProvider.System, portal.HistoryDays));
         services.AddHttpClient<BrokerClient>(http => http.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<PortalService>();
         services.AddHostedService<PortalStartup>();
