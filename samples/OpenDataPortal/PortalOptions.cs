@@ -22,6 +22,12 @@ public sealed class PortalOptions
     /// </summary>
     public int HistoryDays { get; set; } = 7;
 
+    /// <summary>How far back (in days before today) a day of history is published; older days than those held are read from the temporal API when asked.</summary>
+    public int MaxHistoryAgeDays { get; set; } = 366;
+
+    /// <summary>How many days read from the temporal API (over all datasets) are kept for further requests.</summary>
+    public int PastDaysCached { get; set; } = 16;
+
     /// <summary>The datasets; without a Portal:Datasets section, <see cref="DatasetDefinition.Defaults"/>.</summary>
     public List<DatasetDefinition> Datasets { get; set; } = [];
 }

@@ -60,4 +60,23 @@ public sealed class HistoryWindowTests
         Assert.Single(catalog.Current("parking"));
         Assert.Empty(catalog.Days("parking"));
     }
+
+    [Fact]
+    public void The_days_of_a_past_answer_are_redacted_and_of_the_dataset_only()
+    {
+        var catalog = new DatasetCatalog(DatasetDefinition.Defaults(), new Redaction(["owner"]), PortalFiles.Berlin, _clock, historyDays: 1);
+        var parking = ObservedOn(Today.AddDays(-20), Today.AddDays(-19));
+        parking["owner"] = new JsonArray(new JsonObject { ["type"] = "Property", ["value"] = "Erika Mustermann", ["observedAt"] = $"{Today.AddDays(-20):yyyy-MM-dd}T11:00:00Z" });
+        var weather = new JsonObject
+        {
+            ["id"] = "urn:ngsi-ld:WeatherObserved:w",
+            ["type"] = "WeatherObserved",
+            ["temperature"] = new JsonArray(new JsonObject { ["type"] = "Property", ["value"] = 3, ["observedAt"] = $"{Today.AddDays(-20):yyyy-MM-dd}T11:00:00Z" }),
+        };
+        var rows = catalog.ObservationsOf("parking", Today.AddDays(-20), [parking, weather, parking]);
+        var row = Assert.Single(rows);
+        Assert.Equal(("urn:ngsi-ld:OffStreetParking:p", "availableSpotNumber", Today.AddDays(-20).Day.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            (row.EntityId, row.Attribute, row.Value));
+        Assert.Empty(catalog.Days("parking"));
+    }
 }

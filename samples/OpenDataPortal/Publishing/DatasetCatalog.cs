@@ -96,6 +96,27 @@ public sealed class DatasetCatalog
         }
     }
 
+    /// <summary>
+    /// The observations of one day of a dataset in the temporal API's answer, redacted like everything else and each once,
+    /// without holding them: a day the catalog does not hold.
+    /// </summary>
+    public IReadOnlyList<HistoryRow> ObservationsOf(string dataset, DateOnly day, IEnumerable<JsonObject> temporalEntities)
+    {
+        var state = _datasets[dataset];
+        var rows = new Dictionary<(string, string, string?, DateTimeOffset), HistoryRow>();
+        foreach (var history in temporalEntities)
+        {
+            if (!_byEntityType.TryGetValue(Attributes.TypeOf(history), out var owner) || owner != state)
+                continue;
+            foreach (var row in HistoryRow.FromEntity(_redaction.Apply(history)))
+            {
+                if (DayOf(row.ObservedAt) == day)
+                    rows[row.Key] = row;
+            }
+        }
+        return [.. rows.Values];
+    }
+
     private void AddHistoryLocked(DatasetState state, IEnumerable<HistoryRow> rows)
     {
         var heldSince = DropOldDaysLocked(state);
