@@ -16,6 +16,18 @@ public sealed class PortalOptions
     /// <summary>The days of the daily history are days of this time zone.</summary>
     public string TimeZone { get; set; } = "Europe/Berlin";
 
+    /// <summary>
+    /// How many days of history, today included, the portal keeps in memory: filled from the temporal API at start-up,
+    /// then from notifications; older days are dropped as time passes.
+    /// </summary>
+    public int HistoryDays { get; set; } = 7;
+
+    /// <summary>How far back (in days before today) a day of history is published; older days than those held are read from the temporal API when asked.</summary>
+    public int MaxHistoryAgeDays { get; set; } = 366;
+
+    /// <summary>How many days read from the temporal API (over all datasets) are kept for further requests.</summary>
+    public int PastDaysCached { get; set; } = 16;
+
     /// <summary>The datasets; without a Portal:Datasets section, <see cref="DatasetDefinition.Defaults"/>.</summary>
     public List<DatasetDefinition> Datasets { get; set; } = [];
 }
@@ -27,6 +39,9 @@ public sealed class BrokerConnection
 
     /// <summary>Sent as NGSILD-Tenant.</summary>
     public string? Tenant { get; set; }
+
+    /// <summary>How many entities the portal asks for per request (limit), of the entity and the temporal API.</summary>
+    public int PageSize { get; set; } = 500;
 }
 
 /// <summary>The Privacy section (GDPR): attributes that never leave the portal, at any depth of an entity.</summary>

@@ -10,8 +10,13 @@ internal static class PortalFiles
 {
     public static readonly PortalOptions Portal = new() { PublicUrl = new Uri("https://opendata.luebeck.example/") };
 
+    public static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+
+    /// <summary>The day after the last day observed in Notifications/: every day of them is held.</summary>
+    public static readonly DateTimeOffset Now = new(2026, 12, 5, 12, 0, 0, TimeSpan.Zero);
+
     public static DatasetCatalog Catalog(params string[] deniedAttributes) =>
-        new(DatasetDefinition.Defaults(), new Redaction(deniedAttributes), TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"));
+        new(DatasetDefinition.Defaults(), new Redaction(deniedAttributes), Berlin, new FrozenTime(Now), historyDays: 7);
 
     public static DatasetCatalog Notified(DatasetCatalog catalog, params string[] notifications)
     {

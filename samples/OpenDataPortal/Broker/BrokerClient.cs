@@ -9,7 +9,7 @@ namespace OpenDataPortal.Broker;
 /// <summary>The few NGSI-LD requests the portal makes: replacing its subscriptions, reading entities and their history.</summary>
 public sealed class BrokerClient(HttpClient http, BrokerConnection connection)
 {
-    private const int PageSize = 500;
+    private int PageSize => connection.PageSize;
 
     /// <summary>Deletes the subscription of the same id, if there is one, and creates this one: a changed configuration takes effect.</summary>
     public async Task ReplaceSubscriptionAsync(JsonObject subscription, CancellationToken cancellationToken)
@@ -40,26 +40,42 @@ public sealed class BrokerClient(HttpClient http, BrokerConnection connection)
     }
 
     /// <summary>
-    /// The history of one entity between two instants (temporal API, normalized). A 206 answer holds all instances up
-    /// to the end of its Content-Range; the next request starts there.
+    /// The history of every entity of the types between two instants (temporal API, normalized), all of it. Entities come
+    /// in pages of <see cref="BrokerConnection.PageSize"/> (limit, offset); a page answered 206 holds every instance of its
+    /// entities up to the end of its Content-Range only. The entities a query selects are those with instances in its
+    /// range, so the range is not narrowed page by page: after the last page, the whole range is read again from the
+    /// earliest such end on. An instance read twice is the same observation, which the catalog keeps once.
     /// </summary>
-    public async Task<List<JsonObject>> HistoryAsync(string entityId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    public async Task<List<JsonObject>> HistoryOfTypesAsync(IReadOnlyCollection<string> types, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        var pages = new List<JsonObject>();
+        var histories = new List<JsonObject>();
+        var type = Uri.EscapeDataString(string.Join(',', types));
+        var what = "read the history of " + string.Join(", ", types);
         while (from < to)
         {
-            var path = $"ngsi-ld/v1/temporal/entities/{Uri.EscapeDataString(entityId)}?timerel=between&timeAt={Instant(from)}&endTimeAt={Instant(to)}";
-            using var response = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                return pages;
-            await EnsureSuccessAsync(response, "read the history of " + entityId, cancellationToken);
-            pages.Add(JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonObject
-                ?? throw new BrokerException($"The history of {entityId} is not a JSON object."));
-            if (response.StatusCode != HttpStatusCode.PartialContent || RangeEnd(response) is not { } end || end <= from)
-                return pages;
-            from = end;
+            DateTimeOffset? completeUntil = null;
+            for (var offset = 0; ; offset += PageSize)
+            {
+                var path = $"ngsi-ld/v1/temporal/entities?type={type}&timerel=between&timeAt={Instant(from)}&endTimeAt={Instant(to)}&limit={PageSize}&offset={offset}";
+                using var response = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
+                var page = await ReadArrayAsync(response, what, cancellationToken);
+                histories.AddRange(page);
+                if (response.StatusCode == HttpStatusCode.PartialContent)
+                {
+                    var end = RangeEnd(response) ?? throw new BrokerException($"Could not {what}: a partial answer (206) without a date-time Content-Range.");
+                    if (completeUntil is null || end < completeUntil)
+                        completeUntil = end;
+                }
+                if (page.Count < PageSize)
+                    break;
+            }
+            if (completeUntil is not { } next)
+                return histories;
+            if (next <= from)
+                throw new BrokerException($"Could not {what}: the broker's pages do not get past {from:O} (more instances at that instant than it answers at once).");
+            from = next;
         }
-        return pages;
+        return histories;
     }
 
     private static string Instant(DateTimeOffset instant) =>

@@ -58,18 +58,44 @@ public static class PortalApi
         };
     }
 
-    /// <summary>/datasets/{name}/history/{yyyy-MM-dd}.csv: the observations of one day.</summary>
-    private static IResult HistoryFile(string dataset, string file, DatasetCatalog catalog)
+    /// <summary>
+    /// /datasets/{name}/history/{yyyy-MM-dd}.csv: the observations of one day, from the catalog for the days it holds,
+    /// else, back to Portal:MaxHistoryAgeDays, from the broker's temporal API.
+    /// </summary>
+    private static async Task<IResult> HistoryFile(string dataset, string file, DatasetCatalog catalog, PastDays pastDays, PortalOptions portal, HttpContext http)
     {
-        if (catalog.Find(dataset) is null)
+        if (catalog.Find(dataset) is not { } definition)
             return NotFound($"There is no dataset {dataset}.");
         if (Path.GetExtension(file) != ".csv"
             || !DateOnly.TryParseExact(Path.GetFileNameWithoutExtension(file), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
             return BadRequest($"A day of history is named yyyy-MM-dd.csv, not {file}.");
-        if (!catalog.Days(dataset).Contains(day))
-            return NotFound($"Dataset {dataset} has no observations on {day:yyyy-MM-dd}.");
-        return TypedResults.Text(CsvHistory.Write(catalog.History(dataset, day)), CsvHistory.MediaType + "; charset=utf-8");
+        var today = catalog.Today;
+        if (day > today)
+            return NotFound($"{day:yyyy-MM-dd} is in the future: today is {today:yyyy-MM-dd} ({portal.TimeZone}).");
+        var oldest = today.AddDays(-portal.MaxHistoryAgeDays);
+        if (day < oldest)
+            return NotFound($"{day:yyyy-MM-dd} is older than the history the portal publishes: the last {portal.MaxHistoryAgeDays} days, since {oldest:yyyy-MM-dd}.");
+        if (day >= catalog.HeldSince)
+        {
+            var rows = catalog.History(dataset, day);
+            return rows.Count == 0 ? NoObservations(dataset, day) : Csv(CsvHistory.Write(rows));
+        }
+        PastDay past;
+        try
+        {
+            past = await pastDays.ReadAsync(definition, day, http.RequestAborted);
+        }
+        catch (Exception e) when (e is HttpRequestException or Broker.BrokerException or TaskCanceledException && !http.RequestAborted.IsCancellationRequested)
+        {
+            return TypedResults.Problem($"The history of {day:yyyy-MM-dd} could not be read from the broker: {e.Message}",
+                statusCode: StatusCodes.Status502BadGateway, title: "Bad gateway");
+        }
+        return past.Observations == 0 ? NoObservations(dataset, day) : Csv(past.Csv);
     }
+
+    private static IResult NoObservations(string dataset, DateOnly day) => NotFound($"Dataset {dataset} has no observations on {day:yyyy-MM-dd}.");
+
+    private static IResult Csv(string csv) => TypedResults.Text(csv, CsvHistory.MediaType + "; charset=utf-8");
 
     private static IResult Json(JsonNode document, string mediaType) =>
         TypedResults.Text(PublishedJson.Write(document), mediaType + "; charset=utf-8");

@@ -6,13 +6,11 @@ namespace OpenDataPortal.Hosting;
 
 /// <summary>
 /// The portal's work: at start-up it subscribes to the broker for every dataset, reads the current entities and fills
-/// the last <see cref="BackfillDays"/> days of history from the temporal API (the notifications it did not get); then
-/// every notification updates the datasets.
+/// the days of history the catalog holds (Portal:HistoryDays) from the temporal API (the notifications it did not get);
+/// then every notification updates the datasets.
 /// </summary>
 public sealed class PortalService(DatasetCatalog catalog, BrokerClient broker, PortalOptions portal, PrivacyOptions privacy, TimeProvider clock, ILogger<PortalService> logger)
 {
-    public const int BackfillDays = 7;
-
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsReady => _started.Task.IsCompletedSuccessfully;
@@ -28,13 +26,12 @@ public sealed class PortalService(DatasetCatalog catalog, BrokerClient broker, P
         foreach (var dataset in catalog.Definitions)
             await broker.ReplaceSubscriptionAsync(Subscription(dataset), cancellationToken);
         var now = clock.GetUtcNow();
-        var backfillFrom = catalog.StartOf(catalog.DayOf(now).AddDays(1 - BackfillDays));
+        var backfillFrom = catalog.StartOf(catalog.HeldSince);
         foreach (var dataset in catalog.Definitions)
         {
             var entities = await broker.EntitiesAsync(dataset.EntityTypes, cancellationToken);
             catalog.Apply(entities, now);
-            foreach (var entity in entities)
-                catalog.AddHistory(await broker.HistoryAsync(Attributes.IdOf(entity), backfillFrom, now, cancellationToken));
+            catalog.AddHistory(await broker.HistoryOfTypesAsync(dataset.EntityTypes, backfillFrom, now, cancellationToken));
             logger.LogInformation("Dataset {Dataset}: {Count} entities, history since {From:u}", dataset.Name, entities.Count, backfillFrom);
         }
         _started.TrySetResult();

@@ -3,8 +3,9 @@ using System.Text.Json.Nodes;
 namespace OpenDataPortal.Publishing;
 
 /// <summary>
-/// What the portal publishes, in memory: per dataset the current (redacted) entities and the observations of each day.
-/// The broker holds the truth (entities and their history); after a restart the portal rebuilds this from it.
+/// What the portal publishes, in memory: per dataset the current (redacted) entities and the observations of the last
+/// days (<see cref="HeldSince"/>: older days are dropped as time passes, and observations of them not taken). The broker
+/// holds the truth (entities and their history); after a restart the portal rebuilds this from it.
 /// </summary>
 public sealed class DatasetCatalog
 {
@@ -12,10 +13,14 @@ public sealed class DatasetCatalog
     private readonly Dictionary<string, DatasetState> _byEntityType = new(StringComparer.Ordinal);
     private readonly Redaction _redaction;
     private readonly TimeZoneInfo _timeZone;
+    private readonly TimeProvider _clock;
+    private readonly int _historyDays;
     private readonly Lock _lock = new();
 
-    public DatasetCatalog(IEnumerable<DatasetDefinition> datasets, Redaction redaction, TimeZoneInfo timeZone)
+    /// <param name="historyDays">how many days, today included, the catalog holds</param>
+    public DatasetCatalog(IEnumerable<DatasetDefinition> datasets, Redaction redaction, TimeZoneInfo timeZone, TimeProvider clock, int historyDays)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(historyDays, 1);
         _datasets = datasets.ToDictionary(d => d.Name, d => new DatasetState(d), StringComparer.Ordinal);
         foreach (var state in _datasets.Values)
         {
@@ -27,6 +32,8 @@ public sealed class DatasetCatalog
         }
         _redaction = redaction;
         _timeZone = timeZone;
+        _clock = clock;
+        _historyDays = historyDays;
     }
 
     public IEnumerable<DatasetDefinition> Definitions => _datasets.Values.Select(d => d.Definition);
@@ -35,6 +42,11 @@ public sealed class DatasetCatalog
 
     /// <summary>The day (of the portal's time zone) an instant belongs to.</summary>
     public DateOnly DayOf(DateTimeOffset instant) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, _timeZone).DateTime);
+
+    public DateOnly Today => DayOf(_clock.GetUtcNow());
+
+    /// <summary>The first day the catalog holds; the observations of earlier days are the temporal API's to give.</summary>
+    public DateOnly HeldSince => Today.AddDays(1 - _historyDays);
 
     /// <summary>The first instant of a day of the portal's time zone.</summary>
     public DateTimeOffset StartOf(DateOnly day)
@@ -84,15 +96,51 @@ public sealed class DatasetCatalog
         }
     }
 
+    /// <summary>
+    /// The observations of one day of a dataset in the temporal API's answer, redacted like everything else and each once,
+    /// without holding them: a day the catalog does not hold.
+    /// </summary>
+    public IReadOnlyList<HistoryRow> ObservationsOf(string dataset, DateOnly day, IEnumerable<JsonObject> temporalEntities)
+    {
+        var state = _datasets[dataset];
+        var rows = new Dictionary<(string, string, string?, DateTimeOffset), HistoryRow>();
+        foreach (var history in temporalEntities)
+        {
+            if (!_byEntityType.TryGetValue(Attributes.TypeOf(history), out var owner) || owner != state)
+                continue;
+            foreach (var row in HistoryRow.FromEntity(_redaction.Apply(history)))
+            {
+                if (DayOf(row.ObservedAt) == day)
+                    rows[row.Key] = row;
+            }
+        }
+        return [.. rows.Values];
+    }
+
     private void AddHistoryLocked(DatasetState state, IEnumerable<HistoryRow> rows)
     {
+        var heldSince = DropOldDaysLocked(state);
         foreach (var row in rows)
         {
             var day = DayOf(row.ObservedAt);
+            if (day < heldSince)
+                continue;
             if (!state.History.TryGetValue(day, out var rowsOfDay))
                 state.History[day] = rowsOfDay = [];
             rowsOfDay[row.Key] = row;
         }
+    }
+
+    /// <summary>Drops the days before <see cref="HeldSince"/>, which it returns; run by every write and read of the history, so it needs no timer.</summary>
+    private DateOnly DropOldDaysLocked(DatasetState state)
+    {
+        var heldSince = HeldSince;
+        foreach (var day in state.History.Keys)
+        {
+            if (day < heldSince)
+                state.History.Remove(day);
+        }
+        return heldSince;
     }
 
     public IReadOnlyList<JsonObject> Current(string dataset)
@@ -104,13 +152,21 @@ public sealed class DatasetCatalog
     public IReadOnlyList<HistoryRow> History(string dataset, DateOnly day)
     {
         lock (_lock)
-            return _datasets[dataset].History.TryGetValue(day, out var rows) ? [.. rows.Values] : [];
+        {
+            var state = _datasets[dataset];
+            DropOldDaysLocked(state);
+            return state.History.TryGetValue(day, out var rows) ? [.. rows.Values] : [];
+        }
     }
 
     public IReadOnlyList<DateOnly> Days(string dataset)
     {
         lock (_lock)
-            return [.. _datasets[dataset].History.Keys.Order()];
+        {
+            var state = _datasets[dataset];
+            DropOldDaysLocked(state);
+            return [.. state.History.Keys.Order()];
+        }
     }
 
     public DateTimeOffset? Modified(string dataset)
