@@ -13,4 +13,22 @@ public sealed record AdapterEntity(JsonObject Body, string DataModel)
 {
     public string Id => (string)Body["id"]!;
     public string Type => (string)Body["type"]!;
+
+    /// <summary>
+    /// Attributes the schema requires that this upsert leaves out, because the broker holds them and they must stay as
+    /// they are (options=update keeps what the body does not carry), with the values the broker gave: the sink checks
+    /// the schema against the body with them, the upsert sends the body alone.
+    /// </summary>
+    public JsonObject? KeptByBroker { get; init; }
+
+    /// <summary>The entity as the broker will hold it after the upsert: the body with <see cref="KeptByBroker"/>.</summary>
+    public JsonObject AsStored()
+    {
+        if (KeptByBroker is null)
+            return Body;
+        var stored = Body.DeepClone().AsObject();
+        foreach (var (name, value) in KeptByBroker)
+            stored[name] = value?.DeepClone();
+        return stored;
+    }
 }

@@ -26,8 +26,9 @@ public sealed class EntitySinkOptions
 }
 
 /// <summary>
-/// The <see cref="IEntitySink"/> of the host: validates each entity against its Smart Data Model (what fails goes to
-/// the dead letters with the validator's errors), then upserts the valid ones with the <see cref="NgsiLdClient"/>.
+/// The <see cref="IEntitySink"/> of the host: validates each entity, as the broker will hold it
+/// (<see cref="AdapterEntity.AsStored"/>), against its Smart Data Model (what fails goes to the dead letters with the
+/// validator's errors), then upserts the valid ones with the <see cref="NgsiLdClient"/>.
 /// One upsert at a time, in submission order (so two uplinks of a device are stored in the order received); what is
 /// submitted meanwhile is coalesced into the next upsert, so many small submissions cost few requests.
 /// </summary>
@@ -62,11 +63,11 @@ public sealed class EntitySink : IEntitySink, IAsyncDisposable
         var receivedAt = _time.GetUtcNow();
         var results = new SchemaValidationResult[entities.Count];
         if (entities.Count >= ParallelValidationFrom)
-            Parallel.For(0, entities.Count, i => results[i] = _validator.Validate(entities[i].DataModel, entities[i].Body));
+            Parallel.For(0, entities.Count, i => results[i] = _validator.Validate(entities[i].DataModel, entities[i].AsStored()));
         else
         {
             for (var i = 0; i < entities.Count; i++)
-                results[i] = _validator.Validate(entities[i].DataModel, entities[i].Body);
+                results[i] = _validator.Validate(entities[i].DataModel, entities[i].AsStored());
         }
         var valid = new List<AdapterEntity>(entities.Count);
         var deadLettered = new List<DeadLetteredEntity>();

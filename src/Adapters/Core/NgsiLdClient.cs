@@ -5,6 +5,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Ontology.SmartDataModels;
 using Polly;
 using Polly.Retry;
@@ -55,11 +56,14 @@ public sealed class BrokerUnavailableException(string message, Exception? inner 
 /// Writes entities to an NGSI-LD broker through the standard API (ETSI GS CIM 009): batch upsert (clause 6.15) in
 /// chunks of <see cref="NgsiLdClientOptions.BatchSize"/>, the data model's @context given by a Link header (clause
 /// 6.3.5), registered once per data model with the @context management API (clause 5.13.2) unless a URL is configured.
+/// Reads, for a source that must know what the broker holds before it writes, through the query of entities by POST.
 /// </summary>
 public sealed class NgsiLdClient
 {
     private const string UpsertPath = "ngsi-ld/v1/entityOperations/upsert?options=update";
     private const string ContextsPath = "ngsi-ld/v1/jsonldContexts";
+    private const string QueryPath = "ngsi-ld/v1/entityOperations/query";
+    private const string NonexistentTenant = "https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant";
 
     private readonly HttpClient _http;
     private readonly NgsiLdClientOptions _options;
@@ -151,6 +155,109 @@ public sealed class NgsiLdClient
         var whole = $"the broker refused the batch: {Describe(response, text)}";
         foreach (var entity in chunk)
             refused.Add(new DeadLetteredEntity(entity.Id, whole));
+    }
+
+    /// <summary>
+    /// The <paramref name="attrs"/> of the entities of <paramref name="type"/> with these ids, as the broker holds them
+    /// (normalized, the terms of the data model's @context): Query entities via POST (clause 6.23), one Query (clause
+    /// 5.2.23) of one entity selector per id for each chunk of <see cref="NgsiLdClientOptions.BatchSize"/> ids. An
+    /// entity the broker does not have is not in the answer; one without any of the attributes may be absent or come
+    /// with its id and type only. A tenant that does not exist yet (a tenant comes with its first write) has no
+    /// entities.
+    /// </summary>
+    /// <exception cref="BrokerUnavailableException">A request still failed after every retry.</exception>
+    /// <exception cref="HttpRequestException">The broker refused the query, or its answer is not an array of entities.</exception>
+    public async Task<IReadOnlyList<JsonObject>> QueryAsync(string dataModel, string type, IReadOnlyCollection<string> ids, IReadOnlyList<string> attrs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(attrs);
+        var found = new List<JsonObject>(ids.Count);
+        if (ids.Count == 0)
+            return found;
+        var contextUrl = await ContextUrlAsync(dataModel, cancellationToken);
+        foreach (var chunk in ids.Distinct(StringComparer.Ordinal).Chunk(_options.BatchSize))
+        {
+            var body = QueryBody(type, chunk, attrs);
+            using var response = await SendAsync(() =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_base, string.Create(CultureInfo.InvariantCulture, $"{QueryPath}?limit={chunk.Length}")))
+                {
+                    Content = new ByteArrayContent(body),
+                };
+                request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+                request.Headers.TryAddWithoutValidation("Link", $"<{contextUrl}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\"");
+                return request;
+            }, "query", cancellationToken);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NotFound && ProblemType(text) == NonexistentTenant)
+                return found;
+            if (response.StatusCode != HttpStatusCode.OK)
+                throw new HttpRequestException($"the broker refused the query: {Describe(response, text)}", null, response.StatusCode);
+            found.AddRange(Entities(text) ?? throw new HttpRequestException($"the broker's answer to the query is not an array of entities: {(text.Length > 500 ? text[..500] + "…" : text)}"));
+        }
+        return found;
+    }
+
+    private static byte[] QueryBody(string type, string[] ids, IReadOnlyList<string> attrs)
+    {
+        var buffer = new ArrayBufferWriter<byte>(ids.Length * 96);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("type"u8, "Query"u8);
+            json.WriteStartArray("entities"u8);
+            foreach (var id in ids)
+            {
+                json.WriteStartObject();
+                json.WriteString("id"u8, id);
+                json.WriteString("type"u8, type);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("attrs"u8);
+            foreach (var attr in attrs)
+                json.WriteStringValue(attr);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static List<JsonObject>? Entities(string text)
+    {
+        try
+        {
+            if (JsonNode.Parse(text) is not JsonArray array)
+                return null;
+            var entities = new List<JsonObject>(array.Count);
+            foreach (var item in array)
+            {
+                if (item is not JsonObject entity || entity["id"] is not JsonValue)
+                    return null;
+                entities.Add(entity);
+            }
+            return entities;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static string? ProblemType(string text)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("type"u8, out var type) && type.ValueKind == JsonValueKind.String
+                ? type.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The URL that the Link header of a data model's requests names: configured, or its embedded @context registered at the broker.</summary>

@@ -13,7 +13,8 @@ namespace Adapters.Parking;
 /// becomes an OffStreetParking, one mapped as a spot (sensor-monitored single spaces) a ParkingSpot. A site's status
 /// record that says nothing the model can hold (statusUnknown, no counts) gives no entity. A static table record of a
 /// spot says nothing of its occupancy, and a ParkingSpot must have a status: it is "unknown", without observedAt (so
-/// that the site's counts, which are made of observed states, do not take it), until a status publication gives it.
+/// that the site's counts, which are made of observed states, do not take it); before it is sent,
+/// <see cref="UnobservedSpotStatus"/> replaces it with the status already known, if any.
 /// </summary>
 public static class Datex2ParkingTranslation
 {

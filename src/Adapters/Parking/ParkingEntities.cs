@@ -115,8 +115,10 @@ internal static class ParkingEntities
             return null;
         if (!DateTimeOffset.TryParse(text.Trim(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var instant))
             throw new MalformedSourceException($"{what}: '{text}' is not an ISO 8601 date-time");
-        return instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        return Instant(instant);
     }
+
+    public static string Instant(DateTimeOffset instant) => instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     public static int? Count(int? value, string what) => value switch
     {

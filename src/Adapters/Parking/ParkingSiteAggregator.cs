@@ -51,6 +51,13 @@ public sealed class ParkingSiteAggregator(ParkingMapping mapping)
         }
     }
 
+    /// <summary>The latest observed status of a mapped spot and when it was observed; null when none was seen since the start.</summary>
+    public (string Status, string ObservedAt)? LatestStatus(string spotEntityId)
+    {
+        lock (gate)
+            return spots.TryGetValue(spotEntityId, out var state) ? (state.Status, ParkingEntities.Instant(state.ObservedAt)) : null;
+    }
+
     private SiteCounts Count(ParkingSiteMapping site)
     {
         var members = mapping.SpotEntitiesOf(site);
@@ -72,7 +79,7 @@ public sealed class ParkingSiteAggregator(ParkingMapping mapping)
 
     private static AdapterEntity Entity(ParkingSiteMapping site, SiteCounts counts)
     {
-        var observedAt = counts.ObservedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+        var observedAt = ParkingEntities.Instant(counts.ObservedAt);
         var body = new JsonObject { ["id"] = site.EntityId, ["type"] = "OffStreetParking" };
         ParkingEntities.AddProperty(body, "name", site.Name);
         ParkingEntities.AddLocation(body, ParkingEntities.MappedPosition(site.Longitude, site.Latitude));

@@ -46,7 +46,7 @@ public sealed class EndToEndTests(BrokerFixture fixture) : IClassFixture<BrokerF
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private WebApplicationFactory<Program> Adapter(Uri broker)
+    private WebApplicationFactory<Program> Adapter(Uri broker, Action<IConfigurationBuilder>? alsoConfigure = null)
     {
         var mapping = Path.Combine(_folder, "mapping.yaml");
         File.WriteAllText(mapping, Mapping);
@@ -56,7 +56,11 @@ public sealed class EndToEndTests(BrokerFixture fixture) : IClassFixture<BrokerF
             .UseSetting("Broker:Retries", "2")
             .UseSetting("Broker:RetryDelay", "00:00:00.050")
             .UseSetting(AdapterCore.DeadLettersPathKey, DeadLetterPath)
-            .ConfigureAppConfiguration(configuration => configuration.AddMappingFile(mapping)));
+            .ConfigureAppConfiguration(configuration =>
+            {
+                configuration.AddMappingFile(mapping);
+                alsoConfigure?.Invoke(configuration);
+            }));
     }
 
     private List<JsonObject> DeadLetters() =>
@@ -107,6 +111,43 @@ public sealed class EndToEndTests(BrokerFixture fixture) : IClassFixture<BrokerF
             AssertSameEntity(item!["entity"]!, await GetEntityAsync((string)item["entity"]!["id"]!, (string)item["dataModel"]!));
         var spot = await GetEntityAsync("urn:ngsi-ld:ParkingSpot:travemuende-strandbahnhof-12", "dataModel.Parking");
         Assert.Equal("2022-07-18T09:34:15.775023Z", (string)spot!["status"]!["observedAt"]!);
+        Assert.Empty(DeadLetters());
+    }
+
+    [Fact]
+    public async Task A_parking_table_re_sent_by_a_restarted_adapter_leaves_each_spots_status_in_the_broker()
+    {
+        const string Spot = "urn:ngsi-ld:ParkingSpot:friedrichshafen-PH19";
+        var table = ReferenceData.ReadSourceFormat("parking/datex2-v2/friedrichshafen-spot-sensors-ParkingTablePublication.xml");
+        var status = ReferenceData.ReadSourceFormat("parking/datex2-v2/friedrichshafen-spot-sensors-ParkingStatusPublication.xml");
+        async Task<JsonNode> PostAsync(HttpClient adapter, string xml)
+        {
+            using var response = await adapter.PostAsync("/parking/datex2", new StringContent(xml, Encoding.UTF8, "application/xml"));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        }
+
+        JsonNode observed;
+        using (var factory = Adapter(fixture.Broker.BaseAddress, configuration => configuration.AddJsonFile(Parking.TestMappings.ParkingFile)))
+        {
+            using var adapter = factory.CreateClient();
+            Assert.Equal(55, (int)(await PostAsync(adapter, table))["accepted"]!);
+            Assert.Equal("unknown", (string)(await GetEntityAsync(Spot, "dataModel.Parking"))!["status"]!["value"]!);
+            await PostAsync(adapter, status);
+            observed = (await GetEntityAsync(Spot, "dataModel.Parking"))!["status"]!.DeepClone();
+            Assert.NotEqual("unknown", (string)observed["value"]!);
+        }
+        using (var restarted = Adapter(fixture.Broker.BaseAddress, configuration => configuration.AddJsonFile(Parking.TestMappings.ParkingFile)))
+        {
+            using var adapter = restarted.CreateClient();
+            var outcome = await PostAsync(adapter, table);
+            Assert.Equal(55, (int)outcome["accepted"]!);
+            Assert.Empty(outcome["deadLettered"]!.AsArray());
+        }
+
+        var spot = await GetEntityAsync(Spot, "dataModel.Parking");
+        Assert.True(JsonNode.DeepEquals(observed, spot!["status"]), $"expected {observed}, the broker has {spot["status"]}");
+        Assert.Equal("A1225b_Metzstraße_Hsnr.1", (string)spot["name"]!["value"]!);
         Assert.Empty(DeadLetters());
     }
 

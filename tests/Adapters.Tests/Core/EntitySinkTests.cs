@@ -42,6 +42,24 @@ public sealed class EntitySinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_entity_that_leaves_a_required_attribute_to_the_broker_is_checked_with_the_brokers_value_and_sent_without_it()
+    {
+        var kept = FakeBroker.ParkingSpot("kept");
+        var status = kept.Body["status"]!.AsObject();
+        kept.Body.Remove("status");
+        var missing = FakeBroker.ParkingSpot("missing");
+        missing.Body.Remove("status");
+
+        var outcome = await _sink.SubmitAsync("test", "record", [kept with { KeptByBroker = new JsonObject { ["status"] = status } }, missing], default);
+
+        Assert.Equal(1, outcome.Accepted);
+        Assert.Equal("urn:ngsi-ld:ParkingSpot:missing", Assert.Single(outcome.DeadLettered).EntityId);
+        var sent = Assert.Single(Assert.Single(_broker.Upserts).Entities)!.AsObject();
+        Assert.Equal("urn:ngsi-ld:ParkingSpot:kept", (string)sent["id"]!);
+        Assert.False(sent.ContainsKey("status"));
+    }
+
+    [Fact]
     public async Task An_entity_its_schema_rejects_is_a_dead_letter_with_the_validators_errors_and_the_others_are_sent()
     {
         var invalid = FakeBroker.ParkingSpot("bad", status: "parked");

@@ -16,7 +16,7 @@ internal sealed class FakeBroker : HttpMessageHandler
     private readonly Lock _gate = new();
     private readonly List<Request> _requests = [];
 
-    /// <summary>The answer to an upsert; by default 204. The context registration always answers 201.</summary>
+    /// <summary>The answer to an upsert or a query; by default 204. The context registration always answers 201.</summary>
     public Func<Request, int, HttpResponseMessage> Answer { get; set; } = (_, _) => new HttpResponseMessage(HttpStatusCode.NoContent);
 
     public IReadOnlyList<Request> Requests
@@ -29,6 +29,8 @@ internal sealed class FakeBroker : HttpMessageHandler
     }
 
     public IReadOnlyList<Request> Upserts => [.. Requests.Where(request => request.Uri.AbsolutePath.EndsWith("/entityOperations/upsert", StringComparison.Ordinal))];
+
+    public IReadOnlyList<Request> Queries => [.. Requests.Where(request => request.Uri.AbsolutePath.EndsWith("/entityOperations/query", StringComparison.Ordinal))];
 
     public static HttpResponseMessage Json(HttpStatusCode status, string json) =>
         new(status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };

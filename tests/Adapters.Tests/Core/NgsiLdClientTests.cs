@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using Adapters.Core;
 using Xunit;
 
@@ -33,6 +34,38 @@ public sealed class NgsiLdClientTests
         Assert.Equal([["urn:ngsi-ld:Device:d1"], ["urn:ngsi-ld:ParkingSpot:a", "urn:ngsi-ld:ParkingSpot:b"]],
             upserts.Select(request => request.Entities.Select(entity => (string)entity!["id"]!).ToList()).OrderBy(ids => ids[0], StringComparer.Ordinal));
         Assert.NotEqual(upserts[0].Link, upserts[1].Link);
+    }
+
+    [Fact]
+    public async Task A_query_asks_for_the_attributes_of_the_ids_in_chunks_of_the_batch_size_with_the_context_as_Link()
+    {
+        _broker.Answer = (request, _) => FakeBroker.Json(HttpStatusCode.OK,
+            new JsonArray([.. JsonNode.Parse(request.Body)!["entities"]!.AsArray().Select(JsonNode? (selector) => new JsonObject { ["id"] = selector!["id"]!.DeepClone(), ["type"] = "ParkingSpot" })]).ToJsonString());
+
+        var found = await Client(FakeBroker.Options(batchSize: 2)).QueryAsync("dataModel.Parking", "ParkingSpot", ["a", "b", "c", "a"], ["status"], default);
+
+        Assert.Equal(["a", "b", "c"], found.Select(entity => (string)entity["id"]!));
+        var queries = _broker.Queries;
+        Assert.Equal(["?limit=2", "?limit=1"], queries.Select(request => request.Uri.Query));
+        Assert.All(queries, request =>
+        {
+            Assert.Matches("^<http://broker.test:1026/ngsi-ld/v1/jsonldContexts/context-[0-9]+-[0-9]+>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld\\+json\"$", request.Link);
+            var body = JsonNode.Parse(request.Body)!;
+            Assert.Equal("Query", (string)body["type"]!);
+            Assert.Equal(["status"], body["attrs"]!.AsArray().Select(attr => (string)attr!));
+            Assert.All(body["entities"]!.AsArray(), selector => Assert.Equal("ParkingSpot", (string)selector!["type"]!));
+        });
+    }
+
+    [Fact]
+    public async Task A_query_of_a_tenant_that_does_not_exist_yet_finds_nothing_and_a_refused_one_throws()
+    {
+        _broker.Answer = (_, _) => FakeBroker.Json(HttpStatusCode.NotFound, """{"type":"https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant","title":"Tenant does not exist"}""");
+        Assert.Empty(await Client().QueryAsync("dataModel.Parking", "ParkingSpot", ["a"], ["status"], default));
+
+        _broker.Answer = (_, _) => FakeBroker.Json(HttpStatusCode.BadRequest, """{"type":"https://uri.etsi.org/ngsi-ld/errors/BadRequestData","title":"Bad request data"}""");
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => Client().QueryAsync("dataModel.Parking", "ParkingSpot", ["a"], ["status"], default));
+        Assert.StartsWith("the broker refused the query: 400", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
