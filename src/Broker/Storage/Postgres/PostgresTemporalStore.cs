@@ -395,7 +395,8 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
             ) b ON b.entity_id = c.entity_id AND b.attribute = c.attribute AND b.dataset_id = c.dataset_id
             """;
         const string text = "(c.value #>> ARRAY[]::text[]) COLLATE \"C\"";
-        const string isText = " AND jsonb_typeof(c.value) = 'string'";
+        // Numbers first: jsonb_typeof reads the value, and a number is never a string.
+        const string isText = " AND c.number IS NULL AND jsonb_typeof(c.value) = 'string'";
         var series = new Dictionary<SeriesKey, SeriesValues>();
         var kinds = new Dictionary<(string Entity, string Attribute), (short Min, short Max)>();
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
