@@ -475,6 +475,8 @@ internal sealed class TemporalQueryGenerator(Random random, TemporalHistory hist
     [
         null, Period.FromHours(1), Period.FromDays(1), Period.FromMinutes(30), Period.FromHours(7), Period.FromMinutes(90),
         Period.FromDays(1) + Period.FromHours(2), Period.Zero,
+        // More periods in a long between range than PostgreSQL shares as one parameter: each series gets its own.
+        Period.FromSeconds(20),
     ];
 
     public (IReadOnlyList<string> Ids, TemporalQuery Query) Next()
