@@ -62,6 +62,10 @@ public readonly record struct ChangeFeedPosition(long Horizon, long WindowEnd, l
 }
 
 /// <summary>One committed change record: its sequence number (increasing, unique in the store), its tenant, the change.</summary>
-public sealed record FeedChange(long Sequence, string Tenant, EntityChange Change);
+public sealed record FeedChange(long Sequence, string Tenant, EntityChange Change)
+{
+    /// <summary>The entity after the change as the store serialized it (<see cref="StoredEntityJson"/>, UTF-8), when the store still has it at hand.</summary>
+    public byte[]? StoredAfter { get; init; }
+}
 
 public sealed record ChangeFeedPage(IReadOnlyList<FeedChange> Changes, ChangeFeedPosition Next);

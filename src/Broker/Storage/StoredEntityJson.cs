@@ -28,7 +28,8 @@ public static class StoredEntityJson
     /// <summary>The stored document as UTF-8, for stores that bind text as UTF-8 (half the size of a string, no transcoding).</summary>
     public static byte[] SerializeUtf8(Entity entity) => Serialize(entity, static utf8 => utf8.ToArray());
 
-    private static T Serialize<T>(Entity entity, SpanFunc<T> result)
+    /// <summary>The stored document as UTF-8 handed to <paramref name="result"/>, in a buffer reused after it returns.</summary>
+    public static T Serialize<T>(Entity entity, SpanFunc<T> result)
     {
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
         var writer = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
@@ -47,7 +48,7 @@ public static class StoredEntityJson
         }
     }
 
-    private delegate T SpanFunc<out T>(ReadOnlySpan<byte> utf8);
+    public delegate T SpanFunc<out T>(ReadOnlySpan<byte> utf8);
 
     public static Entity Deserialize(string json) => Deserialize(Encoding.UTF8.GetBytes(json));
 

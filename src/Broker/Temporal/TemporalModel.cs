@@ -56,6 +56,9 @@ public sealed record TemporalEntity(string Id, IReadOnlyList<string> Types, IRea
 /// </summary>
 public sealed record TemporalWrite(TemporalEntity Entity, IReadOnlyList<TemporalInstance> Instances, Entity State)
 {
+    /// <summary><see cref="State"/> serialized by <see cref="Storage.StoredEntityJson"/> (UTF-8), when the change feed had it: a store need not serialize it again.</summary>
+    public byte[]? StoredState { get; init; }
+
     /// <summary>
     /// The record each write of a transaction upserts: only the last write of an entity upserts it, holding the earliest
     /// createdAt and the latest modifiedAt of all of them (what upserting each in turn leaves), the others none (null);

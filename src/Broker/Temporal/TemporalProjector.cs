@@ -22,10 +22,10 @@ public sealed partial class TemporalProjector(
 
     /// <summary>
     /// How long changes gather before the projector records what it has not read yet, unless a page is full: one
-    /// transaction (and one fsync) of the history for many writes instead of one for each. Temporal queries do not wait
-    /// for it (<see cref="CatchUpAsync"/> records on their time).
+    /// transaction (and one fsync) of the history for many writes instead of one for each, and one record per entity
+    /// for all of its changes in it. Temporal queries do not wait for it (<see cref="CatchUpAsync"/> records on their time).
     /// </summary>
-    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan GatherTime = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long pages without changes may move the position in memory only.</summary>
     private static readonly TimeSpan EmptySaveInterval = TimeSpan.FromSeconds(2);
@@ -111,7 +111,7 @@ public sealed partial class TemporalProjector(
                 try
                 {
                     if (ChangeProjection.Project(change.Change) is { } write)
-                        writes.Add((change.Tenant, write));
+                        writes.Add((change.Tenant, change.StoredAfter is { } stored && ReferenceEquals(write.State, change.Change.After) ? write with { StoredState = stored } : write));
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {

@@ -61,4 +61,29 @@ public sealed class RecentChangesTests
         Assert.False(recent.TryRead("notifications", 0, 100, []));
         Assert.Equal([6, 7, 8, 9], Read(recent, "temporal", 5));
     }
+
+    [Fact]
+    public void Many_changes_read_in_pages_by_a_consumer_ahead_of_another_keep_their_order_across_compactions()
+    {
+        var recent = new RecentChanges(capacity: 10_000);
+        recent.Start(0);
+        long notified = 0, recorded = 0;
+        Assert.True(recent.TryRead("temporal", 0, 1, []));
+        for (var batch = 0; batch < 60; batch++)
+        {
+            recent.Append(Changes(batch * 100 + 1, 100));
+            var page = Read(recent, "notifications", notified, max: 150);
+            Assert.Equal(Enumerable.Range((int)notified + 1, page.Count).Select(n => (long)n), page);
+            notified = page[^1];
+            if (batch % 3 == 2)
+            {
+                var behind = Read(recent, "temporal", recorded, max: 1000);
+                Assert.Equal(Enumerable.Range((int)recorded + 1, behind.Count).Select(n => (long)n), behind);
+                recorded = behind[^1];
+            }
+        }
+        Assert.Equal(6000, notified);
+        Assert.Equal(6000, recorded);
+        Assert.False(recent.TryRead("late", 0, 10, []));
+    }
 }

@@ -264,7 +264,7 @@ public sealed partial class EmbeddedEntityStore(EmbeddedStoreOptions options, IL
                 else
                     insertChange.Text(6, doc);
                 (previous is null ? insertChange.Null(7) : insertChange.Text(7, previous)).Run();
-                committedChanges.Add(new FeedChange(insertChange.LastInsertRowId, tenant, change));
+                committedChanges.Add(new FeedChange(insertChange.LastInsertRowId, tenant, change) { StoredAfter = doc });
 
                 var statement = change.Kind switch
                 {

@@ -203,7 +203,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             _recordCreated = _upsert.Parameters.Add("$created", SqliteType.Integer);
             _recordModified = _upsert.Parameters.Add("$modified", SqliteType.Integer);
             _recordDeleted = _upsert.Parameters.Add("$deleted", SqliteType.Integer);
-            _state = _upsert.Parameters.Add("$state", SqliteType.Text);
+            _state = _upsert.Parameters.Add("$state", SqliteType.Blob);
             _insert = Command(connection, """
                 INSERT INTO series_instances (series, dataset_id, instance_id, observed_at, created_at, modified_at, deleted_at, instant, kind, value, doc)
                 VALUES ($series, $dataset, $instance, $observed, $created, $modified, $deleted, $instant, $kind, $value, $doc)
@@ -243,7 +243,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
                 _recordCreated.Value = TemporalRows.Microseconds(record.CreatedAt);
                 _recordModified.Value = TemporalRows.Microseconds(record.ModifiedAt);
                 _recordDeleted.Value = record.DeletedAt is { } deleted ? TemporalRows.Microseconds(deleted) : DBNull.Value;
-                _state.Value = StoredEntityJson.Serialize(write.State);
+                _state.Value = CompressedState.Encode(write);
                 _upsert.ExecuteNonQuery();
             }
             foreach (var recorded in write.Instances)
@@ -366,7 +366,7 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
             var states = new List<Entity>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
-                states.Add(StoredEntityJson.Deserialize(reader.GetString(0)));
+                states.Add(CompressedState.Decode(reader.GetValue(0)));
             return states;
         }, cancellationToken);
 

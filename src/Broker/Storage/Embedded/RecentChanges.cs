@@ -9,7 +9,9 @@ namespace Broker.Storage.Embedded;
 internal sealed class RecentChanges(int capacity)
 {
     private readonly Lock _lock = new();
-    private readonly Queue<FeedChange> _changes = new();
+    /// <summary>The changes kept, in sequence order, from <see cref="_head"/> on (what is before it is dropped).</summary>
+    private readonly List<FeedChange> _changes = [];
+    private int _head;
     private readonly Dictionary<string, long> _readUpTo = new(StringComparer.Ordinal);
     private TaskCompletionSource _appended = NewSignal();
 
@@ -29,10 +31,8 @@ internal sealed class RecentChanges(int capacity)
         TaskCompletionSource signal;
         lock (_lock)
         {
-            foreach (var change in committed)
-                _changes.Enqueue(change);
-            while (_changes.Count > capacity)
-                _changes.Dequeue();
+            _changes.AddRange(committed);
+            DropBefore(Math.Max(_head, _changes.Count - capacity));
             LastSequence = committed[^1].Sequence;
             signal = _appended;
             _appended = NewSignal();
@@ -50,22 +50,40 @@ internal sealed class RecentChanges(int capacity)
         {
             _readUpTo[consumer] = afterSequence;
             var everyoneRead = _readUpTo.Values.Min();
-            while (_changes.Count > 0 && _changes.Peek().Sequence <= everyoneRead)
-                _changes.Dequeue();
+            DropBefore(FirstAfter(everyoneRead));
             if (afterSequence >= LastSequence)
                 return true;
-            if (_changes.Count == 0 || _changes.Peek().Sequence > afterSequence + 1)
+            if (_head == _changes.Count || _changes[_head].Sequence > afterSequence + 1)
                 return false;
-            foreach (var change in _changes)
-            {
-                if (change.Sequence <= afterSequence)
-                    continue;
-                if (into.Count == max)
-                    break;
-                into.Add(change);
-            }
+            for (var i = FirstAfter(afterSequence); i < _changes.Count && into.Count < max; i++)
+                into.Add(_changes[i]);
             return true;
         }
+    }
+
+    private void DropBefore(int index)
+    {
+        _head = index;
+        if (_head > 1024 && _head * 2 > _changes.Count)
+        {
+            _changes.RemoveRange(0, _head);
+            _head = 0;
+        }
+    }
+
+    /// <summary>The index of the first change kept with a sequence number after <paramref name="sequence"/> (binary search: the list is in sequence order).</summary>
+    private int FirstAfter(long sequence)
+    {
+        int low = _head, high = _changes.Count;
+        while (low < high)
+        {
+            var middle = low + (high - low) / 2;
+            if (_changes[middle].Sequence <= sequence)
+                low = middle + 1;
+            else
+                high = middle;
+        }
+        return low;
     }
 
     /// <summary>Completes when a change after <paramref name="afterSequence"/> is committed.</summary>
