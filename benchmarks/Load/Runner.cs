@@ -55,6 +55,7 @@ public sealed class Runner(Options options, string workDirectory)
         var dataPath = Path.Combine(workDirectory, runId);
         TargetProcess? process = null;
         NpgsqlDataSource? postgres = null;
+        string? scenarioDatabase = null;
         try
         {
             Uri baseAddress;
@@ -70,8 +71,10 @@ public sealed class Runner(Options options, string workDirectory)
             }
             else
             {
+                if (scenario.Target == Target.Broker && options.Store == Stores.Postgres)
+                    scenarioDatabase = await CreateScenarioDatabaseAsync(runId, ct).ConfigureAwait(false);
                 process = scenario.Target == Target.Broker
-                    ? await TargetProcess.StartAsync(options.BrokerPath, [.. BrokerArguments(dataPath), .. scenario.TargetArguments], "/ready", dataPath + ".log", ct).ConfigureAwait(false)
+                    ? await TargetProcess.StartAsync(options.BrokerPath, [.. BrokerArguments(dataPath, scenarioDatabase), .. scenario.TargetArguments], "/ready", dataPath + ".log", ct).ConfigureAwait(false)
                     : await TargetProcess.StartAsync(options.CeilingPath, scenario.TargetArguments, "/", dataPath + ".log", ct).ConfigureAwait(false);
                 baseAddress = process.BaseAddress;
             }
@@ -137,17 +140,53 @@ public sealed class Runner(Options options, string workDirectory)
                 await process.DisposeAsync().ConfigureAwait(false);
             if (postgres is not null)
                 await postgres.DisposeAsync().ConfigureAwait(false);
+            if (scenarioDatabase is not null)
+                await DropScenarioDatabaseAsync(scenarioDatabase).ConfigureAwait(false);
             if (Directory.Exists(dataPath))
                 Directory.Delete(dataPath, recursive: true);
         }
     }
 
-    private List<string> BrokerArguments(string dataPath)
+    private List<string> BrokerArguments(string dataPath, string? database)
     {
         List<string> arguments = ["--Storage:DataPath", dataPath];
         if (options.Store == Stores.Postgres)
-            arguments.AddRange(["--Storage:Provider", "Postgres", "--ConnectionStrings:Postgres", options.ConnectionString!]);
+        {
+            var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            if (database is not null)
+                connection.Database = database;
+            arguments.AddRange(["--Storage:Provider", "Postgres", "--ConnectionStrings:Postgres", connection.ConnectionString]);
+        }
         return arguments;
+    }
+
+    /// <summary>
+    /// A database of its own for a broker scenario on PostgreSQL, so that no scenario pays for another's data: S6 after
+    /// S10 would otherwise record the history of S10's writes, which the broker catches up on once history is on again.
+    /// </summary>
+    private async Task<string> CreateScenarioDatabaseAsync(string runId, CancellationToken ct)
+    {
+        var name = "bench_" + runId.Replace("-", "_", StringComparison.Ordinal);
+        await using var connection = new NpgsqlConnection(options.ConnectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        return name;
+    }
+
+    private async Task DropScenarioDatabaseAsync(string name)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(options.ConnectionString);
+            await connection.OpenAsync().ConfigureAwait(false);
+            await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", connection);
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            Console.Error.WriteLine($"could not drop the scenario database {name}: {e.Message}");
+        }
     }
 
     private static string? Note(Phase phase, NotificationFigures? notifications)

@@ -59,14 +59,14 @@ public sealed partial class PostgresEntityStore : IChangeFeed
         try
         {
             await using var command = _dataSource.CreateCommand("""
-                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text FROM changes
+                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text, (after->>'version')::bigint FROM changes
                 WHERE xid >= $1 AND xid < $2 AND seq > $3 ORDER BY seq LIMIT $4
                 """);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Horizon });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.WindowEnd });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = position.Sequence });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
-            var rows = await ReadChangeRowsAsync(command, changes, cancellationToken).ConfigureAwait(false);
+            var rows = await ReadChangeRowsAsync(command, changes, takeCommittedHere: true, cancellationToken).ConfigureAwait(false);
             var next = rows.Count < max
                 ? new ChangeFeedPosition(position.WindowEnd, position.WindowEnd, 0)
                 : position with { Sequence = rows.Last };
@@ -86,11 +86,11 @@ public sealed partial class PostgresEntityStore : IChangeFeed
         try
         {
             await using var command = _dataSource.CreateCommand("""
-                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text FROM changes
+                SELECT seq, tenant, entity_id, kind, at, attributes::text, after::text, previous::text, (after->>'version')::bigint FROM changes
                 WHERE seq = ANY($1) ORDER BY seq
                 """);
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. sequences] });
-            await ReadChangeRowsAsync(command, changes, cancellationToken).ConfigureAwait(false);
+            await ReadChangeRowsAsync(command, changes, takeCommittedHere: false, cancellationToken).ConfigureAwait(false);
             return changes;
         }
         catch (Exception e) when (PostgresErrors.IsUnavailable(e))
@@ -152,7 +152,11 @@ public sealed partial class PostgresEntityStore : IChangeFeed
 
     private readonly record struct RowsRead(int Count, long Last);
 
-    private static async Task<RowsRead> ReadChangeRowsAsync(NpgsqlCommand command, List<FeedChange> into, CancellationToken cancellationToken)
+    /// <param name="takeCommittedHere">
+    /// Whether a change this node committed is taken as it was written (the whole entity before it, as the embedded feed
+    /// gives it) instead of read back (what the record keeps of it).
+    /// </param>
+    private async Task<RowsRead> ReadChangeRowsAsync(NpgsqlCommand command, List<FeedChange> into, bool takeCommittedHere, CancellationToken cancellationToken)
     {
         var count = 0;
         var last = 0L;
@@ -161,7 +165,11 @@ public sealed partial class PostgresEntityStore : IChangeFeed
         {
             count++;
             last = reader.GetInt64(0);
-            var change = ChangeRecords.Read(reader.GetString(3), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(4),
+            var at = reader.GetFieldValue<DateTimeOffset>(4);
+            var change = takeCommittedHere && ChangeRecords.KindOf(reader.GetString(3)) is { } kind && !reader.IsDBNull(8)
+                ? _committedHere.Find(reader.GetString(1), reader.GetString(2), kind, at, reader.GetInt64(8))
+                : null;
+            change ??= ChangeRecords.Read(reader.GetString(3), reader.GetString(2), at,
                 reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7));
             if (change is not null)
                 into.Add(new FeedChange(last, reader.GetString(1), change));

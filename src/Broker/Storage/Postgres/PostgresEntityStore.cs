@@ -426,6 +426,9 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
 
     private PostgresGroupCommit? _groupCommit;
 
+    /// <summary>What this node committed lately, which its feed consumers take instead of parsing the feed's rows.</summary>
+    private readonly CommittedChanges _committedHere = new(capacity: 16_384);
+
     private PostgresGroupCommit GroupCommit =>
         LazyInitializer.EnsureInitialized(ref _groupCommit, () => new PostgresGroupCommit(_dataSource, writers: 2));
 
@@ -469,7 +472,10 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     : changes[i].Kind == ChangeKind.Create ? CommitOutcome.AlreadyExists
                     : exists ? CommitOutcome.Conflict : CommitOutcome.NotFound;
                 if (written == 1)
+                {
                     _knownTenants.TryAdd(tenant, true);
+                    _committedHere.Add(tenant, changes[i]);
+                }
                 if (written == 1 && changes[i].After is { } after && rowVersion is { } xmin)
                     _writeCache.Put(tenant, changes[i].EntityId, after, xmin);
                 else
