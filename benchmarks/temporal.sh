@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Measures what recording the history costs an attribute PATCH stream (issue 11: S6 with the history against S10
-# without, target ≥ 70 %) in pairs of runs taken back to back, and writes the "History cost" section of
-# benchmarks/RESULTS.md (run.sh keeps it when it rewrites the rest). Pairs, because on a shared machine the rate of
-# single runs varies by more than the history costs. Not part of ./test.sh.
+# The temporal API's figures (issue 11) into the "Temporal API" section of benchmarks/RESULTS.md (run.sh keeps it when
+# it rewrites the rest): S8 and S9, the temporal queries (each with its preloaded history: 1 000 000 instances on
+# PostgreSQL, which takes minutes, 100 000 on the embedded store), and what recording the history costs an attribute
+# PATCH stream, S6 with the history against S10 without (target ≥ 70 %), in pairs of runs taken back to back: on a
+# shared machine the rate of single runs varies by more than the history costs. Not part of ./test.sh.
 #
-#   benchmarks/history-cost.sh                              3 pairs on the embedded store, 2 s warm-up + 8 s each
-#   scripts/with-postgres.sh benchmarks/history-cost.sh --store postgres --pairs 5
-#   options: --store embedded|postgres|both, --pairs N, --duration S, --warmup S, --connection TEXT
+#   benchmarks/temporal.sh                                  embedded: S8, S9, 3 pairs of S6/S10 (2 s warm-up + 8 s each)
+#   scripts/with-postgres.sh benchmarks/temporal.sh --store both --pairs 4
+#   options: --store embedded|postgres|both, --pairs N, --duration S, --warmup S, --connection TEXT, --no-queries
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
-command="benchmarks/history-cost.sh${*:+ $*}"
-stores=embedded pairs=3 duration=8 warmup=2 connection=""
+command="benchmarks/temporal.sh${*:+ $*}"
+stores=embedded pairs=3 duration=8 warmup=2 connection="" queries=yes
 while [ $# -gt 0 ]; do
   case "$1" in
     --store) stores=$2; shift 2 ;;
@@ -19,6 +20,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
     --connection) connection=$2; shift 2 ;;
+    --no-queries) queries=no; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -41,11 +43,27 @@ run() {
     | awk -F'|' -v id="$scenario" '$2 ~ "^ "id" " { gsub(/[ ,]/, "", $5); split($9, cpu, " "); print $5, cpu[1] }'
 }
 
-rows="" summary=""
+# The load tool's table rows of the temporal queries on one store.
+query_rows() {
+  local args=(--scenarios S8,S9 --duration "$duration" --warmup "$warmup" --store "$1")
+  [ "$1" = postgres ] && args+=(--connection "$connection")
+  dotnet benchmarks/Load/bin/Release/net10.0/Load.dll "${args[@]}" 2>/dev/null | grep -E '^\| S(8|9) ' || true
+}
+
+rows="" summary="" queries_table=""
 for store in $stores; do
   if [ "$store" = postgres ] && [ -z "$connection" ]; then
     echo "postgres needs --connection or PG* variables (scripts/with-postgres.sh)" >&2
     exit 2
+  fi
+  if [ "$queries" = yes ]; then
+    echo "S8, S9 on $store (preloading the history)" >&2
+    found=$(query_rows "$store")
+    if [ -z "$found" ]; then
+      echo "S8/S9 on $store gave no result" >&2
+      exit 1
+    fi
+    queries_table+="$found"$'\n'
   fi
   total6=0 total10=0
   for pair in $(seq 1 "$pairs"); do
@@ -66,17 +84,31 @@ for store in $stores; do
   summary+="- $store: all pairs together, S6 made $share % of S10's PATCHes (target ≥ 70 %: $verdict)"$'\n'
 done
 
-section=$(cat <<EOF
-## History cost (benchmarks/history-cost.sh)
+queries_section=""
+if [ -n "$queries_table" ]; then
+  queries_section=$(cat <<EOF
+Temporal queries, one client each (targets on PostgreSQL: S8 p50 < 20 ms, S9 < 1 s):
 
-S6 (attribute PATCH, history recorded) and S10 (the same, \`--Temporal:Enabled false\`) in pairs run back to back,
-each with a fresh broker (on PostgreSQL a database of its own). The CPU ratio is S10's broker CPU per PATCH divided by S6's.
+| scenario | store | requests | ops/s | entities/s | p50 | p99 | broker CPU ms/request | ratio to ceiling | peak memory |
+|---|---|--:|--:|--:|--:|--:|--:|--:|--:|
+$queries_table
+EOF
+)
+fi
+
+section=$(cat <<EOF
+## Temporal API (benchmarks/temporal.sh)
 
 - date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - command: \`$command\`
 - commit: \`$commit\`
 - machine: $(nproc) cores, load average before: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)
 - $duration s measured after $warmup s of warm-up per run, 32 connections
+
+$queries_section
+
+S6 (attribute PATCH, history recorded) and S10 (the same, \`--Temporal:Enabled false\`) in pairs run back to back,
+each with a fresh broker (on PostgreSQL a database of its own). The CPU ratio is S10's broker CPU per PATCH divided by S6's.
 
 | pair | store | S6 PATCH/s | S10 PATCH/s | S6 / S10 | S6 CPU ms/PATCH | S10 CPU ms/PATCH | CPU ratio |
 |--:|---|--:|--:|--:|--:|--:|--:|
@@ -86,8 +118,8 @@ EOF
 )
 
 results=benchmarks/RESULTS.md
-# Replace an earlier History cost section (up to the next section or the end), then append this one.
-awk '/^## History cost/ { skip = 1; next } /^## / { skip = 0 } !skip' "$results" > "$results.tmp"
+# Replace an earlier section of this script (up to the next section or the end), then append this one.
+awk '/^## (History cost|Temporal API)/ { skip = 1; next } /^## / { skip = 0 } !skip' "$results" > "$results.tmp"
 printf '%s\n\n%s\n' "$(sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$results.tmp")" "$section" > "$results"
 rm -f "$results.tmp"
 echo "$summary" >&2
