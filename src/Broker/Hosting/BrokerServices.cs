@@ -2,6 +2,7 @@ using Broker.Api.Http;
 using Broker.Contexts;
 using Broker.Discovery;
 using Broker.Entities;
+using Broker.Federation;
 using Broker.Outbound;
 using Broker.Storage;
 using Broker.Storage.Embedded;
@@ -48,6 +49,7 @@ public static class BrokerServices
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, EmbeddedTemporalStore>();
+                services.AddSingleton<IRegistrationStore, EmbeddedRegistrationStore>();
                 break;
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
@@ -63,6 +65,7 @@ public static class BrokerServices
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, PostgresTemporalStore>();
+                services.AddSingleton<IRegistrationStore, PostgresRegistrationStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");
@@ -72,6 +75,7 @@ public static class BrokerServices
         services.AddSingleton<EntityService>();
         services.AddSingleton<DiscoveryService>();
         services.AddSingleton<BatchService>();
+        services.AddSingleton<RegistrationService>();
         AddSubscriptions(services, configuration);
         AddTemporal(services, configuration);
         return builder;
@@ -119,13 +123,14 @@ public static class BrokerServices
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>
-internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal) : IHostedService
+internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal, IRegistrationStore registrations) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
         await subscriptions.InitializeAsync(cancellationToken);
         await temporal.InitializeAsync(cancellationToken);
+        await registrations.InitializeAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
