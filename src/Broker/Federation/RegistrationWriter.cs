@@ -34,7 +34,7 @@ public static class RegistrationWriter
         WriteGeometry(json, "observationSpace", registration.ObservationSpace);
         WriteGeometry(json, "operationSpace", registration.OperationSpace);
         if (registration.ExpiresAt is { } expiresAt)
-            json.WriteString("expiresAt"u8, Timestamps.Format6(expiresAt));
+            json.WriteString("expiresAt"u8, Timestamps.FormatMinimal(expiresAt));
         if (registration.ContextSourceInfo is { } info)
         {
             json.WriteStartArray("contextSourceInfo"u8);
@@ -139,9 +139,9 @@ public static class RegistrationWriter
         if (interval is null)
             return;
         json.WriteStartObject(member);
-        json.WriteString("startAt"u8, Timestamps.Format6(interval.StartAt));
+        json.WriteString("startAt"u8, Timestamps.FormatMinimal(interval.StartAt));
         if (interval.EndAt is { } endAt)
-            json.WriteString("endAt"u8, Timestamps.Format6(endAt));
+            json.WriteString("endAt"u8, Timestamps.FormatMinimal(endAt));
         json.WriteEndObject();
     }
 

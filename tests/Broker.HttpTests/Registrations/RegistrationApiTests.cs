@@ -66,14 +66,15 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
     public async Task A_registration_is_created_with_its_location_and_retrieved_compacted_with_the_requests_context()
     {
         var id = NewRegistrationId();
+        const string times = ""","expiresAt":"2099-01-01T00:00:00Z","observationInterval":{"startAt":"2020-08-01T22:07:00Z","endAt":"2021-08-01T21:07:00.5Z"}""";
 
-        var response = await PostAsync(ParkingRegistration(id));
+        var response = await PostAsync(ParkingRegistration(id, times));
 
         await AssertStatus(HttpStatusCode.Created, response);
         Assert.Equal(RegistrationPath(id).Replace("%3A", ":", StringComparison.Ordinal), response.Headers.Location!.OriginalString);
         var compacted = await GetAsync(RegistrationPath(id));
         await AssertStatus(HttpStatusCode.OK, compacted);
-        var expected = JsonNode.Parse(ParkingRegistration(id, ""","mode":"inclusive","operations":["federationOps"]"""))!;
+        var expected = JsonNode.Parse(ParkingRegistration(id, times.Replace(".5Z", ".500Z", StringComparison.Ordinal) + ""","mode":"inclusive","operations":["federationOps"]"""))!;
         AssertJsonEqual(expected, await ReadJsonAsync(compacted));
         Assert.Contains(StubContextLoader.ParkingContextUrl, string.Join(' ', compacted.Headers.GetValues("Link")), StringComparison.Ordinal);
 
