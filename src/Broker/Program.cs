@@ -25,6 +25,7 @@ app.MapQueryPostApi();
 app.MapContextsApi();
 app.MapSubscriptionsApi();
 app.MapRegistrationsApi();
+app.MapCsourceSubscriptionsApi();
 app.MapTemporalApi();
 app.MapExplorerWhenEnabled();
 app.MapFallback(UnknownResource.Handle);

@@ -142,18 +142,25 @@ public sealed class PostgresRegistrationStoreFixture : IAsyncLifetime
 
     public PostgresRegistrationStore? Store { get; private set; }
 
+    public PostgresCsourceSubscriptionStore? CsourceSubscriptions { get; private set; }
+
     public async Task InitializeAsync()
     {
         _database = new PostgresStoreFixture();
         await _database.InitializeAsync();
         if (_database.ConnectionString is { } connectionString)
+        {
             Store = new PostgresRegistrationStore(new PostgresStoreOptions { ConnectionString = connectionString }, NullLogger<PostgresRegistrationStore>.Instance);
+            CsourceSubscriptions = new PostgresCsourceSubscriptionStore(new PostgresStoreOptions { ConnectionString = connectionString }, NullLogger<PostgresCsourceSubscriptionStore>.Instance);
+        }
     }
 
     public async Task DisposeAsync()
     {
         if (Store is not null)
             await Store.DisposeAsync();
+        if (CsourceSubscriptions is not null)
+            await CsourceSubscriptions.DisposeAsync();
         if (_database is not null)
             await _database.DisposeAsync();
     }
@@ -172,4 +179,61 @@ public sealed class PostgresRegistrationStoreContractTests(PostgresRegistrationS
 
         Assert.Equal(Broker.Problems.ErrorType.BadRequestData, e.Type);
     }
+}
+
+/// <summary>What every <see cref="ICsourceSubscriptionStore"/> must do, run once per store.</summary>
+public abstract class CsourceSubscriptionStoreContractTests
+{
+    protected abstract ICsourceSubscriptionStore? Store { get; }
+
+    private static readonly DateTimeOffset Created = new(2026, 12, 4, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task A_subscription_is_stored_read_listed_updated_with_a_revision_check_and_deleted_per_tenant()
+    {
+        if (Store is not { } store)
+            return;
+        var tenant = "c" + Guid.NewGuid().ToString("N")[..10];
+        Assert.True(await store.InsertAsync(new StoredCsourceSubscription(tenant, "urn:s:2", """{"m":"a"}""", Created), default));
+        Assert.True(await store.InsertAsync(new StoredCsourceSubscription(tenant, "urn:s:1", """{"m":"a"}""", Created), default));
+        Assert.False(await store.InsertAsync(new StoredCsourceSubscription(tenant, "urn:s:1", """{"m":"b"}""", Created), default));
+        Assert.Empty(await store.ListAsync(tenant + "x", default));
+
+        var read = (await store.GetAsync(tenant, "urn:s:1", default))!;
+        Assert.Equal(Created, read.CreatedAt);
+        Assert.Equal(["urn:s:1", "urn:s:2"], (await store.ListAsync(tenant, default)).Select(s => s.Id));
+        Assert.True(await store.UpdateAsync(tenant, "urn:s:1", """{"m":"c"}""", read.Revision, default));
+        Assert.False(await store.UpdateAsync(tenant, "urn:s:1", """{"m":"d"}""", read.Revision, default));
+        Assert.Equal("c", (string?)JsonNode.Parse((await store.GetAsync(tenant, "urn:s:1", default))!.Document)!["m"]);
+
+        Assert.True(await store.DeleteAsync(tenant, "urn:s:1", default));
+        Assert.False(await store.DeleteAsync(tenant, "urn:s:1", default));
+        Assert.Null(await store.GetAsync(tenant, "urn:s:1", default));
+    }
+}
+
+public sealed class EmbeddedCsourceSubscriptionStoreContractTests : CsourceSubscriptionStoreContractTests, IAsyncLifetime
+{
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "ngsi-csource-subscriptions-" + Guid.NewGuid().ToString("N"));
+    private EmbeddedCsourceSubscriptionStore? _store;
+
+    protected override ICsourceSubscriptionStore? Store => _store;
+
+    public async Task InitializeAsync()
+    {
+        _store = new EmbeddedCsourceSubscriptionStore(new EmbeddedStoreOptions { DataPath = _dataPath });
+        await _store.InitializeAsync(default);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _store!.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_dataPath, recursive: true);
+    }
+}
+
+public sealed class PostgresCsourceSubscriptionStoreContractTests(PostgresRegistrationStoreFixture fixture) : CsourceSubscriptionStoreContractTests, IClassFixture<PostgresRegistrationStoreFixture>
+{
+    protected override ICsourceSubscriptionStore? Store => fixture.CsourceSubscriptions;
 }

@@ -40,6 +40,9 @@ public sealed record RegistrationQuery
     /// </summary>
     public TimeFilter? Time { get; init; }
 
+    /// <summary>False: without a temporal query, registrations match whatever their intervals (a subscription to registrations).</summary>
+    public bool LatestOnly { get; init; } = true;
+
     /// <summary>A registration must support this operation (clause 4.20), e.g. <see cref="RegistrationOperations.QueryEntity"/>.</summary>
     public string? Operation { get; init; }
 
@@ -93,7 +96,7 @@ public static class RegistrationMatcher
             return null;
         if (query.Operation is { } operation && !registration.SupportedOperations.Contains(operation))
             return null;
-        if (!MatchesTime(registration, query.Time))
+        if ((query.LatestOnly || query.Time?.Relation is not null) && !MatchesTime(registration, query.Time))
             return null;
         if (query.ScopeQ is { } scopeQ && registration.Scopes is { } scopes && !ScopeEvaluator.Matches(scopes, scopeQ))
             return null;
@@ -115,6 +118,31 @@ public static class RegistrationMatcher
                 (matched ??= []).Add(info);
         }
         return matched is null ? null : new RegistrationMatch(registration, matched);
+    }
+
+    /// <summary>
+    /// Whether a registration is one a context source registration subscription (clause 5.11) is about: one of its
+    /// entity selectors (or, without entities, any entity) together with watchedAttributes, q (on the Context Source
+    /// properties) and geoQ (on the registration's location), as discovery would match them.
+    /// </summary>
+    public static bool MatchesSubscription(ContextSourceRegistration registration, Subscriptions.Subscription subscription, DateTimeOffset now)
+    {
+        var query = new RegistrationQuery
+        {
+            Attributes = subscription.WatchedAttributes,
+            ContextSourceFilters = subscription.Q is { } q ? [q] : null,
+            Geo = subscription.GeoQ,
+            LatestOnly = false,
+        };
+        if (subscription.Entities is not { } selectors)
+            return Match(registration, query, now) is not null;
+        foreach (var selector in selectors)
+        {
+            var selected = query with { EntityIds = selector.Id is { } id ? [id] : null, IdPattern = selector.Id is null ? selector.IdPattern : null, Types = selector.Type };
+            if (Match(registration, selected, now) is not null)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ public sealed record RegistrationView(ContextSourceRegistration Registration, St
 /// registrations are checked against each other and against the entities held here before they are stored (clause
 /// 4.3.6.3); those checks and the write that follows run one at a time on this node.
 /// </summary>
-public sealed class RegistrationService(IRegistrationStore store, IEntityStore entities, TimeProvider clock)
+public sealed class RegistrationService(IRegistrationStore store, IEntityStore entities, CsourceSubscriptionService subscriptions, TimeProvider clock)
 {
     private const int MaxUpdateAttempts = 8;
 
@@ -30,6 +30,7 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
                 throw AlreadyExists(id);
             return true;
         }, ct);
+        await subscriptions.RegistrationChangedAsync(tenant, null, registration, ct);
         return id;
     }
 
@@ -85,7 +86,10 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
             var written = await WithOverlapCheckAsync(updated,
                 async () => await store.UpdateAsync(tenant, id, RegistrationDocument.Write(updated), stored.Revision, ct), ct);
             if (written)
+            {
+                await subscriptions.RegistrationChangedAsync(tenant, current, updated, ct);
                 return;
+            }
             // Changed meanwhile: read it again and apply the fragment to what it is now.
         }
         throw new NgsiLdException(ErrorType.Conflict, $"The registration '{id}' kept changing while it was updated; retry.");
@@ -93,8 +97,10 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
 
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)
     {
+        var stored = await store.GetAsync(tenant, id, ct) ?? throw NotFound(id);
         if (!await store.DeleteAsync(tenant, id, ct))
             throw NotFound(id);
+        await subscriptions.RegistrationChangedAsync(tenant, RegistrationDocument.Read(stored), null, ct);
     }
 
     private async Task<List<ContextSourceRegistration>> ReadAllAsync(string tenant, CancellationToken ct) =>

@@ -50,6 +50,7 @@ public static class BrokerServices
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, EmbeddedTemporalStore>();
                 services.AddSingleton<IRegistrationStore, EmbeddedRegistrationStore>();
+                services.AddSingleton<ICsourceSubscriptionStore, EmbeddedCsourceSubscriptionStore>();
                 break;
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
@@ -66,6 +67,7 @@ public static class BrokerServices
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, PostgresTemporalStore>();
                 services.AddSingleton<IRegistrationStore, PostgresRegistrationStore>();
+                services.AddSingleton<ICsourceSubscriptionStore, PostgresCsourceSubscriptionStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");
@@ -75,7 +77,6 @@ public static class BrokerServices
         services.AddSingleton<EntityService>();
         services.AddSingleton<DiscoveryService>();
         services.AddSingleton<BatchService>();
-        services.AddSingleton<RegistrationService>();
         AddSubscriptions(services, configuration);
         AddTemporal(services, configuration);
         return builder;
@@ -119,11 +120,17 @@ public static class BrokerServices
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<SubscriptionService>();
+        // Context source registrations (clauses 5.9-5.11); their subscriptions are notified through the same senders.
+        services.AddSingleton<CsourceNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<CsourceNotifier>());
+        services.AddSingleton<CsourceSubscriptionService>();
+        services.AddSingleton<RegistrationService>();
     }
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>
-internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal, IRegistrationStore registrations) : IHostedService
+internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal, IRegistrationStore registrations,
+    ICsourceSubscriptionStore csourceSubscriptions) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -131,6 +138,7 @@ internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore su
         await subscriptions.InitializeAsync(cancellationToken);
         await temporal.InitializeAsync(cancellationToken);
         await registrations.InitializeAsync(cancellationToken);
+        await csourceSubscriptions.InitializeAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,6 +17,7 @@ public static class UnknownResource
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/subscriptions", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/csourceRegistrations", StringComparison.Ordinal)
+                || path.StartsWith("/ngsi-ld/v1/csourceSubscriptions", StringComparison.Ordinal)
                 || temporal;
             if (known)
             {

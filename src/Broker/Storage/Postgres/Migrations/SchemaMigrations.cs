@@ -220,5 +220,15 @@ internal static class SchemaMigrations
                 last_failure timestamptz,
                 PRIMARY KEY (tenant, id));
             """),
+        (12, "context source registration subscriptions", """
+            -- Subscriptions to registrations (clause 5.11) as subscription documents; revision as for registrations.
+            CREATE TABLE csource_subscriptions (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                doc jsonb NOT NULL,
+                created timestamptz NOT NULL,
+                revision bigint NOT NULL,
+                PRIMARY KEY (tenant, id));
+            """),
     ];
 }
