@@ -61,6 +61,8 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
     /// <summary>As update subscription (clause 5.8.2): each member of the fragment replaces the one of that name, null removes it.</summary>
     public async Task UpdateAsync(string tenant, string id, JsonObject fragment, RequestContext context, CancellationToken ct)
     {
+        if (fragment.TryGetPropertyValue("type", out var type) && SubscriptionReader.IsNull(type))
+            throw NgsiLdException.BadRequestData("The subscription's type cannot be removed: it is Subscription.");
         for (var attempt = 0; attempt < MaxUpdateAttempts; attempt++)
         {
             var stored = await store.GetAsync(tenant, id, ct) ?? throw NotFound(id);

@@ -111,6 +111,7 @@ public sealed class CsourceSubscriptionTests(SubscriptionBrokerFactory factory, 
         await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Patch, CsourcePath(id), """{"description":"registrations of nothing"}"""));
         Assert.Equal("registrations of nothing", (string?)(await ReadJsonAsync(await Client.GetAsync(new Uri(CsourcePath(id), UriKind.Relative))))["description"]);
         await AssertProblem(await SendAsync(HttpMethod.Patch, CsourcePath(id), """{"notification":null}"""), HttpStatusCode.BadRequest, "BadRequestData");
+        await AssertProblem(await SendAsync(HttpMethod.Patch, CsourcePath(id), """{"type":null}"""), HttpStatusCode.BadRequest, "BadRequestData");
 
         await AssertStatus(HttpStatusCode.NoContent, await Client.DeleteAsync(new Uri(CsourcePath(id), UriKind.Relative)));
         await AssertProblem(await Client.GetAsync(new Uri(CsourcePath(id), UriKind.Relative)), HttpStatusCode.NotFound, "ResourceNotFound");
