@@ -42,7 +42,18 @@ public sealed partial class CsourceNotifier(IEnumerable<INotificationSender> sen
 
     public DeliveryStatus StatusOf(string tenant, string id) => _statuses.GetValueOrDefault((tenant, id), DeliveryStatus.None);
 
-    public void Forget(string tenant, string id) => _statuses.TryRemove((tenant, id), out _);
+    /// <summary>Subscriptions deleted since their notifications were queued: what they still owe is not sent, not even a retry.</summary>
+    private readonly ConcurrentDictionary<(string Tenant, string Id), bool> _deleted = new();
+
+    /// <summary>The subscription was deleted: its status goes, and so do the notifications it still owes.</summary>
+    public void Forget(string tenant, string id)
+    {
+        _statuses.TryRemove((tenant, id), out _);
+        _deleted[(tenant, id)] = true;
+    }
+
+    /// <summary>A subscription was created (perhaps with the id of a deleted one): it is notified again.</summary>
+    public void Created(string tenant, string id) => _deleted.TryRemove((tenant, id), out _);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -65,6 +76,8 @@ public sealed partial class CsourceNotifier(IEnumerable<INotificationSender> sen
         var delay = options.FirstRetryDelay;
         for (var attempt = 1; attempt <= Attempts; attempt++)
         {
+            if (_deleted.ContainsKey((subscription.Tenant, subscription.Id)))
+                return;
             DeliveryAttempt outcome;
             var now = clock.GetUtcNow();
             if (sender is null)

@@ -31,6 +31,7 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
         RequireReachable(subscription);
         if (!await store.InsertAsync(new StoredCsourceSubscription(tenant, id, SubscriptionDocument.Write(subscription), now), ct))
             throw new NgsiLdException(ErrorType.AlreadyExists, $"A context source registration subscription with id '{id}' already exists.");
+        notifier.Created(tenant, id);
         if (subscription.Active)
         {
             var matching = new List<ContextSourceRegistration>();

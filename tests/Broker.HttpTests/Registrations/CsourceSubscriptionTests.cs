@@ -90,6 +90,24 @@ public sealed class CsourceSubscriptionTests(SubscriptionBrokerFactory factory, 
     }
 
     [Fact]
+    public async Task A_deleted_subscription_is_not_notified_any_more_not_even_by_a_retry()
+    {
+        var type = "Failing" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-retry");
+        Receiver.Answer(path, Reply.FailingFirst(2));
+        var subscription = await SubscribeToRegistrationsAsync(CsourceSubscription(NewId("Subscription"), type, path));
+
+        await RegisterAsync(Registration(NewId("ContextSourceRegistration"), type));
+        await Receiver.WaitForAsync(path, 1, Due);
+        await AssertStatus(HttpStatusCode.NoContent, await Client.DeleteAsync(new Uri(CsourcePath(subscription), UriKind.Relative)));
+
+        // An attempt that began before the delete may still arrive; none may begin after it.
+        await Task.Delay(TimeSpan.FromMilliseconds(50));
+        await Receiver.AssertStaysAtAsync(path, Receiver.RequestsTo(path).Count, TimeSpan.FromSeconds(2));
+        Assert.True(Receiver.RequestsTo(path).Count < 3, "every attempt was made before the subscription was deleted: the test proves nothing");
+    }
+
+    [Fact]
     public async Task A_subscription_is_created_retrieved_listed_updated_and_deleted()
     {
         var id = NewId("Subscription");
