@@ -9,8 +9,8 @@ namespace Broker.Federation;
 /// <summary>
 /// Context source registration subscriptions (clause 5.11.2–5.11.6): a Subscription (clause 5.2.12, read and checked by
 /// <see cref="SubscriptionReader"/>) whose entities, watchedAttributes, q and geoQ select registrations as discovery does
-/// (<see cref="RegistrationMatcher.MatchesSubscription"/>). A new subscription is notified of the registrations that match
-/// it; then every registration created, updated or deleted is notified to the subscriptions it newly matches
+/// (<see cref="RegistrationMatcher.MatchesSubscription"/>). A new or updated subscription is notified of the registrations
+/// that match it; then every registration created, updated or deleted is notified to the subscriptions it newly matches
 /// (newlyMatching), still matches (updated) or no longer matches (noLongerMatching). Periodic (timeInterval) and
 /// throttled subscriptions are accepted but notified like the others, on changes.
 /// </summary>
@@ -32,19 +32,25 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
         if (!await store.InsertAsync(new StoredCsourceSubscription(tenant, id, SubscriptionDocument.Write(subscription), now), ct))
             throw new NgsiLdException(ErrorType.AlreadyExists, $"A context source registration subscription with id '{id}' already exists.");
         notifier.Created(tenant, id);
-        if (subscription.Active)
-        {
-            var matching = new List<ContextSourceRegistration>();
-            foreach (var stored in await registrations.ListAsync(tenant, ct))
-            {
-                var registration = RegistrationDocument.Read(stored);
-                if (RegistrationMatcher.MatchesSubscription(registration, subscription, now))
-                    matching.Add(registration);
-            }
-            if (matching.Count > 0)
-                notifier.Enqueue(new CsourceNotice(subscription, matching, "newlyMatching"));
-        }
+        await NotifyMatchingAsync(subscription, ct);
         return id;
+    }
+
+    /// <summary>The registrations that match a subscription created or changed, notified as newlyMatching (if there are any).</summary>
+    private async Task NotifyMatchingAsync(Subscription subscription, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (subscription.StatusAt(now) != "active")
+            return;
+        var matching = new List<ContextSourceRegistration>();
+        foreach (var stored in await registrations.ListAsync(subscription.Tenant, ct))
+        {
+            var registration = RegistrationDocument.Read(stored);
+            if (RegistrationMatcher.MatchesSubscription(registration, subscription, now))
+                matching.Add(registration);
+        }
+        if (matching.Count > 0)
+            notifier.Enqueue(new CsourceNotice(subscription, matching, "newlyMatching"));
     }
 
     public async Task<SubscriptionView> GetAsync(string tenant, string id, CancellationToken ct)
@@ -92,7 +98,10 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
             };
             RequireReachable(updated);
             if (await store.UpdateAsync(tenant, id, SubscriptionDocument.Write(updated), stored.Revision, ct))
+            {
+                await NotifyMatchingAsync(updated, ct);
                 return;
+            }
         }
         throw new NgsiLdException(ErrorType.Conflict, $"The subscription '{id}' kept changing while it was updated; retry.");
     }

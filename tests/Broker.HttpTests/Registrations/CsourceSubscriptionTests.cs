@@ -90,6 +90,21 @@ public sealed class CsourceSubscriptionTests(SubscriptionBrokerFactory factory, 
     }
 
     [Fact]
+    public async Task An_updated_subscription_is_notified_of_every_registration_it_matches_now()
+    {
+        var type = "Bus" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-update");
+        var bus = NewId("ContextSourceRegistration");
+        await RegisterAsync(Registration(bus, type));
+        var subscription = await SubscribeToRegistrationsAsync(CsourceSubscription(NewId("Subscription"), "Tram" + type, path));
+        await Receiver.AssertStaysAtAsync(path, 0, Quiet);
+
+        await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Patch, CsourcePath(subscription), $$"""{"entities":[{"type":"{{type}}"}]}"""));
+
+        AssertCsourceNotification((await Receiver.WaitForAsync(path, 1, Due))[0], subscription, "newlyMatching", bus);
+    }
+
+    [Fact]
     public async Task A_deleted_subscription_is_not_notified_any_more_not_even_by_a_retry()
     {
         var type = "Failing" + Guid.NewGuid().ToString("N")[..8];
