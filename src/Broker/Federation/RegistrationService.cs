@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Broker.Entities.Representation;
 using Broker.Problems;
 using Broker.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Broker.Federation;
 
@@ -13,7 +14,8 @@ public sealed record RegistrationView(ContextSourceRegistration Registration, St
 /// registrations are checked against each other and against the entities held here before they are stored (clause
 /// 4.3.6.3); those checks and the write that follows run one at a time on this node.
 /// </summary>
-public sealed class RegistrationService(IRegistrationStore store, IEntityStore entities, CsourceSubscriptionService subscriptions, TimeProvider clock)
+public sealed partial class RegistrationService(IRegistrationStore store, IEntityStore entities, CsourceSubscriptionService subscriptions, TimeProvider clock,
+    ILogger<RegistrationService> logger)
 {
     private const int MaxUpdateAttempts = 8;
 
@@ -30,7 +32,7 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
                 throw AlreadyExists(id);
             return true;
         }, ct);
-        await subscriptions.RegistrationChangedAsync(tenant, null, registration, ct);
+        await NotifySubscriptionsAsync(tenant, null, registration, ct);
         return id;
     }
 
@@ -87,7 +89,7 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
                 async () => await store.UpdateAsync(tenant, id, RegistrationDocument.Write(updated), stored.Revision, ct), ct);
             if (written)
             {
-                await subscriptions.RegistrationChangedAsync(tenant, current, updated, ct);
+                await NotifySubscriptionsAsync(tenant, current, updated, ct);
                 return;
             }
             // Changed meanwhile: read it again and apply the fragment to what it is now.
@@ -100,8 +102,27 @@ public sealed class RegistrationService(IRegistrationStore store, IEntityStore e
         var stored = await store.GetAsync(tenant, id, ct) ?? throw NotFound(id);
         if (!await store.DeleteAsync(tenant, id, ct))
             throw NotFound(id);
-        await subscriptions.RegistrationChangedAsync(tenant, RegistrationDocument.Read(stored), null, ct);
+        await NotifySubscriptionsAsync(tenant, RegistrationDocument.Read(stored), null, ct);
     }
+
+    /// <summary>
+    /// Tells the csourceSubscriptions of a change that is already stored: a failure to do so (their store unreachable, a
+    /// pattern that runs too long) is logged, not answered, since the request did what it asked.
+    /// </summary>
+    private async Task NotifySubscriptionsAsync(string tenant, ContextSourceRegistration? before, ContextSourceRegistration? after, CancellationToken ct)
+    {
+        try
+        {
+            await subscriptions.RegistrationChangedAsync(tenant, before, after, ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogNotificationFailed(logger, e, (after ?? before)!.Id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The csourceSubscriptions were not told of the change of registration {RegistrationId}")]
+    private static partial void LogNotificationFailed(ILogger logger, Exception exception, string registrationId);
 
     private async Task<List<ContextSourceRegistration>> ReadAllAsync(string tenant, CancellationToken ct) =>
         [.. (await store.ListAsync(tenant, ct)).Select(RegistrationDocument.Read)];

@@ -58,6 +58,21 @@ public sealed class RegistrationReaderTests
         { With("\"datasetId\":[\"nope\"]"), "datasetId" },
         { With("\"registrationName\":\"\""), "registrationName" },
         { With("\"id\":\"urn:ngsi-ld:ContextSourceRegistration:other\""), "id" },
+        { """{"type":"ContextSourceRegistration","information":[{"entities":[{"type":5}]}],"endpoint":"http://cs.example.org"}""", "information.entities.type" },
+        { """{"type":"ContextSourceRegistration","information":[{"entities":[{"type":[]}]}],"endpoint":"http://cs.example.org"}""", "information.entities.type" },
+        { """{"type":"ContextSourceRegistration","information":[{"entities":[{"type":"V","id":"urn:x:1","idPattern":".*"}]}],"endpoint":"http://cs.example.org"}""", "information.entities" },
+        { """{"type":"ContextSourceRegistration","information":[{"entities":[{"type":"V"}],"propertyNames":[5]}],"endpoint":"http://cs.example.org"}""", "information.propertyNames" },
+        { """{"type":"ContextSourceRegistration","information":[{"entities":[{"type":"V"}]}],"endpoint":5}""", "endpoint" },
+        { """{"type":"ContextSourceRegistration","information":"all","endpoint":"http://cs.example.org"}""", "information" },
+        { With("\"contextSourceInfo\":[{\"key\":1,\"value\":\"x\"}]"), "contextSourceInfo" },
+        { With("\"contextSourceInfo\":{\"key\":\"a\",\"value\":\"x\"}"), "contextSourceInfo" },
+        { With("\"management\":\"none\""), "management" },
+        { With("\"management\":{\"localOnly\":\"yes\"}"), "management.localOnly" },
+        { With("\"operations\":\"federationOps\""), "operations" },
+        { With("\"scope\":5"), "scope" },
+        { With("\"observationInterval\":{\"startAt\":5}"), "observationInterval.startAt" },
+        { With("\"observationInterval\":{\"startAt\":\"2026-01-01T00:00:00Z\",\"length\":\"P1D\"}"), "observationInterval" },
+        { With("\"tenant\":[\"a\"]"), "tenant" },
     };
 
     [Theory]
