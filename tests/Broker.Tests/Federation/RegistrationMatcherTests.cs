@@ -117,6 +117,29 @@ public sealed class RegistrationMatcherTests
         Assert.Empty(RegistrationMatcher.MatchAll([Fleet, redirect], new RegistrationQuery { Types = Type("Vehicle"), Modes = new HashSet<RegistrationMode> { RegistrationMode.Exclusive } }, Now));
     }
 
+    private static Broker.Subscriptions.Subscription Subscription(string members) =>
+        Broker.Subscriptions.SubscriptionReader.Read(System.Text.Json.Nodes.JsonNode.Parse("{\"type\":\"Subscription\"," + members
+            + ",\"notification\":{\"endpoint\":{\"uri\":\"http://r.example.org/n\"}}}")!.AsObject(),
+            "t", "urn:s:1", _ => Expand, Now, checkExpiry: false, Now, Now, null);
+
+    [Fact]
+    public void A_subscription_to_registrations_selects_them_by_entities_watched_attributes_q_and_geoQ_whatever_their_intervals()
+    {
+        bool Matches(ContextSourceRegistration registration, string members) => RegistrationMatcher.MatchesSubscription(registration, Subscription(members), Now);
+
+        Assert.True(Matches(Fleet, "\"entities\":[{\"type\":\"Bus\"},{\"type\":\"Vehicle\"}]"));
+        Assert.False(Matches(Fleet, "\"entities\":[{\"type\":\"Bus\"}]"));
+        Assert.True(Matches(Fleet, "\"entities\":[{\"id\":\"urn:ngsi-ld:Vehicle:A456\",\"type\":\"Vehicle\"}]"));
+        Assert.False(Matches(Fleet, "\"entities\":[{\"id\":\"urn:ngsi-ld:Vehicle:B1\",\"type\":\"Vehicle\"}]"));
+        Assert.True(Matches(Fleet, "\"watchedAttributes\":[\"isParked\"]"));
+        Assert.False(Matches(Fleet, "\"watchedAttributes\":[\"name\"]"));
+        Assert.True(Matches(Names, "\"watchedAttributes\":[\"name\"]"));
+        Assert.True(Matches(Fleet, "\"entities\":[{\"type\":\"Vehicle\"}],\"q\":\"csourceProperty1==%22aValue%22\""));
+        Assert.False(Matches(Fleet, "\"entities\":[{\"type\":\"Vehicle\"}],\"q\":\"csourceProperty1==%22other%22\""));
+        Assert.False(Matches(Fleet, "\"entities\":[{\"type\":\"Vehicle\"}],\"geoQ\":{\"geometry\":\"Point\",\"coordinates\":[-8.5,41.2],\"georel\":\"near;maxDistance==2000\"}"));
+        Assert.True(Matches(History, "\"entities\":[{\"type\":\"Building\"}]"));
+    }
+
     [Fact]
     public void An_exclusive_registration_overlaps_one_that_covers_one_of_its_entity_attributes()
     {
