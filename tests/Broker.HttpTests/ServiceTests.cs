@@ -33,7 +33,7 @@ public sealed class ServiceTests(BrokerFactory factory) : BrokerTest<BrokerFacto
     [Fact]
     public async Task An_unimplemented_NGSI_LD_resource_is_501()
     {
-        var response = await Client.GetAsync(new Uri("/ngsi-ld/v1/csourceRegistrations", UriKind.Relative));
+        var response = await Client.GetAsync(new Uri("/ngsi-ld/v1/entityMaps", UriKind.Relative));
 
         await AssertStatus(HttpStatusCode.NotImplemented, response);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

@@ -45,13 +45,17 @@ public sealed class ExplorerPageTests(BrowserFixture fixture) : IClassFixture<Br
     }
 
     [ChromiumFact]
-    public async Task Subscriptions_show_their_status_and_registrations_say_when_the_broker_has_none()
+    public async Task Subscriptions_and_registrations_show_their_status()
     {
         const string tenant = "explorer-subscriptions";
         await fixture.SendAsync(HttpMethod.Post, "/ngsi-ld/v1/subscriptions", """
             {"id": "urn:ngsi-ld:Subscription:explorer-test", "type": "Subscription", "description": "Parking for the portal",
              "entities": [{"type": "OffStreetParking"}],
              "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify", "accept": "application/json"}}}
+            """, tenant);
+        await fixture.SendAsync(HttpMethod.Post, "/ngsi-ld/v1/csourceRegistrations", """
+            {"id": "urn:ngsi-ld:ContextSourceRegistration:explorer-test", "type": "ContextSourceRegistration",
+             "information": [{"entities": [{"type": "OffStreetParking"}]}], "endpoint": "http://parking.example.org"}
             """, tenant);
         var page = await fixture.NewPageAsync();
         await page.GotoAsync(Explorer(tenant, "subscriptions"));
@@ -61,6 +65,7 @@ public sealed class ExplorerPageTests(BrowserFixture fixture) : IClassFixture<Br
         await Expect(row).ToContainTextAsync("http://127.0.0.1:9/notify");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Registrations" }).ClickAsync();
-        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("not available on this broker");
+        var registration = page.Locator("table tbody tr", new() { HasText = "urn:ngsi-ld:ContextSourceRegistration:explorer-test" });
+        await Expect(registration).ToContainTextAsync("http://parking.example.org");
     }
 }

@@ -2,6 +2,7 @@ using Broker.Api.Http;
 using Broker.Contexts;
 using Broker.Discovery;
 using Broker.Entities;
+using Broker.Federation;
 using Broker.Outbound;
 using Broker.Storage;
 using Broker.Storage.Embedded;
@@ -48,6 +49,8 @@ public static class BrokerServices
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, EmbeddedTemporalStore>();
+                services.AddSingleton<IRegistrationStore, EmbeddedRegistrationStore>();
+                services.AddSingleton<ICsourceSubscriptionStore, EmbeddedCsourceSubscriptionStore>();
                 break;
             case "Postgres":
                 var connectionString = configuration.GetConnectionString("Postgres")
@@ -63,6 +66,8 @@ public static class BrokerServices
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
                 services.AddSingleton<ITemporalStore, PostgresTemporalStore>();
+                services.AddSingleton<IRegistrationStore, PostgresRegistrationStore>();
+                services.AddSingleton<ICsourceSubscriptionStore, PostgresCsourceSubscriptionStore>();
                 break;
             default:
                 throw new InvalidOperationException($"Storage:Provider '{provider}' is not known: use Embedded or Postgres.");
@@ -115,17 +120,25 @@ public static class BrokerServices
         services.AddSingleton<NotificationDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
         services.AddSingleton<SubscriptionService>();
+        // Context source registrations (clauses 5.9-5.11); their subscriptions are notified through the same senders.
+        services.AddSingleton<CsourceNotifier>();
+        services.AddHostedService(sp => sp.GetRequiredService<CsourceNotifier>());
+        services.AddSingleton<CsourceSubscriptionService>();
+        services.AddSingleton<RegistrationService>();
     }
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>
-internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal) : IHostedService
+internal sealed class StoreInitializer(IEntityStore store, ISubscriptionStore subscriptions, ITemporalStore temporal, IRegistrationStore registrations,
+    ICsourceSubscriptionStore csourceSubscriptions) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await store.InitializeAsync(cancellationToken);
         await subscriptions.InitializeAsync(cancellationToken);
         await temporal.InitializeAsync(cancellationToken);
+        await registrations.InitializeAsync(cancellationToken);
+        await csourceSubscriptions.InitializeAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -17,7 +17,7 @@ public static class SubscriptionWriter
     private static readonly string[] DefaultTriggers = ["attributeCreated", "attributeUpdated"];
 
     public static void Write(Utf8JsonWriter json, Subscription subscription, DeliveryStatus status, JsonLdContext context, DateTimeOffset now,
-        bool sysAttrs, Action<Utf8JsonWriter>? writeContext)
+        bool sysAttrs, Action<Utf8JsonWriter>? writeContext, bool withTrigger = true)
     {
         var source = subscription.Source;
         json.WriteStartObject();
@@ -43,10 +43,13 @@ public static class SubscriptionWriter
                     break;
             }
         }
-        json.WriteStartArray("notificationTrigger"u8);
-        foreach (var trigger in subscription.NotificationTrigger ?? DefaultTriggers)
-            json.WriteStringValue(trigger);
-        json.WriteEndArray();
+        if (withTrigger)
+        {
+            json.WriteStartArray("notificationTrigger"u8);
+            foreach (var trigger in subscription.NotificationTrigger ?? DefaultTriggers)
+                json.WriteStringValue(trigger);
+            json.WriteEndArray();
+        }
         json.WritePropertyName("notification"u8);
         WriteNotification(json, subscription, status, context);
         json.WriteString("status"u8, subscription.StatusAt(now));

@@ -16,6 +16,8 @@ public static class UnknownResource
             var known = path.StartsWith("/ngsi-ld/v1/entities", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/types", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/attributes", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/entityOperations", StringComparison.Ordinal)
                 || path.StartsWith("/ngsi-ld/v1/jsonldContexts", StringComparison.Ordinal) || path.StartsWith("/ngsi-ld/v1/subscriptions", StringComparison.Ordinal)
+                || path.StartsWith("/ngsi-ld/v1/csourceRegistrations", StringComparison.Ordinal)
+                || path.StartsWith("/ngsi-ld/v1/csourceSubscriptions", StringComparison.Ordinal)
                 || temporal;
             if (known)
             {

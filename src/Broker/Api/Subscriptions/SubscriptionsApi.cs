@@ -122,7 +122,7 @@ public static class SubscriptionsApi
     /// the one document it names beside the core context, or else of a copy hosted by this broker (ImplicitlyCreated,
     /// clause 5.13), so that JSON notifications can link to it.
     /// </summary>
-    private static RequestContext ContextOf(HttpContext http, NgsiRequest request, ContextRegistry contexts)
+    internal static RequestContext ContextOf(HttpContext http, NgsiRequest request, ContextRegistry contexts)
     {
         if (request.ContextUrl is { } url)
             return new RequestContext(request.Context, JsonValue.Create(url), url);

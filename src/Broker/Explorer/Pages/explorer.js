@@ -252,7 +252,8 @@ async function showSubscriptions() {
 async function showRegistrations() {
   let registrations;
   try {
-    ({ body: registrations } = await get("/csourceRegistrations", { limit: pageSize }));
+    // A query of registrations needs a filter (clause 5.10.2); idPattern .* holds for every registration.
+    ({ body: registrations } = await get("/csourceRegistrations", { idPattern: ".*", limit: pageSize }));
   } catch (error) {
     if (error.status === 404 || error.status === 501) {
       show("Registrations", el("p", { class: "notice", role: "status", svg: false },

@@ -205,5 +205,30 @@ internal static class SchemaMigrations
             CREATE INDEX temporal_instances_observed ON temporal_instances (tenant, entity_id, attribute, dataset_id, observed_at)
                 WHERE observed_at IS NOT NULL AND deleted_at IS NULL;
             """),
+        (11, "context source registrations", """
+            -- Registrations (clause 5.9) as documents with every name expanded (the registration service reads them),
+            -- with the status of the distributed operations sent for them. revision counts the registration's changes:
+            -- an update states the revision it read, so of two concurrent updates the second fails and reads again.
+            CREATE TABLE csource_registrations (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                doc jsonb NOT NULL,
+                revision bigint NOT NULL,
+                times_sent bigint NOT NULL DEFAULT 0,
+                times_failed bigint NOT NULL DEFAULT 0,
+                last_success timestamptz,
+                last_failure timestamptz,
+                PRIMARY KEY (tenant, id));
+            """),
+        (12, "context source registration subscriptions", """
+            -- Subscriptions to registrations (clause 5.11) as subscription documents; revision as for registrations.
+            CREATE TABLE csource_subscriptions (
+                tenant text COLLATE "C" NOT NULL,
+                id text COLLATE "C" NOT NULL,
+                doc jsonb NOT NULL,
+                created timestamptz NOT NULL,
+                revision bigint NOT NULL,
+                PRIMARY KEY (tenant, id));
+            """),
     ];
 }
