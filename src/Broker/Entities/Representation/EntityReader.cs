@@ -17,6 +17,9 @@ public enum ReadMode
 
     /// <summary>The store's own documents: system attributes are kept.</summary>
     Stored,
+
+    /// <summary>An entity as a context source answered it (distributed operations, clause 4.3.6): names expanded with the request's context, system timestamps kept.</summary>
+    Received,
 }
 
 /// <summary>
@@ -29,6 +32,8 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     public bool AllowNull { get; } = allowNull;
 
     public const string NullUri = "urn:ngsi-ld:null";
+
+    private bool KeepsTimestamps => mode is ReadMode.Stored or ReadMode.Received;
 
     private static readonly HashSet<string> StructuralAttributeMembers = new(StringComparer.Ordinal)
     {
@@ -106,7 +111,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
             }
             else if (member.NameEquals("createdAt"u8) || member.NameEquals("modifiedAt"u8) || member.NameEquals("deletedAt"u8))
             {
-                if (mode == ReadMode.Stored && value.ValueKind == JsonValueKind.String && Timestamps.TryParse(value.GetString(), out var instant))
+                if (KeepsTimestamps && value.ValueKind == JsonValueKind.String && Timestamps.TryParse(value.GetString(), out var instant))
                 {
                     if (member.NameEquals("createdAt"u8))
                         entity.CreatedAt = instant;
@@ -387,7 +392,7 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
             }
             else if (property.NameEquals("createdAt"u8) || property.NameEquals("modifiedAt"u8))
             {
-                if (mode == ReadMode.Stored && member.ValueKind == JsonValueKind.String && Timestamps.TryParse(member.GetString(), out var stamp))
+                if (KeepsTimestamps && member.ValueKind == JsonValueKind.String && Timestamps.TryParse(member.GetString(), out var stamp))
                 {
                     if (property.NameEquals("createdAt"u8))
                         instance.CreatedAt = stamp;
