@@ -3,6 +3,7 @@ using Broker.Contexts;
 using Broker.Discovery;
 using Broker.Entities;
 using Broker.Federation;
+using Broker.Federation.Distributed;
 using Broker.Outbound;
 using Broker.Storage;
 using Broker.Storage.Embedded;
@@ -125,6 +126,17 @@ public static class BrokerServices
         services.AddHostedService(sp => sp.GetRequiredService<CsourceNotifier>());
         services.AddSingleton<CsourceSubscriptionService>();
         services.AddSingleton<RegistrationService>();
+        AddDistributedOperations(services, configuration);
+    }
+
+    /// <summary>Distributed operations (clause 4.3.6): requests forwarded to registered context sources through the outbound policy.</summary>
+    private static void AddDistributedOperations(IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection(FederationOptions.SectionName).Get<FederationOptions>() ?? new FederationOptions());
+        services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler());
+        services.AddSingleton<ContextSourceClient>();
+        services.AddSingleton<DistributedRetrieval>();
     }
 }
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Broker.Api.Http;
 using Broker.Entities;
 using Broker.Entities.Representation;
+using Broker.Federation.Distributed;
 using Broker.Problems;
 using Broker.Storage;
 
@@ -48,13 +49,16 @@ public static class EntitiesApi
         http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{EscapeId(entity.Id)}";
     }
 
-    private static async Task RetrieveEntity(HttpContext http, string entityId, EntityService entities)
+    private static async Task RetrieveEntity(HttpContext http, string entityId, DistributedRetrieval retrieval)
     {
         RequestParameters.RejectUnknown(http.Request, RetrieveParameters);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
-        var entity = await entities.GetAsync(request.Tenant, entityId, http.RequestAborted);
+        var forwarding = Forwarding.Of(http.Request, request, Forwarding.RetrieveParameters);
+        var result = await retrieval.RetrieveAsync(request.Tenant, entityId, Forwarding.Attributes(options.Projection.Include), request.Context, forwarding, http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var entity = result.Value;
         if (options.Projection.Include is { } include && !include.Any(name => name is "id" or "type" || entity.Attributes.Contains(name)))
             throw NgsiLdException.NotFound($"The entity '{entityId}' has none of the requested attributes.");
         if (options.Projection.LeavesNothing(entity))
@@ -62,14 +66,16 @@ public static class EntitiesApi
         await NgsiResponse.WriteEntityAsync(http, request, entity, options);
     }
 
-    private static async Task QueryEntities(HttpContext http, EntityService entities, BrokerOptions limits)
+    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits)
     {
         RequestParameters.RejectUnknown(http.Request, QueryParameterNames, NotImplementedQueryParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
-        var query = QueryParameters.Build(http.Request, request, limits);
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var page = await entities.Store.QueryAsync(request.Tenant, QueryParameters.WithPick(query, options), http.RequestAborted);
+        var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, request, limits), options);
+        var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
+        var result = await retrieval.QueryAsync(request.Tenant, query, request.Context, forwarding, http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);

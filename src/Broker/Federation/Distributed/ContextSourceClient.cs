@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Broker.Entities.Representation;
+using Broker.Outbound;
+using Broker.Problems;
+using Microsoft.Extensions.Logging;
+using Ontology.JsonLd;
+using Ontology.Model;
+
+namespace Broker.Federation.Distributed;
+
+/// <summary>
+/// Sends forwarded requests to a registration's endpoint (clause 4.3.6, distributed operations): GET below
+/// &lt;endpoint&gt;/ngsi-ld/v1/, the registration's tenant as NGSILD-Tenant, its contextSourceInfo as headers,
+/// Accept: application/json, the client's Link header and a Via header naming this broker. Connections pass the outbound
+/// address policy (the HTTP client's handler is the policy's). A source that cannot be reached, answers an error or
+/// takes longer than <see cref="FederationOptions.Timeout"/>, or whose answer is not entities, gives null, and is logged.
+/// </summary>
+public sealed partial class ContextSourceClient(IHttpClientFactory clients, FederationOptions options, ILogger<ContextSourceClient> logger)
+{
+    public const string HttpClientName = "ContextSources";
+
+    private const string TenantHeader = "NGSILD-Tenant";
+
+    /// <summary>
+    /// GET &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/>: the entities answered (one entity or an array of
+    /// them), read with <paramref name="context"/>; none when the source answers 404; null when the source is missing.
+    /// </summary>
+    public async Task<IReadOnlyList<Entity>?> GetEntitiesAsync(ContextSourceRegistration registration, string relativePath, JsonLdContext context,
+        ForwardingContext forwarding, CancellationToken ct)
+    {
+        var target = new Uri(registration.Endpoint.ToString().TrimEnd('/') + "/ngsi-ld/v1/" + relativePath);
+        using var request = new HttpRequestMessage(HttpMethod.Get, target);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.TryAddWithoutValidation(ForwardingContext.ViaHeader, forwarding.ForwardedVia(options.ResolvedBrokerId));
+        if (forwarding.Link is { } link)
+            request.Headers.TryAddWithoutValidation("Link", link);
+        if (registration.SourceTenant is { } tenant)
+            request.Headers.TryAddWithoutValidation(TenantHeader, tenant);
+        foreach (var info in registration.ContextSourceInfo ?? [])
+            request.Headers.TryAddWithoutValidation(info.Key, info.Value);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Timeout);
+        try
+        {
+            using var client = clients.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return [];
+            if (!response.IsSuccessStatusCode)
+            {
+                LogSourceFailed(registration.Id, target, $"it answered {(int)response.StatusCode}");
+                return null;
+            }
+            await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
+            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline.Token);
+            return ReadEntities(document.RootElement, context);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            LogSourceFailed(registration.Id, target, $"it did not answer within {options.Timeout}");
+        }
+        catch (HttpRequestException e)
+        {
+            LogSourceFailed(registration.Id, target, e.InnerException is OutboundPolicyException policy ? policy.Message : e.Message);
+        }
+        catch (JsonException e)
+        {
+            LogSourceFailed(registration.Id, target, "its answer is not JSON: " + e.Message);
+        }
+        catch (NgsiLdException e)
+        {
+            LogSourceFailed(registration.Id, target, "its answer is not NGSI-LD entities: " + e.Detail);
+        }
+        return null;
+    }
+
+    private static List<Entity> ReadEntities(JsonElement root, JsonLdContext context)
+    {
+        var reader = new EntityReader(context, ReadMode.Received);
+        var entities = new List<Entity>();
+        if (root.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in root.EnumerateArray())
+                entities.Add(reader.ReadEntity(item.Clone()));
+        }
+        else
+        {
+            entities.Add(reader.ReadEntity(root.Clone()));
+        }
+        return entities;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The context source of registration {RegistrationId} at {Target} is left out of a distributed retrieval: {Reason}")]
+    private partial void LogSourceFailed(string registrationId, Uri target, string reason);
+}

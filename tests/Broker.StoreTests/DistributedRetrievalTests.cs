@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Tests.Shared;
+using Xunit;
+
+namespace Broker.StoreTests;
+
+/// <summary>
+/// Three broker processes on loopback, each with its own embedded store, and a context source that answers too late:
+/// broker A forwards retrievals to the sources registered with it (clause 4.3.6) and merges their entities with its own.
+/// Each test uses its own tenant, so its registrations and entities are its alone.
+/// </summary>
+public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers brokers) : IClassFixture<DistributedRetrievalTests.Brokers>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
+
+    [Fact]
+    public async Task Retrieve_and_query_on_A_merge_the_entities_of_an_inclusive_source_with_its_own()
+    {
+        const string Tenant = "dist-inclusive";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:shared","type":"Room","humidity":{"type":"Property","value":40}}""");
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:a-only","type":"Room"}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:shared","type":"Room","temperature":{"type":"Property","value":21}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:b-only","type":"Room"}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var shared = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities/urn:x:shared?options=keyValues"));
+        Assert.Equal(40, shared.RootElement.GetProperty("humidity").GetInt32());
+        Assert.Equal(21, shared.RootElement.GetProperty("temperature").GetInt32());
+        using var remoteOnly = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities/urn:x:b-only"));
+        Assert.Equal("Room", remoteOnly.RootElement.GetProperty("type").GetString());
+
+        Assert.Equal(["urn:x:a-only", "urn:x:b-only", "urn:x:shared"], Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room")));
+        using var page = await a.GetAsync("/ngsi-ld/v1/entities?type=Room&limit=1&offset=1&count=true&options=keyValues");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("3", page.Headers.GetValues("NGSILD-Results-Count").Single());
+        Assert.Equal(["urn:x:b-only"], Ids(await page.Content.ReadAsStringAsync()));
+        using var merged = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&id=urn:x:shared&options=keyValues"));
+        Assert.Equal(21, merged.RootElement[0].GetProperty("temperature").GetInt32());
+        Assert.Equal(40, merged.RootElement[0].GetProperty("humidity").GetInt32());
+    }
+
+    [Fact]
+    public async Task Local_true_answers_with_the_entities_of_A_alone()
+    {
+        const string Tenant = "dist-local";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:shared","type":"Room","humidity":{"type":"Property","value":40}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:shared","type":"Room","temperature":{"type":"Property","value":21}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:b-only","type":"Room"}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var shared = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities/urn:x:shared?options=keyValues&local=true"));
+        Assert.False(shared.RootElement.TryGetProperty("temperature", out _));
+        Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync("/ngsi-ld/v1/entities/urn:x:b-only?local=true")).StatusCode);
+        Assert.Equal(["urn:x:shared"], Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&local=true")));
+        Assert.Equal(HttpStatusCode.BadRequest, (await a.GetAsync("/ngsi-ld/v1/entities?type=Room&local=maybe")).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_auxiliary_source_adds_attributes_but_does_not_override_a_newer_observation()
+    {
+        const string Tenant = "dist-auxiliary";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:room","type":"Room","temperature":{"type":"Property","value":20,"observedAt":"2020-01-01T00:00:00Z"}}""");
+        await CreateAsync(brokers.C, Tenant,
+            """{"id":"urn:x:room","type":"Room","temperature":{"type":"Property","value":99,"observedAt":"2030-01-01T00:00:00Z"},"colour":{"type":"Property","value":"blue"}}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.C.BaseAddress, "auxiliary", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var room = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities/urn:x:room?options=keyValues"));
+        Assert.Equal(20, room.RootElement.GetProperty("temperature").GetInt32());
+        Assert.Equal("blue", room.RootElement.GetProperty("colour").GetString());
+        using var queried = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&options=keyValues"));
+        Assert.Equal(20, queried.RootElement[0].GetProperty("temperature").GetInt32());
+    }
+
+    [Fact]
+    public async Task Of_two_inclusive_sources_the_newer_observation_wins()
+    {
+        const string Tenant = "dist-newest";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:room","type":"Room","temperature":{"type":"Property","value":20,"observedAt":"2020-01-01T00:00:00Z"}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:room","type":"Room","temperature":{"type":"Property","value":22,"observedAt":"2025-01-01T00:00:00Z"}}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var room = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/entities/urn:x:room?options=keyValues"));
+        Assert.Equal(22, room.RootElement.GetProperty("temperature").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_dead_source_and_a_slow_one_leave_A_answering_with_its_own_within_the_timeout()
+    {
+        const string Tenant = "dist-failing";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:room","type":"Room","humidity":{"type":"Property","value":40}}""");
+        await RegisterAsync(brokers.A, Tenant, new Uri($"http://127.0.0.1:{ServiceProcess.FreePort()}"), "inclusive", null);
+        await RegisterAsync(brokers.A, Tenant, brokers.SlowSource, "inclusive", null);
+
+        using var a = Client(brokers.A, Tenant);
+        var watch = Stopwatch.StartNew();
+        using var retrieved = await a.GetAsync("/ngsi-ld/v1/entities/urn:x:room?options=keyValues");
+        using var queried = await a.GetAsync("/ngsi-ld/v1/entities?type=Room&options=keyValues");
+        watch.Stop();
+        Assert.Equal(HttpStatusCode.OK, retrieved.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, queried.StatusCode);
+        Assert.Equal(40, JsonDocument.Parse(await retrieved.Content.ReadAsStringAsync()).RootElement.GetProperty("humidity").GetInt32());
+        Assert.Equal(["urn:x:room"], Ids(await queried.Content.ReadAsStringAsync()));
+        Assert.Equal("199 - Miscellaneous Warning", retrieved.Headers.GetValues("NGSILD-Warning").Single());
+        Assert.Equal("199 - Miscellaneous Warning", queried.Headers.GetValues("NGSILD-Warning").Single());
+        Assert.True(watch.Elapsed < 2 * (Timeout + TimeSpan.FromSeconds(1)), $"two requests took {watch.Elapsed}");
+        Assert.True(brokers.SlowRequests > 0, "the slow source was never asked");
+    }
+
+    [Fact]
+    public async Task A_loop_of_registrations_A_to_B_to_A_ends_at_A()
+    {
+        const string Tenant = "dist-loop";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:at-a","type":"Loop"}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:at-b","type":"Loop"}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant);
+        await RegisterAsync(brokers.B, Tenant, brokers.A.BaseAddress, "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        var watch = Stopwatch.StartNew();
+        using var response = await a.GetAsync("/ngsi-ld/v1/entities?type=Loop");
+        watch.Stop();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(response.Headers.Contains("NGSILD-Warning"), "a source was left out: the loop ran into the timeout");
+        Assert.Equal(["urn:x:at-a", "urn:x:at-b"], Ids(await response.Content.ReadAsStringAsync()));
+        Assert.True(watch.Elapsed < Timeout, $"the loop took {watch.Elapsed}");
+    }
+
+    private static HttpClient Client(ServiceProcess broker, string tenant)
+    {
+        var client = new HttpClient { BaseAddress = broker.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
+        client.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        return client;
+    }
+
+    private static async Task CreateAsync(ServiceProcess broker, string tenant, string entity)
+    {
+        using var client = Client(broker, tenant);
+        using var response = await client.PostAsync("/ngsi-ld/v1/entities", new StringContent(entity, Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task RegisterAsync(ServiceProcess broker, string tenant, Uri endpoint, string mode, string? sourceTenant)
+    {
+        var registration = new Dictionary<string, object>
+        {
+            ["id"] = "urn:ngsi-ld:ContextSourceRegistration:" + Guid.NewGuid(),
+            ["type"] = "ContextSourceRegistration",
+            ["information"] = new[] { new { entities = new[] { new { type = "Room" }, new { type = "Loop" } } } },
+            ["endpoint"] = endpoint.ToString().TrimEnd('/'),
+            ["mode"] = mode,
+        };
+        if (sourceTenant is not null)
+            registration["tenant"] = sourceTenant;
+        using var client = Client(broker, tenant);
+        using var response = await client.PostAsync("/ngsi-ld/v1/csourceRegistrations", new StringContent(JsonSerializer.Serialize(registration), Encoding.UTF8, "application/json"));
+        Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
+    }
+
+    private static async Task<string> GetOkAsync(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {body}");
+        return body;
+    }
+
+    private static string[] Ids(string array)
+    {
+        using var document = JsonDocument.Parse(array);
+        return [.. document.RootElement.EnumerateArray().Select(entity => entity.GetProperty("id").GetString()!)];
+    }
+
+    /// <summary>Brokers A (which forwards, with a 2 s timeout), B and C, and a source that answers after 10 s.</summary>
+    public sealed class Brokers : IAsyncLifetime
+    {
+        private WebApplication? _slow;
+        private int _slowRequests;
+
+        public ServiceProcess A { get; private set; } = null!;
+
+        public ServiceProcess B { get; private set; } = null!;
+
+        public ServiceProcess C { get; private set; } = null!;
+
+        public Uri SlowSource { get; private set; } = null!;
+
+        public int SlowRequests => Volatile.Read(ref _slowRequests);
+
+        public async Task InitializeAsync()
+        {
+            string[] common = ["--Outbound:AllowLoopback", "true", "--Federation:Timeout", Timeout.ToString()];
+            var started = await Task.WhenAll(
+                BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-a"]),
+                BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-b"]),
+                BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-c"]));
+            (A, B, C) = (started[0], started[1], started[2]);
+
+            var builder = WebApplication.CreateSlimBuilder();
+            var port = ServiceProcess.FreePort();
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+            _slow = builder.Build();
+            _slow.MapGet("/{**path}", async (HttpContext http) =>
+            {
+                Interlocked.Increment(ref _slowRequests);
+                await Task.Delay(TimeSpan.FromSeconds(10), http.RequestAborted);
+                return Results.Json(Array.Empty<object>());
+            });
+            await _slow.StartAsync();
+            SlowSource = new Uri($"http://127.0.0.1:{port}");
+        }
+
+        public async Task DisposeAsync()
+        {
+            if (_slow is not null)
+                await _slow.DisposeAsync();
+            foreach (var broker in new[] { A, B, C })
+            {
+                if (broker is not null)
+                    await broker.DisposeAsync();
+            }
+        }
+    }
+}
