@@ -118,6 +118,22 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
     }
 
     [Fact]
+    public async Task A_source_the_outbound_policy_denies_is_not_asked()
+    {
+        const string Tenant = "dist-denied";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:room","type":"Room","humidity":{"type":"Property","value":40}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:room","type":"Room","temperature":{"type":"Property","value":21}}""");
+        // B is reachable as localhost, but A's policy denies that host name.
+        await RegisterAsync(brokers.A, Tenant, new Uri($"http://localhost:{brokers.B.BaseAddress.Port}"), "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var response = await a.GetAsync("/ngsi-ld/v1/entities/urn:x:room?options=keyValues");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.TryGetProperty("temperature", out _));
+        Assert.Equal("199 - Miscellaneous Warning", response.Headers.GetValues("NGSILD-Warning").Single());
+    }
+
+    [Fact]
     public async Task A_loop_of_registrations_A_to_B_to_A_ends_at_A()
     {
         const string Tenant = "dist-loop";
@@ -182,7 +198,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         return [.. document.RootElement.EnumerateArray().Select(entity => entity.GetProperty("id").GetString()!)];
     }
 
-    /// <summary>Brokers A (which forwards, with a 2 s timeout), B and C, and a source that answers after 10 s.</summary>
+    /// <summary>Brokers A (which forwards, with a 2 s timeout, and may not reach the host name localhost), B and C, and a source that answers after 10 s.</summary>
     public sealed class Brokers : IAsyncLifetime
     {
         private WebApplication? _slow;
@@ -202,7 +218,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         {
             string[] common = ["--Outbound:AllowLoopback", "true", "--Federation:Timeout", Timeout.ToString()];
             var started = await Task.WhenAll(
-                BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-a"]),
+                BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-a", "--Outbound:DeniedHosts:0", "localhost"]),
                 BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-b"]),
                 BrokerProcess.StartAsync([.. common, "--Federation:BrokerId", "broker-c"]));
             (A, B, C) = (started[0], started[1], started[2]);
