@@ -28,7 +28,9 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
         var registration = RegistrationReader.Read(body, tenant, id, expand, now, checkExpiry: true, now, now);
         await WithOverlapCheckAsync(registration, async () =>
         {
-            if (!await store.InsertAsync(new StoredRegistration(tenant, id, RegistrationDocument.Write(registration)), ct))
+            var inserted = await store.InsertAsync(new StoredRegistration(tenant, id, RegistrationDocument.Write(registration)), ct);
+            _forMatching.TryRemove(tenant, out _);
+            if (!inserted)
                 throw AlreadyExists(id);
             return true;
         }, ct);
@@ -58,8 +60,25 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
     }
 
     /// <summary>The registrations of the tenant that can answer <paramref name="query"/>: the remote legs of a distributed operation.</summary>
-    public async Task<IReadOnlyList<RegistrationMatch>> MatchAsync(string tenant, RegistrationQuery query, CancellationToken ct) =>
-        RegistrationMatcher.MatchAll(await ReadAllAsync(tenant, ct), query, clock.GetUtcNow());
+    public async Task<IReadOnlyList<RegistrationMatch>> MatchAsync(string tenant, RegistrationQuery query, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (!_forMatching.TryGetValue(tenant, out var cached) || now - cached.ReadAt > MatchingCacheTime)
+        {
+            cached = (now, await ReadAllAsync(tenant, ct));
+            _forMatching[tenant] = cached;
+        }
+        return RegistrationMatcher.MatchAll(cached.Registrations, query, now);
+    }
+
+    /// <summary>
+    /// The registrations distributed operations match against, per tenant, so that an entity request does not read and
+    /// parse every registration: read again after this node changes one, and when older than <see cref="MatchingCacheTime"/>,
+    /// within which another node's changes are seen.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset ReadAt, List<ContextSourceRegistration> Registrations)> _forMatching = new(StringComparer.Ordinal);
+
+    private static readonly TimeSpan MatchingCacheTime = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Update context source registration (clause 5.9.3): each member of the fragment replaces the member of that name,
@@ -86,7 +105,12 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
             var now = Timestamps.Now(clock);
             var updated = RegistrationReader.Read(merged, tenant, id, expand, now, checkExpiry: fragment.ContainsKey("expiresAt"), current.CreatedAt, now);
             var written = await WithOverlapCheckAsync(updated,
-                async () => await store.UpdateAsync(tenant, id, RegistrationDocument.Write(updated), stored.Revision, ct), ct);
+                async () =>
+                {
+                    var replaced = await store.UpdateAsync(tenant, id, RegistrationDocument.Write(updated), stored.Revision, ct);
+                    _forMatching.TryRemove(tenant, out _);
+                    return replaced;
+                }, ct);
             if (written)
             {
                 await NotifySubscriptionsAsync(tenant, current, updated, ct);
@@ -100,7 +124,9 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)
     {
         var stored = await store.GetAsync(tenant, id, ct) ?? throw NotFound(id);
-        if (!await store.DeleteAsync(tenant, id, ct))
+        var deleted = await store.DeleteAsync(tenant, id, ct);
+        _forMatching.TryRemove(tenant, out _);
+        if (!deleted)
             throw NotFound(id);
         await NotifySubscriptionsAsync(tenant, RegistrationDocument.Read(stored), null, ct);
     }
