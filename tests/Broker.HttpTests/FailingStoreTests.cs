@@ -1,5 +1,6 @@
 using System.Net;
 using Broker.Storage;
+using Broker.Storage.Embedded;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -48,6 +49,13 @@ public sealed class FailingStoreBrokerFactory : BrokerFactory
         {
             services.RemoveAll<IEntityStore>();
             services.AddSingleton<IEntityStore, FailingStore>();
+            // Entity requests look up registrations. On PostgreSQL the registrations' table comes with the entity store's
+            // migrations, which the failing store does not run: the registrations are kept embedded here.
+            services.RemoveAll<IRegistrationStore>();
+            services.AddSingleton<IRegistrationStore>(new EmbeddedRegistrationStore(new EmbeddedStoreOptions
+            {
+                DataPath = Path.Combine(Path.GetTempPath(), "ngsi-failing-store-" + Guid.NewGuid().ToString("N")),
+            }));
         });
     }
 }
