@@ -137,6 +137,8 @@ public static class BrokerServices
             .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler());
         services.AddSingleton<ContextSourceClient>();
         services.AddSingleton<DistributedRetrieval>();
+        services.AddSingleton<DistributedWrite>();
+        services.AddSingleton<DistributedBatch>();
     }
 }
 

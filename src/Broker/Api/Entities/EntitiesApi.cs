@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Broker.Api.Http;
 using Broker.Entities;
 using Broker.Entities.Representation;
+using Broker.Federation;
 using Broker.Federation.Distributed;
 using Broker.Problems;
 using Broker.Storage;
@@ -39,14 +40,28 @@ public static class EntitiesApi
         return group;
     }
 
-    private static async Task CreateEntity(HttpContext http, EntityService entities)
+    private static async Task CreateEntity(HttpContext http, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.BodyElement.Clone());
-        await entities.CreateAsync(request.Tenant, entity, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status201Created;
-        http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{EscapeId(entity.Id)}";
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.CreateEntity,
+            Method = HttpMethod.Post,
+            EntityId = entity.Id,
+            Types = entity.Types,
+            Fragment = entity,
+            RelativePath = "entities",
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (part, ct) =>
+        {
+            await entities.CreateAsync(request.Tenant, part!, ct);
+            return null;
+        }, http.RequestAborted);
+        if (result.Succeeded)
+            http.Response.Headers.Location = $"/ngsi-ld/v1/entities/{EscapeId(entity.Id)}";
+        await Forwarding.WriteEntityResultAsync(http, request, entity.Id, result, StatusCodes.Status201Created);
     }
 
     private static async Task RetrieveEntity(HttpContext http, string entityId, DistributedRetrieval retrieval)
@@ -81,65 +96,122 @@ public static class EntitiesApi
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
     }
 
-    private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities)
+    private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         entityId = RequestParameters.EntityId(entityId);
-        var tenant = NgsiRequest.ReadTenant(http.Request);
-        await entities.DeleteAsync(tenant, entityId, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.DeleteEntity,
+            Method = HttpMethod.Delete,
+            EntityId = entityId,
+            RelativePath = EntityPath(entityId),
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (_, ct) =>
+        {
+            await entities.DeleteAsync(request.Tenant, entityId, ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteEntityResultAsync(http, request, entityId, result, StatusCodes.Status204NoContent);
     }
 
-    private static async Task ReplaceEntity(HttpContext http, string entityId, EntityService entities)
+    private static async Task ReplaceEntity(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var entity = new EntityReader(request.Context, ReadMode.Create).ReadEntity(request.BodyElement.Clone(), entityId);
-        await entities.ReplaceAsync(request.Tenant, entity, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.ReplaceEntity,
+            Method = HttpMethod.Put,
+            EntityId = entityId,
+            Types = entity.Types,
+            Fragment = entity,
+            RelativePath = EntityPath(entityId),
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (part, ct) =>
+        {
+            await entities.ReplaceAsync(request.Tenant, part!, ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteEntityResultAsync(http, request, entityId, result, StatusCodes.Status204NoContent);
     }
 
-    private static async Task MergeEntity(HttpContext http, string entityId, EntityService entities)
+    private static async Task MergeEntity(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, OptionsOnly);
+        RequestParameters.RejectUnknown(http.Request, OptionsAndLocal);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The merge payload has no attributes.");
-        await entities.MergeAsync(request.Tenant, entityId, fragment, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.MergeEntity,
+            Method = HttpMethod.Patch,
+            EntityId = entityId,
+            Fragment = fragment,
+            RelativePath = EntityPath(entityId),
+            BodyWithId = false,
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (part, ct) =>
+        {
+            await entities.MergeAsync(request.Tenant, entityId, part!, ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteEntityResultAsync(http, request, entityId, result, StatusCodes.Status204NoContent);
     }
 
-    private static async Task AppendAttributes(HttpContext http, string entityId, EntityService entities)
+    private static async Task AppendAttributes(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, OptionsOnly);
+        RequestParameters.RejectUnknown(http.Request, OptionsAndLocal);
         entityId = RequestParameters.EntityId(entityId);
         var noOverwrite = RequestParameters.HasOption(http.Request, "noOverwrite");
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to append.");
-        var result = await entities.AppendAsync(request.Tenant, entityId, fragment, noOverwrite, http.RequestAborted);
-        await WriteUpdateResultAsync(http, request, result);
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.AppendAttrs,
+            Method = HttpMethod.Post,
+            EntityId = entityId,
+            Fragment = fragment,
+            RelativePath = EntityPath(entityId) + "/attrs/" + (noOverwrite ? "?options=noOverwrite" : ""),
+            BodyWithId = false,
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context,
+            async (part, ct) => await entities.AppendAsync(request.Tenant, entityId, part!, noOverwrite, ct), http.RequestAborted);
+        await Forwarding.WriteUpdateResultAsync(http, request, result);
     }
 
-    private static async Task UpdateAttributes(HttpContext http, string entityId, EntityService entities)
+    private static async Task UpdateAttributes(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var fragment = new EntityReader(request.Context, ReadMode.Fragment, allowNull: true).ReadEntity(request.BodyElement.Clone(), entityId);
         if (fragment.Attributes.Count == 0 && fragment.Types.Count == 0 && fragment.Scopes is null)
             throw NgsiLdException.BadRequestData("The payload has no attributes to update.");
-        var result = await entities.UpdateAsync(request.Tenant, entityId, fragment, http.RequestAborted);
-        await WriteUpdateResultAsync(http, request, result);
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.UpdateEntity,
+            Method = HttpMethod.Patch,
+            EntityId = entityId,
+            Fragment = fragment,
+            RelativePath = EntityPath(entityId) + "/attrs/",
+            BodyWithId = false,
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context,
+            async (part, ct) => await entities.UpdateAsync(request.Tenant, entityId, part!, ct), http.RequestAborted);
+        await Forwarding.WriteUpdateResultAsync(http, request, result);
     }
 
-    private static async Task PatchAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    private static async Task PatchAttribute(HttpContext http, string entityId, string attrId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, mergePatchAllowed: true);
         var name = ExpandAttributeName(request, attrId);
@@ -153,23 +225,48 @@ public static class EntitiesApi
             if (datasetNode.ValueKind != JsonValueKind.String || !Uris.IsAbsoluteUri(datasetId = datasetNode.GetString()))
                 throw NgsiLdException.BadRequestData("The datasetId must be a URI.");
         }
-        await entities.PatchAttributeAsync(request.Tenant, entityId, name, datasetId,
-            kind => reader.ReadFragmentInstance(fragment, attrId, kind), http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.UpdateAttrs,
+            Method = HttpMethod.Patch,
+            EntityId = entityId,
+            AttributeName = name,
+            Body = Forwarding.BodyOf(request),
+            RelativePath = AttributePath(entityId, attrId),
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (_, ct) =>
+        {
+            await entities.PatchAttributeAsync(request.Tenant, entityId, name, datasetId, kind => reader.ReadFragmentInstance(fragment, attrId, kind), ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteUpdateResultAsync(http, request, result);
     }
 
-    private static async Task ReplaceAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    private static async Task ReplaceAttribute(HttpContext http, string entityId, string attrId, EntityService entities, DistributedWrite writes)
     {
-        RequestParameters.RejectUnknown(http.Request, EmptySet);
+        RequestParameters.RejectUnknown(http.Request, LocalOnly);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: true);
         var name = ExpandAttributeName(request, attrId);
         var instances = new EntityReader(request.Context, ReadMode.Fragment).ReadAttribute(name, request.BodyElement.Clone(), attrId);
-        await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instances, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.ReplaceAttrs,
+            Method = HttpMethod.Put,
+            EntityId = entityId,
+            AttributeName = name,
+            Body = Forwarding.BodyOf(request),
+            RelativePath = AttributePath(entityId, attrId),
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (_, ct) =>
+        {
+            await entities.ReplaceAttributeAsync(request.Tenant, entityId, name, instances, ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteUpdateResultAsync(http, request, result);
     }
 
-    private static async Task DeleteAttribute(HttpContext http, string entityId, string attrId, EntityService entities)
+    private static async Task DeleteAttribute(HttpContext http, string entityId, string attrId, EntityService entities, DistributedWrite writes)
     {
         RequestParameters.RejectUnknown(http.Request, DeleteAttributeParameters);
         entityId = RequestParameters.EntityId(entityId);
@@ -179,9 +276,26 @@ public static class EntitiesApi
         if (datasetId is not null)
             RequestParameters.RequireUri(datasetId, "datasetId");
         var deleteAll = RequestParameters.Boolean(http.Request, "deleteAll");
-        await entities.DeleteAttributeAsync(request.Tenant, entityId, name, datasetId, deleteAll, http.RequestAborted);
-        http.Response.StatusCode = StatusCodes.Status204NoContent;
+        var query = (datasetId is null ? "" : "?datasetId=" + Uri.EscapeDataString(datasetId)) + (deleteAll ? (datasetId is null ? "?" : "&") + "deleteAll=true" : "");
+        var write = new EntityWrite
+        {
+            Operation = RegistrationOperations.DeleteAttrs,
+            Method = HttpMethod.Delete,
+            EntityId = entityId,
+            AttributeName = name,
+            RelativePath = AttributePath(entityId, attrId) + query,
+        };
+        var result = await writes.WriteAsync(request.Tenant, write, Forwarding.OfWrite(http.Request, request), request.Context, async (_, ct) =>
+        {
+            await entities.DeleteAttributeAsync(request.Tenant, entityId, name, datasetId, deleteAll, ct);
+            return null;
+        }, http.RequestAborted);
+        await Forwarding.WriteUpdateResultAsync(http, request, result);
     }
+
+    private static string EntityPath(string entityId) => "entities/" + EscapeId(entityId);
+
+    private static string AttributePath(string entityId, string attrId) => EntityPath(entityId) + "/attrs/" + Uri.EscapeDataString(RequestParameters.PathSegment(attrId));
 
     /// <summary>An id in a path: reserved characters escaped, ':' kept readable (urn:ngsi-ld:... ids stay as they are).</summary>
     internal static string EscapeId(string id) => Uri.EscapeDataString(id).Replace("%3A", ":", StringComparison.Ordinal);
@@ -194,36 +308,7 @@ public static class EntitiesApi
         return request.Context.ExpandTerm(attrId);
     }
 
-    private static async Task WriteUpdateResultAsync(HttpContext http, NgsiRequest request, UpdateResult result)
-    {
-        if (result.Complete)
-        {
-            http.Response.StatusCode = StatusCodes.Status204NoContent;
-            return;
-        }
-        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json => WriteUpdateResult(json, result, request));
-    }
-
-    private static void WriteUpdateResult(Utf8JsonWriter json, UpdateResult result, NgsiRequest request)
-    {
-        json.WriteStartObject();
-        json.WriteStartArray("updated"u8);
-        foreach (var name in result.Updated)
-            json.WriteStringValue(request.Context.CompactIri(name));
-        json.WriteEndArray();
-        json.WriteStartArray("notUpdated"u8);
-        foreach (var item in result.NotUpdated)
-        {
-            json.WriteStartObject();
-            json.WriteString("attributeName"u8, request.Context.CompactIri(item.AttributeName));
-            json.WriteString("reason"u8, item.Reason);
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    private static readonly HashSet<string> EmptySet = [];
-    private static readonly HashSet<string> OptionsOnly = ["options"];
-    private static readonly HashSet<string> DeleteAttributeParameters = ["datasetId", "deleteAll"];
+    private static readonly HashSet<string> LocalOnly = ["local"];
+    private static readonly HashSet<string> OptionsAndLocal = ["options", "local"];
+    private static readonly HashSet<string> DeleteAttributeParameters = ["datasetId", "deleteAll", "local"];
 }

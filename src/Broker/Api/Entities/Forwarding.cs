@@ -1,9 +1,16 @@
+using System.Text;
+using System.Text.Json;
 using Broker.Api.Http;
+using Broker.Entities;
 using Broker.Federation.Distributed;
+using Broker.Problems;
 
 namespace Broker.Api.Entities;
 
-/// <summary>What the entity retrieval endpoints hand on to a distributed retrieval, and how they report a missing source.</summary>
+/// <summary>
+/// What the entity endpoints hand on to a distributed retrieval or write, and how they report a missing source or the
+/// parts of a write (clause 6.3.17, NGSILD-Warning; 207 with a BatchOperationResult or UpdateResult, clause 5.2.16, 5.2.18).
+/// </summary>
 internal static class Forwarding
 {
     /// <summary>The NGSILD-Warning header (clause 6.3.17) of a response that lacks the part of a context source.</summary>
@@ -36,6 +43,118 @@ internal static class Forwarding
         var via = http.Headers[ForwardingContext.ViaHeader].ToString();
         return new ForwardingContext(RequestParameters.Boolean(http, "local"), via.Length == 0 ? null : via, LinkOf(request.ContextUrl), parameters);
     }
+
+    /// <summary>The forwarding context of a write: its query string is the write's own, built by the endpoint.</summary>
+    public static ForwardingContext OfWrite(HttpRequest http, NgsiRequest request) => Of(http, request, NoParameters);
+
+    /// <summary>The request's body as a source is sent it when it is not split by attribute.</summary>
+    public static ForwardedBody BodyOf(NgsiRequest request) =>
+        new(Encoding.UTF8.GetBytes(request.BodyElement.GetRawText()), request.IsJsonLdBody ? MediaTypes.JsonLd : "application/json");
+
+    /// <summary>
+    /// The response of an entity write (create, delete, replace, merge): its success status when every part succeeded;
+    /// the error of a write with one part; otherwise 207 with the entity among success if a part of it succeeded and an
+    /// error per failed part (with the registration of a remote part).
+    /// </summary>
+    public static async Task WriteEntityResultAsync(HttpContext http, NgsiRequest request, string entityId, DistributedWriteResult result, int successStatus)
+    {
+        if (result.Succeeded)
+        {
+            http.Response.StatusCode = successStatus;
+            return;
+        }
+        if (!result.Forwarded || result.Parts.Count == 1)
+            throw result.Parts.First(part => part.Error is not null).Error!;
+        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("success"u8);
+            if (result.Parts.Any(part => part.Error is null))
+                json.WriteStringValue(entityId);
+            json.WriteEndArray();
+            json.WriteStartArray("errors"u8);
+            foreach (var part in result.Parts)
+            {
+                if (part.Error is not { } error)
+                    continue;
+                json.WriteStartObject();
+                json.WriteString("entityId"u8, entityId);
+                if (part.RegistrationId is { } registration)
+                    json.WriteString("registrationId"u8, registration);
+                json.WritePropertyName("error"u8);
+                WriteProblem(json, error);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    /// <summary>
+    /// The response of an attribute write: 204 when every attribute was written in every part; the error of a write with
+    /// one part that failed; otherwise 207 with an UpdateResult whose notUpdated items name the registration of a remote part.
+    /// </summary>
+    public static async Task WriteUpdateResultAsync(HttpContext http, NgsiRequest request, DistributedWriteResult result)
+    {
+        if (result.Parts.Count == 1 && result.Parts[0].Error is { } only)
+            throw only;
+        var updated = new List<string>();
+        var notUpdated = new List<(string Name, string Reason, string? RegistrationId)>();
+        foreach (var part in result.Parts)
+        {
+            if (part.Error is { } error)
+            {
+                foreach (var name in part.Attributes ?? [])
+                    notUpdated.Add((name, error.Detail, part.RegistrationId));
+            }
+            else if (part.Update is { } update)
+            {
+                updated.AddRange(update.Updated);
+                notUpdated.AddRange(update.NotUpdated.Select(item => (item.AttributeName, item.Reason, part.RegistrationId)));
+            }
+            else
+            {
+                updated.AddRange(part.Attributes ?? []);
+            }
+        }
+        if (notUpdated.Count == 0)
+        {
+            http.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("updated"u8);
+            foreach (var name in updated.Distinct(StringComparer.Ordinal))
+                json.WriteStringValue(request.Context.CompactIri(name));
+            json.WriteEndArray();
+            json.WriteStartArray("notUpdated"u8);
+            foreach (var (name, reason, registrationId) in notUpdated)
+            {
+                json.WriteStartObject();
+                json.WriteString("attributeName"u8, request.Context.CompactIri(name));
+                json.WriteString("reason"u8, reason);
+                if (registrationId is not null)
+                    json.WriteString("registrationId"u8, registrationId);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
+    private static void WriteProblem(Utf8JsonWriter json, NgsiLdException error)
+    {
+        json.WriteStartObject();
+        json.WriteString("type"u8, error.Type.Uri);
+        json.WriteString("title"u8, error.Type.Title);
+        json.WriteNumber("status"u8, error.Type.Status);
+        json.WriteString("detail"u8, error.Detail);
+        json.WriteEndObject();
+    }
+
+    private static readonly IReadOnlySet<string> NoParameters = new HashSet<string>();
 
     private static string? LinkOf(string? contextUrl) =>
         contextUrl is null ? null : $"<{contextUrl}>; rel=\"{MediaTypes.JsonLdContextRel}\"; type=\"application/ld+json\"";

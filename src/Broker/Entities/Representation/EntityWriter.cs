@@ -108,7 +108,7 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         writer.WriteStartObject();
         if (withId && projection.ShowsIdMember)
             writer.WriteString("id"u8, entity.Id);
-        if (projection.ShowsType)
+        if (projection.ShowsType && entity.Types.Count > 0)
             WriteTypes(writer, "type"u8, entity.Types);
         if (entity.Scopes is { Count: > 0 } scopes && projection.Shows(NgsiLd.Scope))
         {

@@ -30,16 +30,8 @@ public sealed partial class ContextSourceClient(IHttpClientFactory clients, Fede
     public async Task<IReadOnlyList<Entity>?> GetEntitiesAsync(ContextSourceRegistration registration, string relativePath, JsonLdContext context,
         ForwardingContext forwarding, CancellationToken ct)
     {
-        var target = new Uri(registration.Endpoint.ToString().TrimEnd('/') + "/ngsi-ld/v1/" + relativePath);
-        using var request = new HttpRequestMessage(HttpMethod.Get, target);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.TryAddWithoutValidation(ForwardingContext.ViaHeader, forwarding.ForwardedVia(options.ResolvedBrokerId));
-        if (forwarding.Link is { } link)
-            request.Headers.TryAddWithoutValidation("Link", link);
-        if (registration.SourceTenant is { } tenant)
-            request.Headers.TryAddWithoutValidation(TenantHeader, tenant);
-        foreach (var info in registration.ContextSourceInfo ?? [])
-            request.Headers.TryAddWithoutValidation(info.Key, info.Value);
+        using var request = ForwardedRequest(registration, HttpMethod.Get, relativePath, forwarding);
+        var target = request.RequestUri!;
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.Timeout);
@@ -77,6 +69,72 @@ public sealed partial class ContextSourceClient(IHttpClientFactory clients, Fede
         return null;
     }
 
+    /// <summary>
+    /// Sends a forwarded write (<paramref name="method"/> &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/>, the body
+    /// as <paramref name="contentType"/> if there is one) and gives the source's answer; a source that cannot be reached
+    /// or does not answer within <see cref="FederationOptions.Timeout"/> gives an answer without status.
+    /// </summary>
+    public async Task<SourceReply> SendAsync(ContextSourceRegistration registration, HttpMethod method, string relativePath, byte[]? body, string contentType,
+        ForwardingContext forwarding, CancellationToken ct)
+    {
+        using var request = ForwardedRequest(registration, method, relativePath, forwarding);
+        if (body is not null)
+        {
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Timeout);
+        string reason;
+        try
+        {
+            using var client = clients.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            var answer = await response.Content.ReadAsByteArrayAsync(deadline.Token);
+            JsonElement? answered = null;
+            if (answer.Length > 0)
+            {
+                try
+                {
+                    using var document = JsonDocument.Parse(answer);
+                    answered = document.RootElement.Clone();
+                }
+                catch (JsonException)
+                {
+                    answered = null;
+                }
+            }
+            if (!response.IsSuccessStatusCode)
+                LogWriteFailed(registration.Id, request.RequestUri!, $"it answered {(int)response.StatusCode}");
+            return new SourceReply((int)response.StatusCode, answered, null);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            reason = $"it did not answer within {options.Timeout}";
+        }
+        catch (HttpRequestException e)
+        {
+            reason = e.InnerException is OutboundPolicyException policy ? policy.Message : e.Message;
+        }
+        LogWriteFailed(registration.Id, request.RequestUri!, reason);
+        return new SourceReply(null, null, reason);
+    }
+
+    private HttpRequestMessage ForwardedRequest(ContextSourceRegistration registration, HttpMethod method, string relativePath, ForwardingContext forwarding)
+    {
+        var target = new Uri(registration.Endpoint.ToString().TrimEnd('/') + "/ngsi-ld/v1/" + relativePath);
+        var request = new HttpRequestMessage(method, target);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.TryAddWithoutValidation(ForwardingContext.ViaHeader, forwarding.ForwardedVia(options.ResolvedBrokerId));
+        if (forwarding.Link is { } link)
+            request.Headers.TryAddWithoutValidation("Link", link);
+        if (registration.SourceTenant is { } tenant)
+            request.Headers.TryAddWithoutValidation(TenantHeader, tenant);
+        foreach (var info in registration.ContextSourceInfo ?? [])
+            request.Headers.TryAddWithoutValidation(info.Key, info.Value);
+        return request;
+    }
+
     private static List<Entity> ReadEntities(JsonElement root, JsonLdContext context)
     {
         var reader = new EntityReader(context, ReadMode.Received);
@@ -95,4 +153,13 @@ public sealed partial class ContextSourceClient(IHttpClientFactory clients, Fede
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The context source of registration {RegistrationId} at {Target} is left out of a distributed retrieval: {Reason}")]
     private partial void LogSourceFailed(string registrationId, Uri target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A write forwarded to the context source of registration {RegistrationId} at {Target} failed: {Reason}")]
+    private partial void LogWriteFailed(string registrationId, Uri target, string reason);
+}
+
+/// <summary>A context source's answer to a forwarded write: its status and JSON body, or no status and why it gave none.</summary>
+public sealed record SourceReply(int? Status, JsonElement? Body, string? Unreachable)
+{
+    public bool Succeeded => Status is >= 200 and < 300 and not 207;
 }

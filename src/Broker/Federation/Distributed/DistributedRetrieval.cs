@@ -14,7 +14,7 @@ public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> Missing
 
 /// <summary>
 /// Retrieve entity and query entities as distributed operations (clause 4.3.6, 5.7.1 and 5.7.2): the local plan plus one
-/// remote leg per matching registration (inclusive, auxiliary and redirect ones that support the operation), sent
+/// remote leg per matching registration (of every mode, if it supports the operation), sent
 /// concurrently and merged per entity id by <see cref="EntityMerger"/>. Without a matching registration, with local=true,
 /// or when the Via header already names this broker, it is the local retrieval alone.
 /// </summary>
@@ -26,7 +26,7 @@ public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> Missing
 /// </remarks>
 public sealed class DistributedRetrieval(EntityService entities, RegistrationService registrations, ContextSourceClient sources, FederationOptions options)
 {
-    private static readonly IReadOnlySet<RegistrationMode> ForwardedModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Auxiliary, RegistrationMode.Redirect };
+    private static readonly IReadOnlySet<RegistrationMode> ForwardedModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Auxiliary, RegistrationMode.Redirect };
 
     /// <summary>Retrieve entity (clause 5.7.1); <paramref name="attributes"/> are the expanded attrs asked for, or null.</summary>
     public async Task<DistributedResult<Entity>> RetrieveAsync(string tenant, string id, IReadOnlyList<string>? attributes, JsonLdContext context,
@@ -138,7 +138,8 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     {
         if (forwarding.Local || ForwardingContext.ViaNames(forwarding.Via, options.ResolvedBrokerId))
             return [];
-        return await registrations.MatchAsync(tenant, query, ct);
+        var matches = await registrations.MatchAsync(tenant, query, ct);
+        return forwarding.Via is null ? matches : [.. matches.Where(match => !ForwardingContext.ViaNames(forwarding.Via, match.Registration.Endpoint.Authority))];
     }
 
     private static string QueryString(IReadOnlyList<KeyValuePair<string, string>> parameters, params (string Name, string Value)[] overrides)

@@ -10,7 +10,9 @@ public sealed class FederationOptions
 
     /// <summary>
     /// The name this broker gives itself in the Via header of forwarded requests, and recognises there to end a loop.
-    /// Default: the host name and the process id, so two brokers on one host are told apart.
+    /// Default: the host name and the process id, so two brokers on one host are told apart. Set to the host and port
+    /// other brokers reach this one at (the authority of their registrations' endpoint), a request is also never
+    /// forwarded back to a broker it has passed.
     /// </summary>
     public string? BrokerId { get; set; }
 
