@@ -152,7 +152,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         Assert.True(watch.Elapsed < Timeout, $"the loop took {watch.Elapsed}");
     }
 
-    private static HttpClient Client(ServiceProcess broker, string tenant)
+    internal static HttpClient Client(ServiceProcess broker, string tenant)
     {
         var client = new HttpClient { BaseAddress = broker.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Add("NGSILD-Tenant", tenant);
@@ -160,7 +160,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         return client;
     }
 
-    private static async Task CreateAsync(ServiceProcess broker, string tenant, string entity)
+    internal static async Task CreateAsync(ServiceProcess broker, string tenant, string entity)
     {
         using var client = Client(broker, tenant);
         using var response = await client.PostAsync("/ngsi-ld/v1/entities", new StringContent(entity, Encoding.UTF8, "application/json"));
@@ -184,7 +184,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task<string> GetOkAsync(HttpClient client, string path)
+    internal static async Task<string> GetOkAsync(HttpClient client, string path)
     {
         using var response = await client.GetAsync(path);
         var body = await response.Content.ReadAsStringAsync();

@@ -19,7 +19,8 @@ public enum BatchOperation
 /// <summary>One element of a batch: a parsed entity (or, for delete, just its id), or the error that made it invalid.</summary>
 public sealed record BatchItem(string? EntityId, Entity? Entity, NgsiLdException? Error);
 
-public sealed record BatchError(string? EntityId, NgsiLdException Error);
+/// <summary>An element that failed; <see cref="RegistrationId"/> names the registration whose context source failed it, in a distributed batch.</summary>
+public sealed record BatchError(string? EntityId, NgsiLdException Error, string? RegistrationId = null);
 
 /// <summary>The outcome of a batch (BatchOperationResult, clause 5.2.16); <see cref="Created"/> lists the ids an upsert created.</summary>
 public sealed record BatchResult(IReadOnlyList<string> Success, IReadOnlyList<BatchError> Errors, IReadOnlyList<string> Created);

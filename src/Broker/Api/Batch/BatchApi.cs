@@ -4,6 +4,7 @@ using Broker.Api.Entities;
 using Broker.Api.Http;
 using Broker.Entities;
 using Broker.Entities.Representation;
+using Broker.Federation.Distributed;
 using Broker.Problems;
 
 namespace Broker.Api.Batch;
@@ -11,32 +12,33 @@ namespace Broker.Api.Batch;
 /// <summary>Batch entity operations (clause 6.14–6.18, 6.31): /entityOperations/create, upsert, update, delete, merge.</summary>
 public static class BatchApi
 {
-    private static readonly HashSet<string> OptionsOnly = ["options"];
-    private static readonly HashSet<string> NoParameters = [];
+    private static readonly HashSet<string> OptionsOnly = ["options", "local"];
+    private static readonly HashSet<string> NoParameters = ["local"];
 
     public static void MapBatchApi(this IEndpointRouteBuilder routes)
     {
         var options = routes.ServiceProvider.GetRequiredService<BrokerOptions>();
         var group = routes.MapGroup("/ngsi-ld/v1/entityOperations")
             .AddEndpointFilter(new AdmissionLimit(options.MaxConcurrentBatches > 0 ? options.MaxConcurrentBatches : 2 * Environment.ProcessorCount));
-        group.MapPost("/create", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Create, NoParameters));
-        group.MapPost("/upsert", (HttpContext http, BatchService batch) =>
+        group.MapPost("/create", (HttpContext http, DistributedBatch batch) => Run(http, batch, BatchOperation.Create, "create", NoParameters));
+        group.MapPost("/upsert", (HttpContext http, DistributedBatch batch) =>
         {
             var update = RequestParameters.HasOption(http.Request, "update");
             if (update && RequestParameters.HasOption(http.Request, "replace"))
                 throw NgsiLdException.BadRequestData("options=update and options=replace exclude each other.");
-            return Run(http, batch, update ? BatchOperation.UpsertUpdate : BatchOperation.Upsert, OptionsOnly, "update", "replace");
+            return Run(http, batch, update ? BatchOperation.UpsertUpdate : BatchOperation.Upsert, "upsert", OptionsOnly, "update", "replace");
         });
-        group.MapPost("/update", (HttpContext http, BatchService batch) =>
-            Run(http, batch, RequestParameters.HasOption(http.Request, "noOverwrite") ? BatchOperation.UpdateNoOverwrite : BatchOperation.Update, OptionsOnly, "noOverwrite"));
-        group.MapPost("/merge", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Merge, NoParameters));
-        group.MapPost("/delete", (HttpContext http, BatchService batch) => Run(http, batch, BatchOperation.Delete, NoParameters));
+        group.MapPost("/update", (HttpContext http, DistributedBatch batch) =>
+            Run(http, batch, RequestParameters.HasOption(http.Request, "noOverwrite") ? BatchOperation.UpdateNoOverwrite : BatchOperation.Update, "update", OptionsOnly, "noOverwrite"));
+        group.MapPost("/merge", (HttpContext http, DistributedBatch batch) => Run(http, batch, BatchOperation.Merge, "merge", NoParameters));
+        group.MapPost("/delete", (HttpContext http, DistributedBatch batch) => Run(http, batch, BatchOperation.Delete, "delete", NoParameters));
     }
 
-    private static async Task Run(HttpContext http, BatchService batch, BatchOperation operation, HashSet<string> parameters, params string[] allowedOptions)
+    private static async Task Run(HttpContext http, DistributedBatch batch, BatchOperation operation, string resource, HashSet<string> parameters, params string[] allowedOptions)
     {
         RequestParameters.RejectUnknown(http.Request, parameters);
-        foreach (var option in RequestParameters.List(http.Request, "options") ?? [])
+        var options = RequestParameters.List(http.Request, "options") ?? [];
+        foreach (var option in options)
         {
             if (!allowedOptions.Contains(option))
                 throw NgsiLdException.BadRequestData($"Unknown option '{option}' for this batch operation.");
@@ -51,7 +53,8 @@ public static class BatchApi
         var items = new List<BatchItem>(elements.GetArrayLength());
         foreach (var element in elements.EnumerateArray())
             items.Add(await ReadItemAsync(http, request, operation, element));
-        var result = await batch.ExecuteAsync(request.Tenant, operation, items, http.RequestAborted);
+        var relativePath = "entityOperations/" + resource + (options.Count == 0 ? "" : "?options=" + Uri.EscapeDataString(string.Join(',', options)));
+        var result = await batch.ExecuteAsync(request.Tenant, operation, items, relativePath, request.Context, Forwarding.OfWrite(http.Request, request), http.RequestAborted);
         await WriteResultAsync(http, request, operation, result);
     }
 
@@ -129,6 +132,8 @@ public static class BatchApi
             json.WriteStartObject();
             if (error.EntityId is not null)
                 json.WriteString("entityId"u8, error.EntityId);
+            if (error.RegistrationId is not null)
+                json.WriteString("registrationId"u8, error.RegistrationId);
             json.WriteStartObject("error"u8);
             json.WriteString("type"u8, error.Error.Type.Uri);
             json.WriteString("title"u8, error.Error.Type.Title);
