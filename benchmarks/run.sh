@@ -56,8 +56,8 @@ commit=$(git rev-parse --short HEAD)
 git diff --quiet HEAD -- . ':!benchmarks/RESULTS.md' || commit="$commit + uncommitted changes"
 results=benchmarks/RESULTS.md
 
-# The Adapters section is written by benchmarks/adapters.sh; it is kept, at the end, when the rest is rewritten.
-adapters_section=$(sed -n '/^## Adapters/,$p' "$results" 2>/dev/null || true)
+# The sections other scripts write (adapters.sh, temporal.sh, federation.sh) are kept, at the end, when the rest is rewritten.
+kept_sections=$(awk '/^## / { keep = /^## (Adapters|Temporal API|Federation)/ } keep' "$results" 2>/dev/null || true)
 
 status=0
 dotnet benchmarks/Load/bin/Release/net10.0/Load.dll "${load_args[@]}" \
@@ -79,5 +79,5 @@ if [ "$micro" = yes ]; then
 else
   printf '\n## Micro benchmarks\n\nNot run (`--quick` without `--micro`, or `--no-micro`).\n' >>"$results"
 fi
-[ -z "$adapters_section" ] || printf '\n%s\n' "$adapters_section" >>"$results"
+[ -z "$kept_sections" ] || printf '\n%s\n' "$kept_sections" >>"$results"
 exit $status

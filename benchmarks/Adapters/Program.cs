@@ -61,7 +61,9 @@ if (options.Results is { } results)
 {
     var existing = File.Exists(results) ? File.ReadAllText(results) : "";
     var at = existing.IndexOf("\n## Adapters", StringComparison.Ordinal);
-    var kept = at < 0 ? existing.TrimEnd() : existing[..at].TrimEnd();
+    // Only this section is replaced: the sections after it (temporal.sh, federation.sh) stay.
+    var next = at < 0 ? -1 : existing.IndexOf("\n## ", at + 1, StringComparison.Ordinal);
+    var kept = at < 0 ? existing.TrimEnd() : (existing[..at] + (next < 0 ? "" : existing[next..])).TrimEnd();
     File.WriteAllText(results, kept + "\n\n" + section);
 }
 return 0;

@@ -38,6 +38,9 @@ public interface IScenario : IAsyncDisposable
     /// <summary>How many clients run it, when not the tool's --connections (a latency target: one user at a time).</summary>
     int? Clients => null;
 
+    /// <summary>A broker the scenario starts itself beside the target (S11, S12: the context source), whose CPU is measured like the target's.</summary>
+    TargetProcess? SecondBroker => null;
+
     Task SetupAsync(ScenarioContext context, CancellationToken ct);
 
     /// <summary>One operation (one request). Returns the number of items it handled (entities, rows), 1 for single operations.</summary>
@@ -109,6 +112,19 @@ public sealed class ScenarioContext
 
     /// <summary>A folder of the scenario's own, deleted after it (for targets that keep files, such as SQLite).</summary>
     public string? DataPath { get; init; }
+
+    /// <summary>This context with requests going to another broker (the same client, tenant and run id).</summary>
+    public ScenarioContext WithBaseAddress(Uri baseAddress) => new()
+    {
+        Http = Http,
+        BaseAddress = baseAddress,
+        RunId = RunId,
+        Tenant = Tenant,
+        Connections = Connections,
+        Store = Store,
+        Postgres = Postgres,
+        DataPath = DataPath,
+    };
 
     public HttpRequestMessage Request(HttpMethod method, string pathAndQuery, HttpContent? content = null)
     {

@@ -20,6 +20,8 @@ public sealed class Options
           --geo-entities N      entities preloaded for S5 (default 100000)
           --subscriptions N     subscriptions created for S7 (default 1000; 0 for none)
           --matching PERCENT    the share of them that match S7's PATCHed entities (default 10)
+          --federated-entities N  entities on the remote broker of S11 and S12 (default 1000)
+          --federated-limit N   the limit of their query by type (default 20)
           --results PATH        write the Markdown report there (default: only print the table)
           --command TEXT        the command to record in the report; --commit TEXT the commit
           --note TEXT           a line for the report's header (e.g. what the PostgreSQL server was)
@@ -51,6 +53,10 @@ public sealed class Options
     public int Subscriptions { get; private set; } = 1000;
 
     public int MatchingPercent { get; private set; } = 10;
+
+    public int FederatedEntities { get; private set; } = 1000;
+
+    public int FederatedLimit { get; private set; } = 20;
 
     public string? ResultsPath { get; private set; }
 
@@ -93,6 +99,8 @@ public sealed class Options
                 case "--geo-entities": options.GeoEntities = PositiveInt(Next()); break;
                 case "--subscriptions": options.Subscriptions = WholeNumber(Next(), 100_000); break;
                 case "--matching": options.MatchingPercent = WholeNumber(Next(), 100); break;
+                case "--federated-entities": options.FederatedEntities = PositiveInt(Next()); break;
+                case "--federated-limit": options.FederatedLimit = PositiveInt(Next()); break;
                 case "--results": options.ResultsPath = Next(); break;
                 case "--command": options.Command = Next(); break;
                 case "--commit": options.Commit = Next(); break;

@@ -34,7 +34,24 @@ public static class Report
         for (var i = 0; i < notes.Count; i++)
             text.AppendLine(Invariant, $"\n({i + 1}) {notes[i]}");
         NotificationTable(text, results);
+        TwoBrokerTable(text, results);
         return text.ToString();
+    }
+
+    /// <summary>The scenarios with a second broker (S11, S12): the CPU of each broker per request of the one client.</summary>
+    private static void TwoBrokerTable(StringBuilder text, IReadOnlyList<ScenarioResult> results)
+    {
+        var twoBrokers = results.Where(r => r.SecondBrokerCpuSeconds is not null).ToList();
+        if (twoBrokers.Count == 0)
+            return;
+        text.AppendLine();
+        text.AppendLine("| scenario | store | requests | p50 | p99 | CPU ms/request: broker A (federating) | broker B (context source) | A + B |");
+        text.AppendLine("|---|---|--:|--:|--:|--:|--:|--:|");
+        foreach (var r in twoBrokers)
+        {
+            text.AppendLine(Invariant,
+                $"| {r.Id} | {r.Store} | {r.Operations:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {r.CpuMsPerRequest:0.000} | {r.SecondBrokerCpuMsPerRequest:0.000} | {r.CpuMsPerRequest + r.SecondBrokerCpuMsPerRequest:0.000} |");
+        }
     }
 
     /// <summary>What the receiver of the notifying scenarios (S7) saw, one row per run.</summary>

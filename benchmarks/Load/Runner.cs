@@ -22,13 +22,16 @@ public sealed record ScenarioResult(
     long? PeakMemoryBytes,
     string? CeilingId,
     string? Note,
-    NotificationFigures? Notifications = null)
+    NotificationFigures? Notifications = null,
+    double? SecondBrokerCpuSeconds = null)
 {
     public double OpsPerSecond => Operations / Elapsed.TotalSeconds;
 
     public double ItemsPerSecond => Items / Elapsed.TotalSeconds;
 
     public double? CpuMsPerRequest => CpuSeconds is { } cpu && Operations > 0 ? cpu * 1000 / Operations : null;
+
+    public double? SecondBrokerCpuMsPerRequest => SecondBrokerCpuSeconds is { } cpu && Operations > 0 ? cpu * 1000 / Operations : null;
 
     public static ScenarioResult Skipped(IScenario scenario, string store, string reason) =>
         new(scenario.Id, scenario.Name, store, 0, 0, 0, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, null, null, null, null, "skipped: " + reason);
@@ -112,21 +115,24 @@ public sealed class Runner(Options options, string workDirectory)
 
             // Without a process of its own, the SQLite ceiling's CPU is this tool's (its clients only take turns at the writer).
             var cpuBefore = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
+            var secondBefore = scenario.SecondBroker?.CpuSeconds();
             var notifying = scenario as INotifyingScenario;
             notifying?.MeasuringStarted();
             var phase = await PhaseAsync(scenario, context, clients, options.Duration, ct).ConfigureAwait(false);
             var cpuAfter = scenario.Target == Target.Sqlite ? TargetProcess.OwnCpuSeconds() : process?.CpuSeconds();
+            var secondAfter = scenario.SecondBroker?.CpuSeconds();
             // After the CPU reading: the broker's work on notifications still under way is not part of the measured phase.
             var notifications = notifying is null ? null : await notifying.MeasuringEndedAsync(ct).ConfigureAwait(false);
             double? cpu = cpuAfter is { } a && cpuBefore is { } b ? a.User + a.System - b.User - b.System : null;
             double? systemCpu = cpuAfter is { } c && cpuBefore is { } d ? c.System - d.System : null;
+            double? secondCpu = secondAfter is { } e && secondBefore is { } f ? e.User + e.System - f.User - f.System : null;
             var peak = process?.PeakMemoryBytes();
 
             var latencies = phase.Latencies;
             latencies.Sort();
             return new ScenarioResult(scenario.Id, scenario.Name, store, latencies.Count, phase.Items, phase.Errors, phase.Elapsed,
                 Percentile(latencies, 0.50), Percentile(latencies, 0.99), cpu, systemCpu, peak, scenario.CeilingFor(options.Store),
-                Note(phase, notifications), notifications);
+                Note(phase, notifications), notifications, secondCpu);
         }
         catch (Exception e) when (e is InvalidOperationException or HttpRequestException or NpgsqlException or Microsoft.Data.Sqlite.SqliteException or TimeoutException or FileNotFoundException)
         {

@@ -23,6 +23,8 @@ public abstract class BrokerScenario : IScenario
 
     public virtual int? Clients => null;
 
+    public virtual TargetProcess? SecondBroker => null;
+
     public abstract Task SetupAsync(ScenarioContext context, CancellationToken ct);
 
     public abstract ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct);

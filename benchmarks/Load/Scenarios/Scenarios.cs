@@ -19,5 +19,7 @@ public static class Scenarios
         new TemporalRange(),
         new TemporalTypeAggregation(),
         new AttributePatch(history: false),
+        new FederatedQuery(options.BrokerPath, options.FederatedEntities, options.FederatedLimit, federated: true),
+        new FederatedQuery(options.BrokerPath, options.FederatedEntities, options.FederatedLimit, federated: false),
     ];
 }
