@@ -167,7 +167,7 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
     }
 
-    private static async Task RegisterAsync(ServiceProcess broker, string tenant, Uri endpoint, string mode, string? sourceTenant)
+    internal static async Task RegisterAsync(ServiceProcess broker, string tenant, Uri endpoint, string mode, string? sourceTenant, params string[] operations)
     {
         var registration = new Dictionary<string, object>
         {
@@ -179,6 +179,8 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         };
         if (sourceTenant is not null)
             registration["tenant"] = sourceTenant;
+        if (operations.Length > 0)
+            registration["operations"] = operations;
         using var client = Client(broker, tenant);
         using var response = await client.PostAsync("/ngsi-ld/v1/csourceRegistrations", new StringContent(JsonSerializer.Serialize(registration), Encoding.UTF8, "application/json"));
         Assert.True(response.StatusCode == HttpStatusCode.Created, await response.Content.ReadAsStringAsync());
@@ -192,17 +194,27 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         return body;
     }
 
-    private static string[] Ids(string array)
+    internal static string[] Ids(string array)
     {
         using var document = JsonDocument.Parse(array);
         return [.. document.RootElement.EnumerateArray().Select(entity => entity.GetProperty("id").GetString()!)];
     }
 
-    /// <summary>Brokers A (which forwards, with a 2 s timeout, and may not reach the host name localhost), B and C, and a source that answers after 10 s.</summary>
+    /// <summary>
+    /// Brokers A (which forwards, with a 2 s timeout, and may not reach the host name localhost), B and C, a source that
+    /// answers after 10 s, and a recording source that answers every entity request with one entity telling how it was
+    /// asked (its "askedBy" property: "retrieveEntity", "queryEntity" or "queryBatch").
+    /// </summary>
     public sealed class Brokers : IAsyncLifetime
     {
         private WebApplication? _slow;
+        private WebApplication? _recorder;
         private int _slowRequests;
+
+        /// <summary>The requests the recording source received: method, path and query, and body.</summary>
+        public System.Collections.Concurrent.ConcurrentQueue<(string Request, string Body)> Recorded { get; } = new();
+
+        public Uri RecordingSource { get; private set; } = null!;
 
         public ServiceProcess A { get; private set; } = null!;
 
@@ -235,12 +247,56 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
             });
             await _slow.StartAsync();
             SlowSource = new Uri($"http://127.0.0.1:{port}");
+
+            var recorderBuilder = WebApplication.CreateSlimBuilder();
+            var recorderPort = ServiceProcess.FreePort();
+            recorderBuilder.WebHost.UseUrls($"http://127.0.0.1:{recorderPort}");
+            _recorder = recorderBuilder.Build();
+            _recorder.MapGet("/ngsi-ld/v1/entities/{id}", async (HttpContext http, string id) =>
+            {
+                await RecordAsync(http);
+                return Results.Json(RecordedEntity(id, "retrieveEntity", ""));
+            });
+            _recorder.MapGet("/ngsi-ld/v1/entities", async (HttpContext http) =>
+            {
+                await RecordAsync(http);
+                var id = http.Request.Query["id"].ToString();
+                return Results.Json(new[] { RecordedEntity(id.Length == 0 ? "urn:x:recorded" : id.Split(',')[0], "queryEntity", http.Request.Query["type"].ToString()) });
+            });
+            _recorder.MapPost("/ngsi-ld/v1/entityOperations/query", async (HttpContext http) =>
+            {
+                using var query = JsonDocument.Parse(await RecordAsync(http));
+                var selector = query.RootElement.TryGetProperty("entities", out var entities) ? entities[0] : default;
+                var id = selector.ValueKind == JsonValueKind.Object && selector.TryGetProperty("id", out var given) ? given.GetString()! : "urn:x:recorded";
+                var type = selector.ValueKind == JsonValueKind.Object && selector.TryGetProperty("type", out var typeName) ? typeName.GetString()! : "";
+                return Results.Json(new[] { RecordedEntity(id, "queryBatch", type) });
+            });
+            await _recorder.StartAsync();
+            RecordingSource = new Uri($"http://127.0.0.1:{recorderPort}");
         }
+
+        private async Task<string> RecordAsync(HttpContext http)
+        {
+            var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+            Recorded.Enqueue(($"{http.Request.Method} {http.Request.Path}{http.Request.QueryString}", body));
+            return body;
+        }
+
+        /// <summary>An entity of type Room with an askedBy property, and the type the source was asked for as askedType.</summary>
+        private static Dictionary<string, object> RecordedEntity(string id, string askedBy, string askedType) => new()
+        {
+            ["id"] = id,
+            ["type"] = "Room",
+            ["askedBy"] = new { type = "Property", value = askedBy },
+            ["askedType"] = new { type = "Property", value = askedType },
+        };
 
         public async Task DisposeAsync()
         {
             if (_slow is not null)
                 await _slow.DisposeAsync();
+            if (_recorder is not null)
+                await _recorder.DisposeAsync();
             foreach (var broker in new[] { A, B, C })
             {
                 if (broker is not null)

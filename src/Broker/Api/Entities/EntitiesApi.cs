@@ -86,9 +86,11 @@ public static class EntitiesApi
         RequestParameters.RejectUnknown(http.Request, QueryParameterNames, NotImplementedQueryParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
-        var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, request, limits), options);
+        var selectors = QueryParameters.FromUrl(http.Request);
+        var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, selectors, request.Context, limits), options);
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
-        var result = await retrieval.QueryAsync(request.Tenant, query, request.Context, forwarding, http.RequestAborted);
+        var forwarded = Forwarding.QueryOf(http.Request, [selectors], askedAsBatch: false);
+        var result = await retrieval.QueryAsync(request.Tenant, [query], forwarded, request.Context, forwarding, http.RequestAborted);
         Forwarding.ReportMissing(http.Response, result);
         var page = result.Value;
         if (page.TotalCount is { } total)

@@ -168,6 +168,12 @@ internal static class Forwarding
         return names.Count == 0 ? null : names;
     }
 
+    /// <summary>A query as context sources are asked it: <paramref name="selectors"/> (alternatives) and the request's datasetId.</summary>
+    public static ForwardedQuery QueryOf(HttpRequest http, IEnumerable<QueryParameters.Selectors> selectors, bool askedAsBatch) =>
+        ForwardedQuery.Of(
+            [.. selectors.Select(s => new ForwardedQuery.Selector(s.Ids, s.IdPattern, s.Type, s.Attrs, s.Q, s.ScopeQ, s.GeoRel, s.Geometry, s.Coordinates, s.GeoProperty))],
+            RequestParameters.Single(http, "datasetId"), askedAsBatch);
+
     public static void ReportMissing<T>(HttpResponse response, DistributedResult<T> result)
     {
         if (result.MissingRegistrations.Count > 0)

@@ -23,9 +23,12 @@ public static class QueryParameters
         string? Coordinates,
         string? GeoProperty);
 
-    public static EntityQuery Build(HttpRequest http, NgsiRequest request, BrokerOptions limits)
-    {
-        var selectors = new Selectors(
+    public static EntityQuery Build(HttpRequest http, NgsiRequest request, BrokerOptions limits) =>
+        Build(http, FromUrl(http), request.Context, limits);
+
+    /// <summary>The selectors of a query in the URL, as given.</summary>
+    public static Selectors FromUrl(HttpRequest http) =>
+        new(
             RequestParameters.List(http, "id"),
             RequestParameters.Single(http, "idPattern"),
             RequestParameters.Single(http, "type"),
@@ -36,8 +39,6 @@ public static class QueryParameters
             RequestParameters.Single(http, "geometry"),
             RequestParameters.Single(http, "coordinates"),
             RequestParameters.Single(http, "geoproperty"));
-        return Build(http, selectors, request.Context, limits);
-    }
 
     public static EntityQuery Build(HttpRequest http, Selectors selectors, JsonLdContext context, BrokerOptions limits)
     {

@@ -1,9 +1,7 @@
 using System.Text.Json.Nodes;
 using Broker.Api.Http;
-using Broker.Entities;
+using Broker.Federation.Distributed;
 using Broker.Problems;
-using Broker.Storage;
-using Ontology.Model;
 
 namespace Broker.Api.Entities;
 
@@ -15,36 +13,18 @@ public static class QueryPostApi
     public static void MapQueryPostApi(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/ngsi-ld/v1/entityOperations/query", QueryEntities);
 
-    private static async Task QueryEntities(HttpContext http, EntityService entities, BrokerOptions limits)
+    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits)
     {
         RequestParameters.RejectUnknown(http.Request, Parameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, geoJsonAllowed: true);
-        var body = QueryBody(request);
-
-        var selectors = Selectors(body);
-
+        var selectors = Selectors(QueryBody(request));
         var options = RequestParameters.Representation(http.Request, request.Context);
         var queries = selectors.Select(s => QueryParameters.WithPick(QueryParameters.Build(http.Request, s, request.Context, limits), options)).ToList();
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-
-        var first = queries[0];
-        EntityPage page;
-        if (queries.Count == 1)
-        {
-            page = await entities.Store.QueryAsync(request.Tenant, first, http.RequestAborted);
-        }
-        else
-        {
-            // Several selectors are alternatives: the union of their matches, paged once.
-            var union = new SortedDictionary<string, Entity>(StringComparer.Ordinal);
-            foreach (var query in queries)
-            {
-                var all = await entities.Store.QueryAsync(request.Tenant, query with { Limit = int.MaxValue, Offset = 0, Count = false }, http.RequestAborted);
-                foreach (var entity in all.Entities)
-                    union.TryAdd(entity.Id, entity);
-            }
-            page = new EntityPage([.. union.Values.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null);
-        }
+        var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
+        var forwarded = Forwarding.QueryOf(http.Request, selectors, askedAsBatch: true);
+        var result = await retrieval.QueryAsync(request.Tenant, queries, forwarded, request.Context, forwarding, http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);

@@ -14,8 +14,9 @@ public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> Missing
 
 /// <summary>
 /// Retrieve entity and query entities as distributed operations (clause 4.3.6, 5.7.1 and 5.7.2): the local plan plus one
-/// remote leg per matching registration (of every mode, if it supports the operation), sent
-/// concurrently and merged per entity id by <see cref="EntityMerger"/>. Without a matching registration, with local=true,
+/// remote leg per matching registration (of every mode, if it supports the operation, or a query
+/// operation that can stand in for it: queryEntity by GET, queryBatch by POST), sent concurrently and merged per entity
+/// id by <see cref="EntityMerger"/>. Without a matching registration, with local=true,
 /// or when the Via header already names this broker, it is the local retrieval alone.
 /// </summary>
 /// <remarks>
@@ -28,22 +29,24 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
 {
     private static readonly IReadOnlySet<RegistrationMode> ForwardedModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Auxiliary, RegistrationMode.Redirect };
 
-    /// <summary>Retrieve entity (clause 5.7.1); <paramref name="attributes"/> are the expanded attrs asked for, or null.</summary>
+    /// <summary>
+    /// Retrieve entity (clause 5.7.1); <paramref name="attributes"/> are the expanded attrs asked for, or null. A
+    /// registration that supports query entities or queryBatch but not retrieve entity is asked a query for the id,
+    /// with the types it registered for the id (an EntitySelector needs a type).
+    /// </summary>
     public async Task<DistributedResult<Entity>> RetrieveAsync(string tenant, string id, IReadOnlyList<string>? attributes, JsonLdContext context,
         ForwardingContext forwarding, CancellationToken ct)
     {
-        var matches = await RemoteLegsAsync(tenant, new RegistrationQuery
+        var matches = await RemoteLegsAsync(tenant, [new RegistrationQuery
         {
             EntityIds = [id],
             Attributes = attributes,
-            Operation = RegistrationOperations.RetrieveEntity,
             Modes = ForwardedModes,
-        }, forwarding, ct);
+        }], forwarding, [RegistrationOperations.RetrieveEntity, RegistrationOperations.QueryEntity, RegistrationOperations.QueryBatch], ct);
         if (matches.Count == 0)
             return new(await entities.GetAsync(tenant, id, ct), []);
 
-        var path = "entities/" + Uri.EscapeDataString(id) + QueryString(forwarding.Parameters, ("options", "sysAttrs"));
-        var remote = matches.Select(match => sources.GetEntitiesAsync(match.Registration, path, context, forwarding, ct)).ToArray();
+        var remote = matches.Select(match => RetrieveFromAsync(match, id, context, forwarding, ct)).ToArray();
         Entity? local = null;
         NgsiLdException? localAbsence = null;
         try
@@ -78,30 +81,60 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         return new(EntityMerger.Merge(found), missing);
     }
 
-    /// <summary>Query entities (clause 5.7.2) with <paramref name="query"/> as the local plan.</summary>
-    public async Task<DistributedResult<EntityPage>> QueryAsync(string tenant, EntityQuery query, JsonLdContext context, ForwardingContext forwarding, CancellationToken ct)
+    private Task<IReadOnlyList<Entity>?> RetrieveFromAsync(RegistrationMatch match, string id, JsonLdContext context, ForwardingContext forwarding, CancellationToken ct)
     {
-        var matches = await RemoteLegsAsync(tenant, new RegistrationQuery
+        var registration = match.Registration;
+        if (registration.SupportedOperations.Contains(RegistrationOperations.RetrieveEntity))
+        {
+            var path = "entities/" + Escape(id) + QueryString(forwarding.Parameters, ("options", "sysAttrs"));
+            return sources.GetEntitiesAsync(registration, path, context, forwarding, ct);
+        }
+        var types = match.Information
+            .SelectMany(info => info.Entities ?? [])
+            .Where(entities => entities.CoversId(id))
+            .SelectMany(entities => entities.Types)
+            .Distinct(StringComparer.Ordinal)
+            .Select(context.CompactIri)
+            .ToList();
+        var attrs = forwarding.Parameters.Where(p => p.Key == "attrs").SelectMany(p => p.Value.Split(',', StringSplitOptions.RemoveEmptyEntries)).ToList();
+        var datasetId = forwarding.Parameters.FirstOrDefault(p => p.Key == "datasetId").Value;
+        var byId = ForwardedQuery.Of(
+            [new ForwardedQuery.Selector([id], null, types.Count == 0 ? null : string.Join(',', types), attrs.Count == 0 ? null : attrs, null, null, null, null, null, null)],
+            datasetId, askedAsBatch: false);
+        return QueryFromAsync(registration, byId, context, forwarding, ct);
+    }
+
+    /// <summary>
+    /// Query entities (clause 5.7.2): <paramref name="queries"/> are the local plan, alternatives whose matches are
+    /// united (the entity selectors of a Query payload); the first gives offset, limit and count. Sources are asked
+    /// <paramref name="forwarded"/>, by GET or POST as each registration supports (queryEntity, queryBatch).
+    /// </summary>
+    public async Task<DistributedResult<EntityPage>> QueryAsync(string tenant, IReadOnlyList<EntityQuery> queries, ForwardedQuery forwarded, JsonLdContext context,
+        ForwardingContext forwarding, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(queries.Count);
+        var matches = await RemoteLegsAsync(tenant, [.. queries.Select(query => new RegistrationQuery
         {
             EntityIds = query.Ids,
             IdPattern = query.IdPattern,
             Types = query.Types,
             Attributes = query.Attrs,
-            Operation = RegistrationOperations.QueryEntity,
             Modes = ForwardedModes,
-        }, forwarding, ct);
+        })], forwarding, [RegistrationOperations.QueryEntity, RegistrationOperations.QueryBatch], ct);
+        var first = queries[0];
         if (matches.Count == 0)
         {
             await entities.RequireTenantAsync(tenant, ct);
-            return new(await entities.Store.QueryAsync(tenant, query, ct), []);
+            if (queries.Count == 1)
+                return new(await entities.Store.QueryAsync(tenant, first, ct), []);
+            var union = await LocalUnionAsync(tenant, queries, int.MaxValue, ct);
+            return new(new EntityPage([.. union.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null), []);
         }
 
-        var bound = options.MaxEntitiesPerSource;
-        var path = "entities" + QueryString(forwarding.Parameters, ("limit", bound.ToString(CultureInfo.InvariantCulture)), ("options", "sysAttrs"));
-        var remote = matches.Select(match => sources.GetEntitiesAsync(match.Registration, path, context, forwarding, ct)).ToArray();
+        var remote = matches.Select(match => QueryFromAsync(match.Registration, forwarded, context, forwarding, ct)).ToArray();
         IReadOnlyList<Entity> local = [];
         if (await entities.Store.TenantExistsAsync(tenant, ct))
-            local = (await entities.Store.QueryAsync(tenant, query with { Limit = bound, Offset = 0, Count = false }, ct)).Entities;
+            local = await LocalUnionAsync(tenant, queries, options.MaxEntitiesPerSource, ct);
         var answers = await Task.WhenAll(remote);
 
         var byId = new Dictionary<string, List<SourcedEntity>>(StringComparer.Ordinal);
@@ -122,9 +155,42 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         var ids = byId.Keys.ToList();
         ids.Sort(StringComparer.Ordinal);
         var page = new List<Entity>();
-        foreach (var id in ids.Skip(query.Offset).Take(query.Limit))
+        foreach (var id in ids.Skip(first.Offset).Take(first.Limit))
             page.Add(EntityMerger.Merge(byId[id]));
-        return new(new EntityPage(page, query.Count ? ids.Count : null), missing);
+        return new(new EntityPage(page, first.Count ? ids.Count : null), missing);
+    }
+
+    /// <summary>The entities of this broker that match one of <paramref name="queries"/>, at most <paramref name="bound"/> of each, ordered by id.</summary>
+    private async Task<List<Entity>> LocalUnionAsync(string tenant, IReadOnlyList<EntityQuery> queries, int bound, CancellationToken ct)
+    {
+        var union = new SortedDictionary<string, Entity>(StringComparer.Ordinal);
+        foreach (var query in queries)
+        {
+            var matched = await entities.Store.QueryAsync(tenant, query with { Limit = bound, Offset = 0, Count = false }, ct);
+            foreach (var entity in matched.Entities)
+                union.TryAdd(entity.Id, entity);
+        }
+        return [.. union.Values];
+    }
+
+    /// <summary>
+    /// One source's part of a query, at most <see cref="FederationOptions.MaxEntitiesPerSource"/> entities per request:
+    /// by POST when the registration supports queryBatch and the client asked so or it supports nothing else, otherwise
+    /// by GET, one request per parameter set (all of them must answer).
+    /// </summary>
+    private async Task<IReadOnlyList<Entity>?> QueryFromAsync(ContextSourceRegistration registration, ForwardedQuery query, JsonLdContext context,
+        ForwardingContext forwarding, CancellationToken ct)
+    {
+        var supported = registration.SupportedOperations;
+        var paging = new[] { ("limit", options.MaxEntitiesPerSource.ToString(CultureInfo.InvariantCulture)), ("options", "sysAttrs") };
+        if (supported.Contains(RegistrationOperations.QueryBatch) && (query.AskedAsBatch || !supported.Contains(RegistrationOperations.QueryEntity)))
+            return await sources.PostQueryAsync(registration, "entityOperations/query" + QueryString([], paging), query.Payload, context, forwarding, ct);
+
+        var answers = await Task.WhenAll(query.ParameterSets.Select(parameters =>
+            sources.GetEntitiesAsync(registration, "entities" + QueryString(parameters, paging), context, forwarding, ct)));
+        if (answers.Any(answer => answer is null))
+            return null;
+        return [.. answers.SelectMany(answer => answer!)];
     }
 
     private static void Add(Dictionary<string, List<SourcedEntity>> byId, SourcedEntity entity)
@@ -134,12 +200,27 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         list.Add(entity);
     }
 
-    private async Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(string tenant, RegistrationQuery query, ForwardingContext forwarding, CancellationToken ct)
+    /// <summary>
+    /// The registrations matching one of <paramref name="queries"/> that support one of <paramref name="operations"/>,
+    /// each once; none with local=true or when Via names this broker.
+    /// </summary>
+    private async Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(string tenant, IReadOnlyList<RegistrationQuery> queries, ForwardingContext forwarding,
+        IReadOnlyList<string> operations, CancellationToken ct)
     {
         if (forwarding.Local || ForwardingContext.ViaNames(forwarding.Via, options.ResolvedBrokerId))
             return [];
-        var matches = await registrations.MatchAsync(tenant, query, ct);
-        return forwarding.Via is null ? matches : [.. matches.Where(match => !ForwardingContext.ViaNames(forwarding.Via, match.Registration.Endpoint.Authority))];
+        var legs = new List<RegistrationMatch>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var query in queries)
+        {
+            foreach (var match in await registrations.MatchAsync(tenant, query, ct))
+            {
+                if (operations.Any(match.Registration.SupportedOperations.Contains) && seen.Add(match.Registration.Id)
+                    && (forwarding.Via is null || !ForwardingContext.ViaNames(forwarding.Via, match.Registration.Endpoint.Authority)))
+                    legs.Add(match);
+            }
+        }
+        return legs;
     }
 
     private static string QueryString(IReadOnlyList<KeyValuePair<string, string>> parameters, params (string Name, string Value)[] overrides)
@@ -153,5 +234,8 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     }
 
     private static void Append(StringBuilder text, string name, string value) =>
-        text.Append(text.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(name)).Append('=').Append(Uri.EscapeDataString(value));
+        text.Append(text.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(name)).Append('=').Append(Escape(value).Replace("%2C", ",", StringComparison.Ordinal));
+
+    /// <summary>A path segment or query value escaped, its ':' kept (RFC 3986 allows it there), so ids stay readable.</summary>
+    private static string Escape(string value) => Uri.EscapeDataString(value).Replace("%3A", ":", StringComparison.Ordinal);
 }
