@@ -139,6 +139,7 @@ public static class BrokerServices
         services.AddSingleton<DistributedRetrieval>();
         services.AddSingleton<DistributedWrite>();
         services.AddSingleton<DistributedBatch>();
+        services.AddSingleton<DistributedDiscovery>();
     }
 }
 

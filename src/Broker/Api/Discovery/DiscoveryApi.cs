@@ -2,8 +2,8 @@ using System.Text.Json;
 using Broker.Api.Entities;
 using Broker.Api.Http;
 using Broker.Discovery;
-using Broker.Entities;
 using Broker.Entities.Representation;
+using Broker.Federation.Distributed;
 using Broker.Problems;
 using Ontology.JsonLd;
 
@@ -24,57 +24,59 @@ public static class DiscoveryApi
         group.MapGet("/attributes/{attrId}", RetrieveAttribute);
     }
 
-    private static async Task ListTypes(HttpContext http, EntityService entities, DiscoveryService discovery)
+    private static readonly HashSet<string> NothingForwarded = [];
+
+    private static async Task ListTypes(HttpContext http, DistributedDiscovery discovery)
     {
         RequestParameters.RejectUnknown(http.Request, ListParameters);
         var details = RequestParameters.Boolean(http.Request, "details");
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var types = await discovery.GetTypesAsync(request.Tenant, http.RequestAborted);
+        var result = await discovery.TypesAsync(request.Tenant, details, request.Context, Forwarding.Of(http.Request, request, NothingForwarded), http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
         var writeContext = NgsiResponse.ContextMemberWriter(request);
         await NgsiResponse.WriteJsonAsync(http, request, 200, details
-            ? json => DiscoveryWriter.Types(json, types, request.Context, writeContext)
-            : json => DiscoveryWriter.TypeList(json, types, request.Context, writeContext));
+            ? json => DiscoveryWriter.Types(json, result.Value, request.Context, writeContext)
+            : json => DiscoveryWriter.TypeList(json, result.Value, request.Context, writeContext));
     }
 
-    private static async Task RetrieveType(HttpContext http, string type, EntityService entities, DiscoveryService discovery)
+    private static async Task RetrieveType(HttpContext http, string type, DistributedDiscovery discovery)
     {
         RequestParameters.RejectUnknown(http.Request, DetailParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         type = RequestParameters.PathSegment(type);
         if (!Uris.IsValidName(type))
             throw NgsiLdException.BadRequestData($"'{type}' is not a valid entity type.");
-        var expanded = request.Context.ExpandTerm(type);
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var summary = (await discovery.GetTypesAsync(request.Tenant, http.RequestAborted)).FirstOrDefault(t => t.Type == expanded)
-            ?? throw NgsiLdException.NotFound($"No entity of type '{type}' exists.");
+        var result = await discovery.TypeAsync(request.Tenant, request.Context.ExpandTerm(type), type, request.Context,
+            Forwarding.Of(http.Request, request, NothingForwarded), http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var summary = result.Value.FirstOrDefault() ?? throw NgsiLdException.NotFound($"No entity of type '{type}' exists.");
         await NgsiResponse.WriteJsonAsync(http, request, 200, json => DiscoveryWriter.TypeInfo(json, summary, request.Context, NgsiResponse.ContextMemberWriter(request)));
     }
 
-    private static async Task ListAttributes(HttpContext http, EntityService entities, DiscoveryService discovery)
+    private static async Task ListAttributes(HttpContext http, DistributedDiscovery discovery)
     {
         RequestParameters.RejectUnknown(http.Request, ListParameters);
         var details = RequestParameters.Boolean(http.Request, "details");
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var attributes = await discovery.GetAttributesAsync(request.Tenant, http.RequestAborted);
+        var result = await discovery.AttributesAsync(request.Tenant, details, request.Context, Forwarding.Of(http.Request, request, NothingForwarded), http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
         var writeContext = NgsiResponse.ContextMemberWriter(request);
         await NgsiResponse.WriteJsonAsync(http, request, 200, details
-            ? json => DiscoveryWriter.Attributes(json, attributes, request.Context, writeContext)
-            : json => DiscoveryWriter.AttributeList(json, attributes, request.Context, writeContext));
+            ? json => DiscoveryWriter.Attributes(json, result.Value, request.Context, writeContext)
+            : json => DiscoveryWriter.AttributeList(json, result.Value, request.Context, writeContext));
     }
 
-    private static async Task RetrieveAttribute(HttpContext http, string attrId, EntityService entities, DiscoveryService discovery)
+    private static async Task RetrieveAttribute(HttpContext http, string attrId, DistributedDiscovery discovery)
     {
         RequestParameters.RejectUnknown(http.Request, DetailParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
         attrId = RequestParameters.PathSegment(attrId);
         if (!Uris.IsValidName(attrId))
             throw NgsiLdException.BadRequestData($"'{attrId}' is not a valid attribute name.");
-        var expanded = request.Context.ExpandTerm(attrId);
-        await entities.RequireTenantAsync(request.Tenant, http.RequestAborted);
-        var attribute = (await discovery.GetAttributesAsync(request.Tenant, http.RequestAborted)).FirstOrDefault(a => a.Name == expanded)
-            ?? throw NgsiLdException.NotFound($"No entity has an attribute '{attrId}'.");
+        var result = await discovery.AttributeAsync(request.Tenant, request.Context.ExpandTerm(attrId), attrId, request.Context,
+            Forwarding.Of(http.Request, request, NothingForwarded), http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var attribute = result.Value.FirstOrDefault() ?? throw NgsiLdException.NotFound($"No entity has an attribute '{attrId}'.");
         await NgsiResponse.WriteJsonAsync(http, request, 200, json => DiscoveryWriter.Attribute(json, attribute, request.Context, NgsiResponse.ContextMemberWriter(request)));
     }
 }

@@ -27,7 +27,7 @@ public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> Missing
 /// </remarks>
 public sealed class DistributedRetrieval(EntityService entities, RegistrationService registrations, ContextSourceClient sources, FederationOptions options)
 {
-    private static readonly IReadOnlySet<RegistrationMode> ForwardedModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Auxiliary, RegistrationMode.Redirect };
+    internal static readonly IReadOnlySet<RegistrationMode> ForwardedModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Auxiliary, RegistrationMode.Redirect };
 
     /// <summary>
     /// Retrieve entity (clause 5.7.1); <paramref name="attributes"/> are the expanded attrs asked for, or null. A
@@ -204,8 +204,16 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     /// The registrations matching one of <paramref name="queries"/> that support one of <paramref name="operations"/>,
     /// each once; none with local=true or when Via names this broker.
     /// </summary>
-    private async Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(string tenant, IReadOnlyList<RegistrationQuery> queries, ForwardingContext forwarding,
-        IReadOnlyList<string> operations, CancellationToken ct)
+    private Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(string tenant, IReadOnlyList<RegistrationQuery> queries, ForwardingContext forwarding,
+        IReadOnlyList<string> operations, CancellationToken ct) =>
+        RemoteLegsAsync(registrations, options, tenant, queries, forwarding, operations, ct);
+
+    /// <summary>
+    /// The registrations matching one of <paramref name="queries"/> that support one of <paramref name="operations"/>,
+    /// each once; none with local=true or when Via names this broker.
+    /// </summary>
+    internal static async Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(RegistrationService registrations, FederationOptions options, string tenant,
+        IReadOnlyList<RegistrationQuery> queries, ForwardingContext forwarding, IReadOnlyList<string> operations, CancellationToken ct)
     {
         if (forwarding.Local || ForwardingContext.ViaNames(forwarding.Via, options.ResolvedBrokerId))
             return [];
@@ -223,7 +231,7 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         return legs;
     }
 
-    private static string QueryString(IReadOnlyList<KeyValuePair<string, string>> parameters, params (string Name, string Value)[] overrides)
+    internal static string QueryString(IReadOnlyList<KeyValuePair<string, string>> parameters, params (string Name, string Value)[] overrides)
     {
         var text = new StringBuilder();
         foreach (var (name, value) in parameters)
@@ -237,5 +245,5 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         text.Append(text.Length == 0 ? '?' : '&').Append(Uri.EscapeDataString(name)).Append('=').Append(Escape(value).Replace("%2C", ",", StringComparison.Ordinal));
 
     /// <summary>A path segment or query value escaped, its ':' kept (RFC 3986 allows it there), so ids stay readable.</summary>
-    private static string Escape(string value) => Uri.EscapeDataString(value).Replace("%3A", ":", StringComparison.Ordinal);
+    internal static string Escape(string value) => Uri.EscapeDataString(value).Replace("%3A", ":", StringComparison.Ordinal);
 }
