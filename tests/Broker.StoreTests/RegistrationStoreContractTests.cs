@@ -210,6 +210,45 @@ public abstract class CsourceSubscriptionStoreContractTests
         Assert.False(await store.DeleteAsync(tenant, "urn:s:1", default));
         Assert.Null(await store.GetAsync(tenant, "urn:s:1", default));
     }
+
+    [Fact]
+    public async Task Owed_notifications_are_kept_in_order_rescheduled_removed_and_counted_into_the_status()
+    {
+        if (Store is not { } store)
+            return;
+        var tenant = "o" + Guid.NewGuid().ToString("N")[..10];
+        Assert.True(await store.InsertAsync(new StoredCsourceSubscription(tenant, "urn:s:1", """{"m":"a"}""", Created), default));
+        Assert.True(await store.InsertAsync(new StoredCsourceSubscription(tenant, "urn:s:2", """{"m":"a"}""", Created), default));
+        await store.AppendNoticesAsync([
+            new StoredCsourceNotice(tenant, "urn:s:1", "newlyMatching", """[{"registration":{"id":"urn:r:1"}}]""", 0, Created),
+            new StoredCsourceNotice(tenant, "urn:s:gone", "newlyMatching", "[]", 0, Created),
+            new StoredCsourceNotice(tenant, "urn:s:1", "updated", """[{"registration":{"id":"urn:r:1"}}]""", 0, Created),
+            new StoredCsourceNotice(tenant, "urn:s:2", "noLongerMatching", "[]", 0, Created),
+        ], default);
+
+        var owed = (await store.ReadNoticesAsync(100, default)).Where(n => n.Tenant == tenant).ToList();
+        Assert.Equal([("urn:s:1", "newlyMatching"), ("urn:s:1", "updated"), ("urn:s:2", "noLongerMatching")], owed.Select(n => (n.SubscriptionId, n.TriggerReason)));
+        Assert.True(owed[0].Sequence < owed[1].Sequence && owed[1].Sequence < owed[2].Sequence);
+        Assert.Equal("urn:r:1", (string?)JsonNode.Parse(owed[0].Registrations)![0]!["registration"]!["id"]);
+        Assert.Equal(Created, owed[0].Due);
+
+        var sent = Created.AddSeconds(1);
+        var retryAt = Created.AddSeconds(5);
+        await store.CompleteNoticesAsync([
+            new DeliveryReport(tenant, "urn:s:1", [owed[0].Sequence], [], new DeliveryStatus(1, 0, sent, sent, null)),
+            new DeliveryReport(tenant, "urn:s:1", [], [new OutboxEntry(tenant, "urn:s:1", owed[1].Sequence, "", 1, retryAt)], new DeliveryStatus(1, 1, sent.AddSeconds(1), null, sent.AddSeconds(1))),
+        ], default);
+
+        var left = (await store.ReadNoticesAsync(100, default)).Where(n => n.Tenant == tenant).ToList();
+        Assert.Equal([(owed[1].Sequence, 1, retryAt), (owed[2].Sequence, 0, Created)], left.Select(n => (n.Sequence, n.Attempts, n.Due)));
+        var status = (await store.GetAsync(tenant, "urn:s:1", default))!.Status;
+        Assert.Equal(new DeliveryStatus(2, 1, sent.AddSeconds(1), sent, sent.AddSeconds(1)), status);
+        Assert.Equal(DeliveryStatus.None, (await store.GetAsync(tenant, "urn:s:2", default))!.Status);
+        Assert.Contains(await store.ListAllAsync(default), s => s.Tenant == tenant && s.Id == "urn:s:2" && s.Status == DeliveryStatus.None);
+
+        Assert.True(await store.DeleteAsync(tenant, "urn:s:1", default));
+        Assert.Equal(["urn:s:2"], (await store.ReadNoticesAsync(100, default)).Where(n => n.Tenant == tenant).Select(n => n.SubscriptionId));
+    }
 }
 
 public sealed class EmbeddedCsourceSubscriptionStoreContractTests : CsourceSubscriptionStoreContractTests, IAsyncLifetime

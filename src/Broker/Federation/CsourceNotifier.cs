@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
+using System.Text.Json.Nodes;
 using Broker.Entities.Representation;
 using Broker.Storage;
 using Broker.Subscriptions;
@@ -15,129 +16,310 @@ namespace Broker.Federation;
 public sealed record CsourceNotice(Subscription Subscription, IReadOnlyList<ContextSourceRegistration> Registrations, string TriggerReason);
 
 /// <summary>
-/// Sends CsourceNotifications through the notification senders of the subscriptions feature (HTTP, MQTT, both behind the
-/// outbound-address policy), in the order they were owed, each tried a few times with growing delays. Owed notifications
-/// wait in a bounded queue in memory: unlike entity notifications they are not kept in an outbox, so a restart loses
-/// those not yet sent, and a full queue drops new ones (logged). The delivery status is kept in memory too.
+/// Delivers CsourceNotifications as the subscriptions feature delivers entity notifications: each is written to the
+/// csourceSubscriptions' outbox before the change that owes it is answered, and leaves it once delivered or given up,
+/// so a killed broker delivers what it owed after its restart (at least once). The same senders (HTTP, MQTT, behind
+/// the outbound-address policy), retry delays (<see cref="NotificationOptions.RetryDelay"/>) and status counts
+/// (<see cref="DeliveryReport"/>) are used; only the node that holds the notification dispatcher's lead delivers.
+/// Notifications of one subscription go in the order they were owed, one at a time, after its throttling window; a
+/// failed one is retried before any later one goes. It also owes the periodic notifications (timeInterval) and the
+/// noLongerMatching notifications of registrations that expired (those that expired while no node led are missed).
 /// </summary>
-public sealed partial class CsourceNotifier(IEnumerable<INotificationSender> senders, ContextResolver resolver, NotificationOptions options, TimeProvider clock,
-    ILogger<CsourceNotifier> logger) : BackgroundService
+public sealed partial class CsourceNotifier(ICsourceSubscriptionStore store, IRegistrationStore registrations, IEnumerable<INotificationSender> senders,
+    ContextResolver resolver, NotificationDispatcher dispatcher, NotificationOptions options, TimeProvider clock, ILogger<CsourceNotifier> logger) : BackgroundService
 {
-    private const int Attempts = 3;
+    private const int PageSize = 1024;
+
+    /// <summary>The longest the notifier sleeps: how soon it sees what another node owed, a periodic notification or an expiry.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(1);
 
     private readonly INotificationSender[] _senders = [.. senders];
-    private readonly Channel<CsourceNotice> _queue = Channel.CreateBounded<CsourceNotice>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
-    {
-        SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropWrite,
-    });
-
-    private readonly ConcurrentDictionary<(string Tenant, string Id), DeliveryStatus> _statuses = new();
-
-    public void Enqueue(CsourceNotice notice)
-    {
-        if (!_queue.Writer.TryWrite(notice))
-            LogDropped(logger, notice.Subscription.Id);
-    }
-
-    public DeliveryStatus StatusOf(string tenant, string id) => _statuses.GetValueOrDefault((tenant, id), DeliveryStatus.None);
-
-    /// <summary>Subscriptions deleted since their notifications were queued: what they still owe is not sent, not even a retry.</summary>
+    private readonly ConcurrentDictionary<(string Tenant, string Id), Task> _delivering = new();
     private readonly ConcurrentDictionary<(string Tenant, string Id), bool> _deleted = new();
+    private readonly Dictionary<(string Tenant, string Id), (double Interval, DateTimeOffset Next)> _periodic = [];
+    private DateTimeOffset _expiriesSeenUntil;
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The subscription was deleted: its status goes, and so do the notifications it still owes.</summary>
-    public void Forget(string tenant, string id)
+    /// <summary>Stores the notifications in the outbox (durably: the change that owes them is answered after this) and wakes the delivery.</summary>
+    public async Task OweAsync(IReadOnlyList<CsourceNotice> notices, CancellationToken cancellationToken)
     {
-        _statuses.TryRemove((tenant, id), out _);
-        _deleted[(tenant, id)] = true;
+        if (notices.Count == 0)
+            return;
+        var now = clock.GetUtcNow();
+        await store.AppendNoticesAsync([.. notices.Select(n => new StoredCsourceNotice(n.Subscription.Tenant, n.Subscription.Id, n.TriggerReason, Documents(n.Registrations), 0, now))],
+            cancellationToken).ConfigureAwait(false);
+        Wake();
     }
+
+    /// <summary>The subscription was deleted on this node: a delivery under way sends nothing more of it.</summary>
+    public void Forget(string tenant, string id) => _deleted[(tenant, id)] = true;
 
     /// <summary>A subscription was created (perhaps with the id of a deleted one): it is notified again.</summary>
     public void Created(string tenant, string id) => _deleted.TryRemove((tenant, id), out _);
 
+    private void Wake() => Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _expiriesSeenUntil = clock.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var woken = Volatile.Read(ref _wake).Task;
+                var wait = MaxWait;
+                if (dispatcher.Leading)
+                {
+                    var now = clock.GetUtcNow();
+                    var subscriptions = (await store.ListAllAsync(stoppingToken).ConfigureAwait(false))
+                        .ToDictionary(s => (s.Tenant, s.Id), s => (Subscription: Read(s), s.Status));
+                    var owed = await store.ReadNoticesAsync(PageSize, stoppingToken).ConfigureAwait(false);
+                    await OwePeriodicAsync(subscriptions, owed, now, stoppingToken).ConfigureAwait(false);
+                    await OweExpiriesAsync(subscriptions, now, stoppingToken).ConfigureAwait(false);
+                    if (StartDue(subscriptions, owed, now, stoppingToken) is { } next && next - now < wait)
+                        wait = next - now;
+                }
+                if (wait > TimeSpan.Zero)
+                    await Task.WhenAny(Task.Delay(wait, clock, stoppingToken), woken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The store does not answer now: what is owed stays in the outbox.
+                LogNotifierFailed(logger, e);
+                await Task.Delay(MaxWait, clock, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await Task.WhenAll(_delivering.Values).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts delivering, for each subscription not being delivered already, the notifications it owes that are due;
+    /// returns when the earliest one that is not due yet will be.
+    /// </summary>
+    private DateTimeOffset? StartDue(Dictionary<(string, string), (Subscription Subscription, DeliveryStatus Status)> subscriptions, IReadOnlyList<StoredCsourceNotice> owed,
+        DateTimeOffset now, CancellationToken stoppingToken)
+    {
+        DateTimeOffset? next = null;
+        foreach (var group in owed.GroupBy(n => (n.Tenant, n.SubscriptionId)))
+        {
+            if (_delivering.ContainsKey(group.Key))
+                continue;
+            List<StoredCsourceNotice> notices = [.. group];
+            if (!subscriptions.TryGetValue(group.Key, out var subscribed))
+            {
+                // Deleted between the read of the subscriptions and that of the outbox: the delete removes them.
+                continue;
+            }
+            var due = DueAt(subscribed.Subscription, notices[0], subscribed.Status.LastNotification);
+            if (due > now)
+            {
+                next = next is { } earlier && earlier < due ? earlier : due;
+                continue;
+            }
+            var delivery = Task.Run(() => DeliverAsync(subscribed.Subscription, subscribed.Status.LastNotification, notices, stoppingToken), CancellationToken.None);
+            _delivering[group.Key] = delivery;
+            _ = delivery.ContinueWith(_ =>
+            {
+                _delivering.TryRemove(group.Key, out Task? _);
+                Wake();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+        return next;
+    }
+
+    /// <summary>When a notification may go: when due (a retry after its delay), and not within the throttling window.</summary>
+    private static DateTimeOffset DueAt(Subscription subscription, StoredCsourceNotice notice, DateTimeOffset? lastNotification)
+    {
+        var due = notice.Due;
+        if (subscription.Throttling is { } throttling && lastNotification is { } last && last + TimeSpan.FromSeconds(throttling) > due)
+            due = last + TimeSpan.FromSeconds(throttling);
+        return due;
+    }
+
+    /// <summary>Delivers the subscription's notifications in order until one is not due or fails (it is rescheduled).</summary>
+    private async Task DeliverAsync(Subscription subscription, DateTimeOffset? lastNotification, List<StoredCsourceNotice> notices, CancellationToken stoppingToken)
     {
         try
         {
-            await foreach (var notice in _queue.Reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-                await DeliverAsync(notice, stoppingToken).ConfigureAwait(false);
+            foreach (var notice in notices)
+            {
+                var now = clock.GetUtcNow();
+                if (DueAt(subscription, notice, lastNotification) > now || _deleted.ContainsKey((subscription.Tenant, subscription.Id)))
+                    return;
+                if (subscription.StatusAt(now) != "active")
+                {
+                    // Paused or expired: nothing owed earlier is delivered any more.
+                    await ReportAsync(subscription, notice, removed: true, null, DeliveryStatus.None, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                var attempt = await SendAsync(subscription, notice, now, stoppingToken).ConfigureAwait(false);
+                var sentAt = clock.GetUtcNow();
+                lastNotification = sentAt;
+                if (attempt.Delivered)
+                {
+                    await ReportAsync(subscription, notice, removed: true, null, new DeliveryStatus(1, 0, sentAt, sentAt, null), stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                LogFailed(logger, subscription.Id, attempt.Failure ?? "failed");
+                var failed = new DeliveryStatus(1, 1, sentAt, null, sentAt);
+                var attempts = notice.Attempts + 1;
+                if (RetriedFor(attempts, subscription.Notification.Endpoint.CooldownMilliseconds) > options.RetryFor)
+                {
+                    LogGivenUp(logger, subscription.Id, attempts);
+                    await ReportAsync(subscription, notice, removed: true, null, failed, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+                var retryAt = sentAt + options.RetryDelay(attempts, subscription.Notification.Endpoint.CooldownMilliseconds);
+                await ReportAsync(subscription, notice, removed: false, new OutboxEntry(notice.Tenant, notice.SubscriptionId, notice.Sequence, "", attempts, retryAt), failed,
+                    stoppingToken).ConfigureAwait(false);
+                return;
+            }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: what is still queued is not sent (see the class remarks).
+            // Shutting down: what is not reported stays in the outbox and is delivered after the restart.
+        }
+        catch (Exception e)
+        {
+            LogNotifierFailed(logger, e);
         }
     }
 
-    private async Task DeliverAsync(CsourceNotice notice, CancellationToken cancellationToken)
+    /// <summary>How long a notification has been retried after <paramref name="attempts"/> failed attempts.</summary>
+    private TimeSpan RetriedFor(int attempts, double? cooldownMilliseconds)
     {
-        var subscription = notice.Subscription;
+        var total = TimeSpan.Zero;
+        for (var attempt = 1; attempt < attempts && total <= options.RetryFor; attempt++)
+            total += options.RetryDelay(attempt, cooldownMilliseconds);
+        return total;
+    }
+
+    private Task ReportAsync(Subscription subscription, StoredCsourceNotice notice, bool removed, OutboxEntry? rescheduled, DeliveryStatus status, CancellationToken stoppingToken) =>
+        store.CompleteNoticesAsync([new DeliveryReport(subscription.Tenant, subscription.Id, removed ? [notice.Sequence] : [], rescheduled is null ? [] : [rescheduled], status)],
+            stoppingToken).AsTask();
+
+    private async Task<DeliveryAttempt> SendAsync(Subscription subscription, StoredCsourceNotice notice, DateTimeOffset now, CancellationToken stoppingToken)
+    {
         var endpoint = subscription.Notification.Endpoint;
-        var sender = Array.Find(_senders, s => s.Handles(endpoint.Uri));
-        var delay = options.FirstRetryDelay;
-        for (var attempt = 1; attempt <= Attempts; attempt++)
+        if (Array.Find(_senders, s => s.Handles(endpoint.Uri)) is not { } sender)
+            return DeliveryAttempt.Failed($"no binding sends to '{endpoint.Uri.Scheme}' endpoints");
+        byte[] body;
+        try
         {
-            if (_deleted.ContainsKey((subscription.Tenant, subscription.Id)))
-                return;
-            DeliveryAttempt outcome;
-            var now = clock.GetUtcNow();
-            if (sender is null)
+            body = Render(subscription, notice, await NotificationContext.ResolveAsync(resolver, subscription, stoppingToken).ConfigureAwait(false), now);
+        }
+        catch (JsonLdContextException e)
+        {
+            return DeliveryAttempt.Failed("its @context cannot be resolved: " + e.Message);
+        }
+        var timeout = endpoint.TimeoutMilliseconds is { } ms ? TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxTimeout.TotalMilliseconds)) : options.Timeout;
+        return await sender.SendAsync(new NotificationMessage(endpoint.Uri, endpoint.MediaType, body, NotificationRenderer.Headers(subscription), endpoint.NotifierInfo, timeout),
+            stoppingToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Periodic subscriptions (timeInterval) that are due owe a notification of every registration they match (none
+    /// when there is none, or while an earlier one is still owed); the first is due one interval after the
+    /// subscription became active, when it was notified of what it matched then.
+    /// </summary>
+    private async Task OwePeriodicAsync(Dictionary<(string, string), (Subscription Subscription, DeliveryStatus Status)> subscriptions, IReadOnlyList<StoredCsourceNotice> owed,
+        DateTimeOffset now, CancellationToken stoppingToken)
+    {
+        foreach (var key in _periodic.Keys.Where(k => !subscriptions.TryGetValue(k, out var s) || s.Subscription.TimeInterval is null).ToList())
+            _periodic.Remove(key);
+        var pending = owed.Select(n => (n.Tenant, n.SubscriptionId)).ToHashSet();
+        var notices = new List<CsourceNotice>();
+        Dictionary<string, List<ContextSourceRegistration>> byTenant = new(StringComparer.Ordinal);
+        foreach (var (key, (subscription, _)) in subscriptions)
+        {
+            if (subscription.TimeInterval is not { } interval)
+                continue;
+            if (!_periodic.TryGetValue(key, out var schedule) || schedule.Interval != interval)
             {
-                outcome = DeliveryAttempt.Failed($"no binding sends to '{endpoint.Uri.Scheme}' endpoints");
+                var first = subscription.ActiveSince + TimeSpan.FromSeconds(interval);
+                _periodic[key] = (interval, first > now ? first : now + TimeSpan.FromSeconds(interval));
+                continue;
             }
-            else
+            if (schedule.Next > now)
+                continue;
+            _periodic[key] = (interval, now + TimeSpan.FromSeconds(interval));
+            if (subscription.StatusAt(now) != "active" || pending.Contains(key))
+                continue;
+            if (!byTenant.TryGetValue(subscription.Tenant, out var all))
+                byTenant[subscription.Tenant] = all = await ReadRegistrationsAsync(subscription.Tenant, stoppingToken).ConfigureAwait(false);
+            var matching = all.Select(r => RegistrationMatcher.MatchSubscription(r, subscription, now)).OfType<ContextSourceRegistration>().ToList();
+            if (matching.Count > 0)
+                notices.Add(new CsourceNotice(subscription, matching, "updated"));
+        }
+        await OweAsync(notices, stoppingToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Registrations that expired since the last look are noLongerMatching for the (non-periodic) subscriptions they matched until then.</summary>
+    private async Task OweExpiriesAsync(Dictionary<(string, string), (Subscription Subscription, DeliveryStatus Status)> subscriptions, DateTimeOffset now, CancellationToken stoppingToken)
+    {
+        var since = _expiriesSeenUntil;
+        if (now - since < MaxWait)
+            return;
+        var notices = new List<CsourceNotice>();
+        foreach (var tenant in subscriptions.Values.Where(s => s.Subscription.TimeInterval is null && s.Subscription.StatusAt(now) == "active")
+            .GroupBy(s => s.Subscription.Tenant, StringComparer.Ordinal))
+        {
+            foreach (var registration in await ReadRegistrationsAsync(tenant.Key, stoppingToken).ConfigureAwait(false))
             {
-                byte[] body;
-                try
+                if (registration.ExpiresAt is not { } expiresAt || expiresAt <= since || expiresAt > now)
+                    continue;
+                var lastMatched = expiresAt - TimeSpan.FromTicks(1);
+                foreach (var (subscription, _) in tenant)
                 {
-                    body = Render(notice, await ResolveContextAsync(subscription, cancellationToken).ConfigureAwait(false), now);
+                    if (RegistrationMatcher.MatchSubscription(registration, subscription, lastMatched) is { } shown)
+                        notices.Add(new CsourceNotice(subscription, [shown], "noLongerMatching"));
                 }
-                catch (JsonLdContextException e)
-                {
-                    outcome = DeliveryAttempt.Failed("its @context cannot be resolved: " + e.Message);
-                    Count(subscription, outcome, now);
-                    LogFailed(logger, subscription.Id, outcome.Failure!);
-                    return;
-                }
-                var timeout = endpoint.TimeoutMilliseconds is { } ms ? TimeSpan.FromMilliseconds(Math.Min(ms, options.MaxTimeout.TotalMilliseconds)) : options.Timeout;
-                outcome = await sender.SendAsync(new NotificationMessage(endpoint.Uri, endpoint.MediaType, body, NotificationRenderer.Headers(subscription),
-                    endpoint.NotifierInfo, timeout), cancellationToken).ConfigureAwait(false);
-            }
-            Count(subscription, outcome, now);
-            if (outcome.Delivered)
-                return;
-            LogFailed(logger, subscription.Id, outcome.Failure ?? "failed");
-            if (attempt < Attempts)
-            {
-                await Task.Delay(delay, clock, cancellationToken).ConfigureAwait(false);
-                delay *= 2;
             }
         }
+        await OweAsync(notices, stoppingToken).ConfigureAwait(false);
+        _expiriesSeenUntil = now;
     }
 
-    private void Count(Subscription subscription, DeliveryAttempt outcome, DateTimeOffset now)
-    {
-        var delta = outcome.Delivered ? new DeliveryStatus(1, 0, now, now, null) : new DeliveryStatus(1, 1, now, null, now);
-        _statuses.AddOrUpdate((subscription.Tenant, subscription.Id), delta, (_, status) => status.Add(delta));
-    }
+    private async Task<List<ContextSourceRegistration>> ReadRegistrationsAsync(string tenant, CancellationToken stoppingToken) =>
+        [.. (await registrations.ListAsync(tenant, stoppingToken).ConfigureAwait(false)).Select(RegistrationDocument.Read)];
 
-    /// <summary>The @context the registrations are compacted with: jsonldContext, or the subscription's own.</summary>
-    private async Task<JsonLdContext> ResolveContextAsync(Subscription subscription, CancellationToken cancellationToken)
+    private static Subscription Read(StoredCsourceSubscription stored) =>
+        SubscriptionDocument.Read(new StoredSubscription(stored.Tenant, stored.Id, stored.Document, stored.CreatedAt) { Revision = stored.Revision });
+
+    /// <summary>The registrations a notification carries, as a JSON array of their stored documents.</summary>
+    private static string Documents(IReadOnlyList<ContextSourceRegistration> carried)
     {
-        if (subscription.JsonldContext is { } url)
-            return await resolver.ResolveAsync(null, url, cancellationToken).ConfigureAwait(false);
-        return subscription.Context switch
+        var builder = new StringBuilder("[");
+        foreach (var registration in carried)
         {
-            null => JsonLdContext.Core,
-            System.Text.Json.Nodes.JsonValue value when value.GetValueKind() == JsonValueKind.String =>
-                await resolver.ResolveAsync(null, value.GetValue<string>(), cancellationToken).ConfigureAwait(false),
-            var inline => await resolver.ResolveAsync(JsonSerializer.SerializeToElement(inline, Api.Http.JsonNodeContext.Default.JsonNode), null, cancellationToken).ConfigureAwait(false),
-        };
+            if (builder.Length > 1)
+                builder.Append(',');
+            builder.Append(RegistrationDocument.Write(registration));
+        }
+        return builder.Append(']').ToString();
+    }
+
+    private static IEnumerable<ContextSourceRegistration> Registrations(StoredCsourceNotice notice)
+    {
+        foreach (var document in JsonNode.Parse(notice.Registrations)!.AsArray())
+        {
+            var id = document!["registration"]!["id"]!.GetValue<string>();
+            yield return RegistrationDocument.Read(new StoredRegistration(notice.Tenant, id, document.ToJsonString()));
+        }
     }
 
     /// <summary>A CsourceNotification (clause 5.3.2, type ContextSourceNotification as the spec's text and the ETSI suite have it; the OpenAPI file says CsourceNotification); JSON-LD notifications carry the @context as a member, JSON ones link to it.</summary>
-    private static byte[] Render(CsourceNotice notice, JsonLdContext context, DateTimeOffset now)
+    private static byte[] Render(Subscription subscription, StoredCsourceNotice notice, JsonLdContext context, DateTimeOffset now)
     {
-        var subscription = notice.Subscription;
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -148,21 +330,22 @@ public sealed partial class CsourceNotifier(IEnumerable<INotificationSender> sen
             json.WriteString("notifiedAt"u8, Timestamps.Format6(now));
             json.WriteString("triggerReason"u8, notice.TriggerReason);
             json.WriteStartArray("data"u8);
-            foreach (var registration in notice.Registrations)
+            foreach (var registration in Registrations(notice))
                 RegistrationWriter.Write(json, registration, StoredRegistrationStatus.None, context.CompactIri, shown: true, sysAttrs: subscription.Notification.SysAttrs == true, writeContext: null);
             json.WriteEndArray();
             if (subscription.Notification.Endpoint.MediaType == "application/ld+json")
-            {
                 json.WriteString("@context"u8, NotificationRenderer.LinkContextUrl(subscription));
-            }
             json.WriteEndObject();
         }
         return buffer.ToArray();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Csource notification of subscription {SubscriptionId} dropped: the queue is full")]
-    private static partial void LogDropped(ILogger logger, string subscriptionId);
-
     [LoggerMessage(Level = LogLevel.Information, Message = "Csource notification of subscription {SubscriptionId} failed: {Reason}")]
     private static partial void LogFailed(ILogger logger, string subscriptionId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gave up a csource notification of subscription {SubscriptionId} after {Attempts} attempts")]
+    private static partial void LogGivenUp(ILogger logger, string subscriptionId, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The csource notifier stopped on an error; it starts again")]
+    private static partial void LogNotifierFailed(ILogger logger, Exception exception);
 }

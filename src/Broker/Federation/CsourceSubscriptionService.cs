@@ -11,8 +11,9 @@ namespace Broker.Federation;
 /// <see cref="SubscriptionReader"/>) whose entities, watchedAttributes, q and geoQ select registrations as discovery does
 /// (<see cref="RegistrationMatcher.MatchesSubscription"/>). A new or updated subscription is notified of the registrations
 /// that match it; then every registration created, updated or deleted is notified to the subscriptions it newly matches
-/// (newlyMatching), still matches (updated) or no longer matches (noLongerMatching). Periodic (timeInterval) and
-/// throttled subscriptions are accepted but notified like the others, on changes.
+/// (newlyMatching), still matches (updated) or no longer matches (noLongerMatching); a periodic subscription
+/// (timeInterval) is instead notified of every registration it matches once per interval. The notifications are in the
+/// <see cref="CsourceNotifier"/>'s outbox before the change that owes them is answered.
 /// </summary>
 public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, IRegistrationStore registrations, CsourceNotifier notifier,
     Outbound.OutboundAddressPolicy outbound, TimeProvider clock)
@@ -45,12 +46,11 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
         var matching = new List<ContextSourceRegistration>();
         foreach (var stored in await registrations.ListAsync(subscription.Tenant, ct))
         {
-            var registration = RegistrationDocument.Read(stored);
-            if (RegistrationMatcher.MatchesSubscription(registration, subscription, now))
-                matching.Add(registration);
+            if (RegistrationMatcher.MatchSubscription(RegistrationDocument.Read(stored), subscription, now) is { } shown)
+                matching.Add(shown);
         }
         if (matching.Count > 0)
-            notifier.Enqueue(new CsourceNotice(subscription, matching, "newlyMatching"));
+            await notifier.OweAsync([new CsourceNotice(subscription, matching, "newlyMatching")], ct);
     }
 
     public async Task<SubscriptionView> GetAsync(string tenant, string id, CancellationToken ct)
@@ -117,26 +117,23 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
     public async Task RegistrationChangedAsync(string tenant, ContextSourceRegistration? before, ContextSourceRegistration? after, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
+        var notices = new List<CsourceNotice>();
         foreach (var stored in await store.ListAsync(tenant, ct))
         {
             var subscription = Read(stored);
-            if (subscription.StatusAt(now) != "active")
+            if (subscription.StatusAt(now) != "active" || subscription.TimeInterval is not null)
                 continue;
-            var matchedBefore = before is not null && RegistrationMatcher.MatchesSubscription(before, subscription, now);
-            var matchesNow = after is not null && RegistrationMatcher.MatchesSubscription(after, subscription, now);
-            var reason = (matchedBefore, matchesNow) switch
-            {
-                (false, true) => "newlyMatching",
-                (true, true) => "updated",
-                (true, false) => "noLongerMatching",
-                _ => null,
-            };
-            if (reason is not null)
-                notifier.Enqueue(new CsourceNotice(subscription, [(after ?? before)!], reason));
+            var shownBefore = before is null ? null : RegistrationMatcher.MatchSubscription(before, subscription, now);
+            var shownNow = after is null ? null : RegistrationMatcher.MatchSubscription(after, subscription, now);
+            if (shownNow is not null)
+                notices.Add(new CsourceNotice(subscription, [shownNow], shownBefore is null ? "newlyMatching" : "updated"));
+            else if (shownBefore is not null)
+                notices.Add(new CsourceNotice(subscription, [after ?? before!], "noLongerMatching"));
         }
+        await notifier.OweAsync(notices, ct);
     }
 
-    private SubscriptionView View(StoredCsourceSubscription stored) => new(Read(stored), notifier.StatusOf(stored.Tenant, stored.Id));
+    private static SubscriptionView View(StoredCsourceSubscription stored) => new(Read(stored), stored.Status);
 
     private static Subscription Read(StoredCsourceSubscription stored) =>
         SubscriptionDocument.Read(new StoredSubscription(stored.Tenant, stored.Id, stored.Document, stored.CreatedAt) { Revision = stored.Revision });

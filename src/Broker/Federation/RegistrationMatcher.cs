@@ -122,27 +122,40 @@ public static class RegistrationMatcher
 
     /// <summary>
     /// Whether a registration is one a context source registration subscription (clause 5.11) is about: one of its
-    /// entity selectors (or, without entities, any entity) together with watchedAttributes, q (on the Context Source
-    /// properties) and geoQ (on the registration's location), as discovery would match them.
+    /// entity selectors (or, without entities, any entity) together with watchedAttributes, q and csf (both on the
+    /// Context Source properties, clause 4.9) and geoQ (on the registration's location), as discovery would match them.
     /// </summary>
-    public static bool MatchesSubscription(ContextSourceRegistration registration, Subscriptions.Subscription subscription, DateTimeOffset now)
+    public static bool MatchesSubscription(ContextSourceRegistration registration, Subscriptions.Subscription subscription, DateTimeOffset now) =>
+        MatchSubscription(registration, subscription, now) is not null;
+
+    /// <summary>
+    /// The registration as a CsourceNotification of the subscription shows it (clause 5.11.7): with only the
+    /// RegistrationInfo the subscription matched, or null when it matches none.
+    /// </summary>
+    public static ContextSourceRegistration? MatchSubscription(ContextSourceRegistration registration, Subscriptions.Subscription subscription, DateTimeOffset now)
     {
+        List<QueryExpression>? filters = null;
+        if (subscription.Q is { } q)
+            (filters ??= []).Add(q);
+        if (subscription.CsfQuery is { } csf)
+            (filters ??= []).Add(csf);
         var query = new RegistrationQuery
         {
             Attributes = subscription.WatchedAttributes,
-            ContextSourceFilters = subscription.Q is { } q ? [q] : null,
+            ContextSourceFilters = filters,
             Geo = subscription.GeoQ,
             LatestOnly = false,
         };
         if (subscription.Entities is not { } selectors)
-            return Match(registration, query, now) is not null;
+            return Match(registration, query, now) is { } match ? registration with { Information = match.Information } : null;
+        var information = new List<RegistrationInfo>();
         foreach (var selector in selectors)
         {
             var selected = query with { EntityIds = selector.Id is { } id ? [id] : null, IdPattern = selector.Id is null ? selector.IdPattern : null, Types = selector.Type };
-            if (Match(registration, selected, now) is not null)
-                return true;
+            if (Match(registration, selected, now) is { } match)
+                information.AddRange(match.Information.Where(info => !information.Contains(info)));
         }
-        return false;
+        return information.Count == 0 ? null : registration with { Information = [.. registration.Information.Where(information.Contains)] };
     }
 
     /// <summary>

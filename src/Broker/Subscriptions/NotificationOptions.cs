@@ -32,4 +32,15 @@ public sealed class NotificationOptions
     public TimeSpan ChangeRetention { get; set; } = TimeSpan.FromDays(7);
 
     public TimeSpan CompactionInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The wait before attempt <paramref name="attempts"/> + 1: exponential from the first retry delay, at least the endpoint's cooldown (clause 5.2.15).</summary>
+    public TimeSpan RetryDelay(int attempts, double? cooldownMilliseconds)
+    {
+        var delay = FirstRetryDelay * Math.Pow(2, Math.Min(attempts - 1, 30));
+        if (delay > MaxRetryDelay)
+            delay = MaxRetryDelay;
+        if (cooldownMilliseconds is { } cooldown && TimeSpan.FromMilliseconds(cooldown) > delay)
+            delay = TimeSpan.FromMilliseconds(cooldown);
+        return delay;
+    }
 }

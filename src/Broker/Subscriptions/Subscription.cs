@@ -97,6 +97,9 @@ public sealed record Subscription
 
     public string? Csf { get; init; }
 
+    /// <summary>The context source filter (clause 4.9), matched against the Context Source properties of registrations.</summary>
+    public QueryExpression? CsfQuery { get; init; }
+
     public bool? IsActive { get; init; }
 
     public bool? LocalOnly { get; init; }

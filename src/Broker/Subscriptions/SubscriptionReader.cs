@@ -19,7 +19,7 @@ namespace Broker.Subscriptions;
 public sealed class SubscriptionReader
 {
     /// <summary>The members whose terms are expanded, each with its own record of expansions.</summary>
-    public static readonly IReadOnlyList<string> ExpandedMembers = ["entities", "watchedAttributes", "q", "geoQ", "notification"];
+    public static readonly IReadOnlyList<string> ExpandedMembers = ["entities", "watchedAttributes", "q", "csf", "geoQ", "notification"];
 
     private static readonly string[] TriggerNames = ["entityCreated", "entityUpdated", "entityDeleted", "attributeCreated", "attributeUpdated", "attributeDeleted"];
 
@@ -89,8 +89,9 @@ public sealed class SubscriptionReader
         if (scopeQText is not null)
             scopeQ = Unwrap(ScopeQueryParser.Parse(Decoded(scopeQText)), "scopeQ");
         var csf = OptionalString(body, "csf");
+        QueryExpression? csfQuery = null;
         if (csf is not null)
-            Unwrap(QueryParser.Parse(csf, static term => term), "csf");
+            csfQuery = Unwrap(QueryParser.Parse(Decoded(csf), Expander("csf")), "csf");
 
         var expiresAt = OptionalInstant(body, "expiresAt");
         if (checkExpiry && expiresAt is { } expires && expires <= now)
@@ -118,6 +119,7 @@ public sealed class SubscriptionReader
             ScopeQText = scopeQText,
             ScopeQ = scopeQ,
             Csf = csf,
+            CsfQuery = csfQuery,
             IsActive = OptionalBoolean(body, "isActive"),
             LocalOnly = OptionalBoolean(body, "localOnly"),
             ExpiresAt = expiresAt,

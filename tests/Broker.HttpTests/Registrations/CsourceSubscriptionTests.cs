@@ -152,6 +152,149 @@ public sealed class CsourceSubscriptionTests(SubscriptionBrokerFactory factory, 
         await AssertProblem(await Client.DeleteAsync(new Uri(CsourceSubscriptions + "/not-a-uri", UriKind.Relative)), HttpStatusCode.BadRequest, "BadRequestData");
     }
 
+    [Fact]
+    public async Task A_delivered_notification_is_counted_in_the_subscriptions_status_and_a_failed_one_retried()
+    {
+        var type = "Counted" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-status");
+        Receiver.Answer(path, Reply.FailingFirst(1));
+        var subscription = await SubscribeToRegistrationsAsync(CsourceSubscription(NewId("Subscription"), type, path));
+
+        var registration = NewId("ContextSourceRegistration");
+        await RegisterAsync(Registration(registration, type));
+
+        var attempts = await Receiver.WaitForAsync(path, 2, Due);
+        AssertCsourceNotification(attempts[1], subscription, "newlyMatching", registration);
+        var status = await WaitForCsourceSubscriptionAsync(subscription, s => (int?)s["notification"]!["timesSent"] == 2, "two attempts");
+        var notification = status["notification"]!;
+        Assert.Equal("ok", (string?)notification["status"]);
+        Assert.True(AssertInstant(notification["lastSuccess"]) > AssertInstant(notification["lastFailure"]));
+        Assert.Equal(AssertInstant(notification["lastSuccess"]), AssertInstant(notification["lastNotification"]));
+    }
+
+    [Fact]
+    public async Task A_periodic_subscription_is_notified_of_every_matching_registration_each_interval_and_not_on_changes()
+    {
+        var type = "Periodic" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-periodic");
+        var first = NewId("ContextSourceRegistration");
+        var second = NewId("ContextSourceRegistration");
+        await RegisterAsync(Registration(first, type));
+        await RegisterAsync(Registration(second, type));
+        var subscription = await SubscribeToRegistrationsAsync($$"""
+            {"id":"{{NewId("Subscription")}}","type":"Subscription","entities":[{"type":"{{type}}"}],"timeInterval":1,
+             "notification":{"endpoint":{"uri":"{{Receiver.UrlOf(path)}}","accept":"application/json"} } }
+            """);
+
+        var notifications = await Receiver.WaitForAsync(path, 3, Due);
+        Assert.Equal("newlyMatching", (string?)notifications[0].Json["triggerReason"]);
+        foreach (var notification in notifications)
+        {
+            Assert.Equal(subscription, (string?)notification.Json["subscriptionId"]);
+            Assert.Equal([first, second], notification.Json["data"]!.AsArray().Select(r => (string?)r!["id"]).Order());
+        }
+        var gap = notifications[2].ReceivedAt - notifications[1].ReceivedAt;
+        Assert.True(gap > TimeSpan.FromMilliseconds(700), $"periodic notifications {gap} apart");
+
+        // A change is not notified by itself: the next periodic notification shows it.
+        await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Patch, RegistrationPath(first), """{"endpoint":"http://periodic.example.org"}"""));
+        var shown = await Receiver.WaitUntilAsync(path, requests => requests.Any(r => r.Json["data"]!.AsArray().Any(d => (string?)d!["endpoint"] == "http://periodic.example.org")),
+            Due, "a periodic notification with the change");
+        Assert.All(shown, r => Assert.Equal(2, r.Json["data"]!.AsArray().Count));
+    }
+
+    [Fact]
+    public async Task A_throttled_subscription_is_notified_at_most_once_per_throttling_window()
+    {
+        var type = "Throttled" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-throttled");
+        await SubscribeToRegistrationsAsync($$"""
+            {"id":"{{NewId("Subscription")}}","type":"Subscription","entities":[{"type":"{{type}}"}],"throttling":2,
+             "notification":{"endpoint":{"uri":"{{Receiver.UrlOf(path)}}","accept":"application/json"} } }
+            """);
+
+        for (var i = 0; i < 3; i++)
+            await RegisterAsync(Registration(NewId("ContextSourceRegistration"), type));
+
+        var notifications = await Receiver.WaitForAsync(path, 3, Due);
+        for (var i = 1; i < notifications.Count; i++)
+        {
+            var gap = notifications[i].ReceivedAt - notifications[i - 1].ReceivedAt;
+            Assert.True(gap > TimeSpan.FromMilliseconds(1800), $"notifications {gap} apart within a throttling of 2 s");
+        }
+    }
+
+    [Fact]
+    public async Task A_context_source_filter_selects_registrations_by_their_properties()
+    {
+        var type = "Filtered" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-csf");
+        var subscription = await SubscribeToRegistrationsAsync($$"""
+            {"id":"{{NewId("Subscription")}}","type":"Subscription","entities":[{"type":"{{type}}"}],"csf":"operator==%22city%22",
+             "notification":{"endpoint":{"uri":"{{Receiver.UrlOf(path)}}","accept":"application/json"} } }
+            """);
+
+        var other = NewId("ContextSourceRegistration");
+        await RegisterAsync($$"""
+            {"id":"{{other}}","type":"ContextSourceRegistration","information":[{"entities":[{"type":"{{type}}"}]}],"endpoint":"http://cs.example.org","operator":"private"}
+            """);
+        var city = NewId("ContextSourceRegistration");
+        await RegisterAsync($$"""
+            {"id":"{{city}}","type":"ContextSourceRegistration","information":[{"entities":[{"type":"{{type}}"}]}],"endpoint":"http://cs.example.org","operator":"city"}
+            """);
+
+        AssertCsourceNotification((await Receiver.WaitForAsync(path, 1, Due))[0], subscription, "newlyMatching", city);
+        await Receiver.AssertStaysAtAsync(path, 1, Quiet);
+        await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Patch, RegistrationPath(other), """{"operator":"city"}"""));
+        AssertCsourceNotification((await Receiver.WaitForAsync(path, 2, Due))[1], subscription, "newlyMatching", other);
+    }
+
+    [Fact]
+    public async Task A_notification_shows_only_the_registration_information_the_subscription_matched()
+    {
+        var type = "Relevant" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-relevant");
+        var subscription = await SubscribeToRegistrationsAsync(CsourceSubscription(NewId("Subscription"), type, path));
+        var registration = NewId("ContextSourceRegistration");
+        await RegisterAsync($$"""
+            {"id":"{{registration}}","type":"ContextSourceRegistration","endpoint":"http://cs.example.org",
+             "information":[{"entities":[{"type":"{{type}}"}]},{"entities":[{"type":"Other{{type}}"}]}]}
+            """);
+
+        var shown = AssertCsourceNotification((await Receiver.WaitForAsync(path, 1, Due))[0], subscription, "newlyMatching", registration);
+        Assert.Equal(type, (string?)Assert.Single(shown["information"]!.AsArray())!["entities"]![0]!["type"]);
+    }
+
+    [Fact]
+    public async Task A_registration_that_expires_is_no_longer_matching()
+    {
+        var type = "Expiring" + Guid.NewGuid().ToString("N")[..8];
+        var path = NotificationReceiver.NewPath("csource-expiry");
+        var subscription = await SubscribeToRegistrationsAsync(CsourceSubscription(NewId("Subscription"), type, path));
+        var registration = NewId("ContextSourceRegistration");
+        var expiresAt = DateTimeOffset.UtcNow.AddSeconds(2).ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+        await RegisterAsync($$"""
+            {"id":"{{registration}}","type":"ContextSourceRegistration","information":[{"entities":[{"type":"{{type}}"}]}],"endpoint":"http://cs.example.org","expiresAt":"{{expiresAt}}"}
+            """);
+
+        AssertCsourceNotification((await Receiver.WaitForAsync(path, 1, Due))[0], subscription, "newlyMatching", registration);
+        AssertCsourceNotification((await Receiver.WaitForAsync(path, 2, Due))[1], subscription, "noLongerMatching", registration);
+    }
+
+    private async Task<JsonObject> WaitForCsourceSubscriptionAsync(string id, Func<JsonObject, bool> condition, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + Due;
+        while (true)
+        {
+            var subscription = Assert.IsType<JsonObject>(await ReadJsonAsync(await Client.GetAsync(new Uri(CsourcePath(id), UriKind.Relative))));
+            if (condition(subscription))
+                return subscription;
+            if (DateTimeOffset.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"The csourceSubscription did not show {what} within {Due}: {subscription.ToJsonString()}");
+            await Task.Delay(50);
+        }
+    }
+
     [Theory]
     [InlineData("""{"type":"Subscription","entities":[{"type":"Parking"}]}""")]
     [InlineData("""{"type":"ContextSourceRegistration","entities":[{"type":"Parking"}],"notification":{"endpoint":{"uri":"http://r.example.org/n"}}}""")]

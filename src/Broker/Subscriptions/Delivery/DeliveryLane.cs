@@ -397,7 +397,7 @@ internal sealed partial class DeliveryLane
             return;
         }
         var attempts = outboxItems.Max(i => i.Entry!.Attempts) + 1;
-        var delay = Backoff(attempts, endpoint.CooldownMilliseconds);
+        var delay = _services.Options.RetryDelay(attempts, endpoint.CooldownMilliseconds);
         var firstDue = outboxItems.Min(i => i.Entry!.Due);
         if (attempts > 1 && sentAt - firstDue > _services.Options.RetryFor)
         {
@@ -415,18 +415,6 @@ internal sealed partial class DeliveryLane
         lock (_lock)
             _retry = outboxItems;
         Report(subscription, [], rescheduled, failed);
-    }
-
-    /// <summary>Exponential backoff from the first retry delay, at least the endpoint's cooldown (clause 5.2.15).</summary>
-    private TimeSpan Backoff(int attempts, double? cooldownMilliseconds)
-    {
-        var options = _services.Options;
-        var delay = options.FirstRetryDelay * Math.Pow(2, Math.Min(attempts - 1, 30));
-        if (delay > options.MaxRetryDelay)
-            delay = options.MaxRetryDelay;
-        if (cooldownMilliseconds is { } cooldown && TimeSpan.FromMilliseconds(cooldown) > delay)
-            delay = TimeSpan.FromMilliseconds(cooldown);
-        return delay;
     }
 
     /// <summary>Reads the changes of entries that came from the outbox (after a restart) and works out again why they match.</summary>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using System.Threading.Channels;
 using Broker.Storage;
 using Microsoft.Extensions.Logging;
@@ -71,18 +70,8 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
     }
 
     /// <summary>The @context notifications of the subscription are compacted with: jsonldContext, or the subscription's own.</summary>
-    public async Task<JsonLdContext> ResolveContextAsync(Subscription subscription, CancellationToken cancellationToken)
-    {
-        if (subscription.JsonldContext is { } url)
-            return await _resolver.ResolveAsync(null, url, cancellationToken).ConfigureAwait(false);
-        return subscription.Context switch
-        {
-            null => JsonLdContext.Core,
-            System.Text.Json.Nodes.JsonValue value when value.GetValueKind() == JsonValueKind.String =>
-                await _resolver.ResolveAsync(null, value.GetValue<string>(), cancellationToken).ConfigureAwait(false),
-            var inline => await _resolver.ResolveAsync(JsonSerializer.SerializeToElement(inline, Broker.Api.Http.JsonNodeContext.Default.JsonNode), null, cancellationToken).ConfigureAwait(false),
-        };
-    }
+    public Task<JsonLdContext> ResolveContextAsync(Subscription subscription, CancellationToken cancellationToken) =>
+        NotificationContext.ResolveAsync(_resolver, subscription, cancellationToken);
 
     public void Report(DeliveryReport report) => _writes.Writer.TryWrite(report);
 

@@ -230,5 +230,24 @@ internal static class SchemaMigrations
                 revision bigint NOT NULL,
                 PRIMARY KEY (tenant, id));
             """),
+        (13, "csource subscription delivery status and outbox", """
+            -- The delivery status of each csourceSubscription (clause 5.2.14), and the CsourceNotifications they owe, each
+            -- with the registration documents it carries (a deleted registration is gone from csource_registrations).
+            ALTER TABLE csource_subscriptions
+                ADD COLUMN times_sent bigint NOT NULL DEFAULT 0,
+                ADD COLUMN times_failed bigint NOT NULL DEFAULT 0,
+                ADD COLUMN last_notification timestamptz,
+                ADD COLUMN last_success timestamptz,
+                ADD COLUMN last_failure timestamptz;
+            CREATE TABLE csource_outbox (
+                seq bigserial PRIMARY KEY,
+                tenant text COLLATE "C" NOT NULL,
+                subscription_id text COLLATE "C" NOT NULL,
+                trigger_reason text NOT NULL,
+                registrations jsonb NOT NULL,
+                attempts int NOT NULL,
+                due timestamptz NOT NULL);
+            CREATE INDEX csource_outbox_subscription ON csource_outbox (tenant, subscription_id);
+            """),
     ];
 }
