@@ -178,7 +178,8 @@ public static class RegistrationMatcher
     /// <summary>
     /// An entity (by id) and attribute that <paramref name="candidate"/> names and <paramref name="existing"/> covers, or
     /// null: what makes a new exclusive registration conflict with an exclusive or redirect one (clause 4.3.6.3).
-    /// Only entities named by id can be compared; the types of the two EntityInfo must share one.
+    /// An entity named by id is compared with the other's ids and idPatterns, an idPattern with the other's ids (two
+    /// patterns cannot be compared); the types of the two EntityInfo must share one.
     /// </summary>
     public static RegistrationOverlap? Overlap(ContextSourceRegistration candidate, ContextSourceRegistration existing, DateTimeOffset now)
     {
@@ -188,11 +189,9 @@ public static class RegistrationMatcher
         {
             foreach (var entity in info.Entities ?? [])
             {
-                if (entity.Id is not { } id)
-                    continue;
                 foreach (var other in existing.Information)
                 {
-                    if (other.Entities is { } otherEntities && !otherEntities.Any(e => e.CoversId(id) && e.Types.Any(entity.Types.Contains)))
+                    if (SharedEntityId(entity, other) is not { } id)
                         continue;
                     if (info.CoversEveryAttribute)
                     {
@@ -207,6 +206,23 @@ public static class RegistrationMatcher
                     }
                 }
             }
+        }
+        return null;
+    }
+
+    /// <summary>An entity id that <paramref name="entity"/> and <paramref name="other"/> both cover, or null when none can be named.</summary>
+    private static string? SharedEntityId(RegisteredEntities entity, RegistrationInfo other)
+    {
+        if (other.Entities is not { } otherEntities)
+            return entity.Id ?? entity.IdPatternText;
+        foreach (var candidate in otherEntities)
+        {
+            if (!candidate.Types.Any(entity.Types.Contains))
+                continue;
+            if (entity.Id is { } id && candidate.CoversId(id))
+                return id;
+            if (entity.Id is null && candidate.Id is { } otherId && entity.CoversId(otherId))
+                return otherId;
         }
         return null;
     }

@@ -109,7 +109,7 @@ public static class RegistrationReader
 
     /// <summary>
     /// An exclusive registration is about named entities and named attributes (clause 4.3.6.3): each of its RegistrationInfo
-    /// names at least one attribute, and at least one of them names entity ids, so that it can be checked for overlaps.
+    /// names entities (by id, idPattern or type) and at least one attribute, so that it can be checked for overlaps.
     /// </summary>
     private static void RequireExclusiveShape(ContextSourceRegistration registration)
     {
@@ -120,8 +120,6 @@ public static class RegistrationReader
             if (info.Entities is null)
                 throw Invalid("information", "of an exclusive registration must name the entities it provides in every RegistrationInfo");
         }
-        if (!registration.Information.Any(info => info.Entities!.Any(e => e.Id is not null)))
-            throw Invalid("information", "of an exclusive registration must name at least one entity by its id");
     }
 
     private static List<RegistrationInfo> ReadInformation(JsonObject body, Func<string, string> expand)

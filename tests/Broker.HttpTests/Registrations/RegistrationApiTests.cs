@@ -298,4 +298,23 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
         await AssertProblem(await PostAsync(Exclusive("speed", held), link: null), HttpStatusCode.Conflict, "Conflict");
         await AssertStatus(HttpStatusCode.Created, await PostAsync(Exclusive("fuel", held), link: null));
     }
+
+    [Fact]
+    public async Task An_exclusive_registration_by_idPattern_is_accepted_and_conflicts_with_an_exclusive_one_for_an_id_it_covers()
+    {
+        var vehicle = NewId("Vehicle");
+        var pattern = System.Text.RegularExpressions.Regex.Escape(vehicle) + ".*";
+        await RegisterAsync($$"""
+            {"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"idPattern":{{JsonValue.Create(pattern).ToJsonString()}},"type":"Vehicle"}],"propertyNames":["speed"]}],
+             "endpoint":"http://fleet.example.org"}
+            """, link: null);
+
+        var byId = $$"""
+            {"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"id":"{{vehicle}}:2","type":"Vehicle"}],"propertyNames":["speed"]}],
+             "endpoint":"http://other-fleet.example.org"}
+            """;
+        var problem = await AssertProblem(await PostAsync(byId, link: null), HttpStatusCode.Conflict, "Conflict");
+        Assert.Contains(vehicle + ":2", (string?)problem["detail"], StringComparison.Ordinal);
+        await AssertStatus(HttpStatusCode.Created, await PostAsync(byId.Replace("speed", "fuel", StringComparison.Ordinal), link: null));
+    }
 }
