@@ -43,6 +43,27 @@ public sealed class DistributedWriteTests(DistributedWriteTests.Brokers brokers)
     }
 
     [Fact]
+    public async Task Updating_an_attribute_that_only_the_inclusive_source_holds_is_204_not_a_partial_failure()
+    {
+        const string Tenant = "write-inclusive-held-there";
+        using var b = Client(brokers.B, Tenant);
+        using (var there = await PostAsync(b, "/ngsi-ld/v1/entities", """{"id":"urn:v:2","type":"Vehicle","fuel":{"type":"Property","value":10}}"""))
+            Assert.Equal(HttpStatusCode.Created, there.StatusCode);
+        using var a = Client(brokers.A, Tenant);
+        using (var here = await PostAsync(a, "/ngsi-ld/v1/entities?local=true", """{"id":"urn:v:2","type":"Vehicle","speed":{"type":"Property","value":50}}"""))
+            Assert.Equal(HttpStatusCode.Created, here.StatusCode);
+        await RegisterAsync(brokers.A, Tenant, Registration(brokers.B.BaseAddress, "inclusive", """{"type":"Vehicle"}""", null, Writes, Tenant));
+
+        using var updated = await SendAsync(a, HttpMethod.Patch, "/ngsi-ld/v1/entities/urn:v:2/attrs", """{"fuel":{"type":"Property","value":20}}""");
+        Assert.True(updated.StatusCode == HttpStatusCode.NoContent, await updated.Content.ReadAsStringAsync());
+        Assert.Equal(20, Value(await GetOkAsync(b, "/ngsi-ld/v1/entities/urn:v:2?options=keyValues"), "fuel"));
+
+        using var nowhere = await SendAsync(a, HttpMethod.Patch, "/ngsi-ld/v1/entities/urn:v:2/attrs", """{"colour":{"type":"Property","value":"red"}}""");
+        Assert.Equal(HttpStatusCode.MultiStatus, nowhere.StatusCode);
+        Assert.Contains("colour", await nowhere.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_exclusive_registration_takes_its_attribute_and_A_keeps_the_others()
     {
         const string Tenant = "write-exclusive";

@@ -100,6 +100,7 @@ internal static class Forwarding
             throw only;
         var updated = new List<string>();
         var notUpdated = new List<(string Name, string Reason, string? RegistrationId)>();
+        var notHeld = new List<(string Name, string Reason, string? RegistrationId)>();
         foreach (var part in result.Parts)
         {
             if (part.Error is { } error)
@@ -110,13 +111,15 @@ internal static class Forwarding
             else if (part.Update is { } update)
             {
                 updated.AddRange(update.Updated);
-                notUpdated.AddRange(update.NotUpdated.Select(item => (item.AttributeName, item.Reason, part.RegistrationId)));
+                notHeld.AddRange(update.NotUpdated.Select(item => (item.AttributeName, item.Reason, part.RegistrationId)));
             }
             else
             {
                 updated.AddRange(part.Attributes ?? []);
             }
         }
+        // An attribute one part does not hold but another updated was updated: only failures and attributes no part holds are reported.
+        notUpdated.AddRange(notHeld.Where(item => !updated.Contains(item.Name, StringComparer.Ordinal)));
         if (notUpdated.Count == 0)
         {
             http.Response.StatusCode = StatusCodes.Status204NoContent;
