@@ -134,7 +134,8 @@ public static class BrokerServices
     {
         services.AddSingleton(configuration.GetSection(FederationOptions.SectionName).Get<FederationOptions>() ?? new FederationOptions());
         services.AddHttpClient(ContextSourceClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler());
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler())
+            .AddHttpMessageHandler(() => new StaleConnectionRetryHandler());
         services.AddSingleton<ContextSourceClient>();
         services.AddSingleton<DistributedRetrieval>();
         services.AddSingleton<DistributedWrite>();
