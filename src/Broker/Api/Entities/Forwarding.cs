@@ -45,7 +45,20 @@ internal static class Forwarding
     }
 
     /// <summary>The forwarding context of a write: its query string is the write's own, built by the endpoint.</summary>
-    public static ForwardingContext OfWrite(HttpRequest http, NgsiRequest request) => Of(http, request, NoParameters);
+    public static ForwardingContext OfWrite(HttpRequest http, NgsiRequest request) =>
+        Of(http, request, NoParameters) with { BodyContext = request.IsJsonLdBody ? UrlContextOf(request.BodyElement) : null };
+
+    /// <summary>The @context of a JSON-LD body (of its first entity for a batch) as JSON, when it is URLs only.</summary>
+    private static string? UrlContextOf(JsonElement body)
+    {
+        if (body.ValueKind == JsonValueKind.Array)
+            body = body.GetArrayLength() > 0 ? body[0] : default;
+        if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty("@context", out var context))
+            return null;
+        var urlsOnly = context.ValueKind == JsonValueKind.String
+            || (context.ValueKind == JsonValueKind.Array && context.GetArrayLength() > 0 && context.EnumerateArray().All(item => item.ValueKind == JsonValueKind.String));
+        return urlsOnly ? context.GetRawText() : null;
+    }
 
     /// <summary>The request's body as a source is sent it when it is not split by attribute.</summary>
     public static ForwardedBody BodyOf(NgsiRequest request) =>

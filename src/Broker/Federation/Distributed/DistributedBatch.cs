@@ -97,10 +97,11 @@ public sealed class DistributedBatch(BatchService batch, DistributedWrite writes
             if (i > 0)
                 body.Add((byte)',');
             var (id, part, _) = target.Items[i];
-            body.AddRange(part is null ? JsonSerializer.SerializeToUtf8Bytes(id) : DistributedWrite.Serialize(part, compaction, withId: true));
+            body.AddRange(part is null ? JsonSerializer.SerializeToUtf8Bytes(id) : DistributedWrite.Serialize(part, compaction, withId: true, forwarding.BodyContext));
         }
         body.Add((byte)']');
-        var reply = await sources.SendAsync(target.Registration, HttpMethod.Post, relativePath, [.. body], "application/json", forwarding, ct);
+        var contentType = target.Items.Any(item => item.Part is not null) ? DistributedWrite.ContentTypeFor(forwarding) : "application/json";
+        var reply = await sources.SendAsync(target.Registration, HttpMethod.Post, relativePath, [.. body], contentType, forwarding, ct);
         var ids = target.Items.Select(item => item.Id).ToList();
         if (reply.Succeeded)
             return (ids, []);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Json;
 using Broker.Entities;
 using Broker.Entities.Representation;
@@ -137,13 +138,20 @@ public sealed class DistributedWrite(EntityService entities, RegistrationService
 
     /// <summary>The body a source is sent for the attributes of <paramref name="leg"/>, or null for a write without one.</summary>
     public static ForwardedBody? BodyFor(WriteLeg leg, EntityWrite write, JsonLdContext context, ForwardingContext forwarding) =>
-        write.Body ?? (write.Fragment is { } fragment ? new ForwardedBody(Serialize(Only(fragment, leg.Attributes)!, CompactionFor(context, forwarding), write.BodyWithId), "application/json") : null);
+        write.Body ?? (write.Fragment is { } fragment
+            ? new ForwardedBody(Serialize(Only(fragment, leg.Attributes)!, CompactionFor(context, forwarding), write.BodyWithId, forwarding.BodyContext), ContentTypeFor(forwarding))
+            : null);
 
     /// <summary>
-    /// Terms are compacted with the client's @context only when the source is sent it by URL (Link); otherwise with the
-    /// core context alone, which leaves every other name a full IRI that any source expands the same way.
+    /// Terms are compacted with the client's @context only when the source is sent it by URL (Link, or the URLs of the
+    /// body's @context); otherwise with the core context alone, which leaves every other name a full IRI that any
+    /// source expands the same way.
     /// </summary>
-    public static JsonLdContext CompactionFor(JsonLdContext context, ForwardingContext forwarding) => forwarding.Link is null ? JsonLdContext.Core : context;
+    public static JsonLdContext CompactionFor(JsonLdContext context, ForwardingContext forwarding) =>
+        forwarding.Link is null && forwarding.BodyContext is null ? JsonLdContext.Core : context;
+
+    /// <summary>JSON-LD when the parts carry the client's @context, JSON (with the Link header, if any) otherwise.</summary>
+    public static string ContentTypeFor(ForwardingContext forwarding) => forwarding.BodyContext is null ? "application/json" : "application/ld+json";
 
     private async Task<List<WriteLeg>> LegsAsync(string tenant, EntityWrite write, IReadOnlyList<string>? attributes, ForwardingContext forwarding, CancellationToken ct)
     {
@@ -231,12 +239,17 @@ public sealed class DistributedWrite(EntityService entities, RegistrationService
         return part;
     }
 
-    public static byte[] Serialize(Entity entity, JsonLdContext context, bool withId)
+    /// <summary>The entity as a source is sent it, with <paramref name="atContext"/> (raw JSON) as its @context if given.</summary>
+    public static byte[] Serialize(Entity entity, JsonLdContext context, bool withId, string? atContext = null)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var json = new Utf8JsonWriter(buffer))
             EntityWriter.For(context, Forwarded).WriteEntity(json, entity, withId: withId);
-        return buffer.WrittenSpan.ToArray();
+        if (atContext is null)
+            return buffer.WrittenSpan.ToArray();
+        var written = buffer.WrittenSpan[..^1];
+        var separator = written.Length > 1 ? "," : "";
+        return [.. written, .. Encoding.UTF8.GetBytes(separator + "\"@context\":" + atContext + "}")];
     }
 
     /// <summary>A source's 207 to an attribute operation (UpdateResult, clause 5.2.18), names expanded as the client meant them.</summary>

@@ -9,6 +9,12 @@ public sealed record ForwardingContext(bool Local, string? Via, string? Link, IR
 {
     public const string ViaHeader = "Via";
 
+    /// <summary>
+    /// The @context of a write's JSON-LD body when it names documents by URL only (a string or an array of strings): the
+    /// parts of the body a source is sent are compacted with it and carry it, as the client sent them.
+    /// </summary>
+    public string? BodyContext { get; init; }
+
     /// <summary>Whether <paramref name="via"/> (received-by entries: "1.1 name, 1.1 other (comment)") names <paramref name="brokerId"/>.</summary>
     public static bool ViaNames(string? via, string brokerId)
     {
