@@ -57,6 +57,9 @@ public sealed class DistributedWriteTests(DistributedWriteTests.Brokers brokers)
         using var updated = await SendAsync(a, HttpMethod.Patch, "/ngsi-ld/v1/entities/urn:v:2/attrs", """{"fuel":{"type":"Property","value":20}}""");
         Assert.True(updated.StatusCode == HttpStatusCode.NoContent, await updated.Content.ReadAsStringAsync());
         Assert.Equal(20, Value(await GetOkAsync(b, "/ngsi-ld/v1/entities/urn:v:2?options=keyValues"), "fuel"));
+        using var patched = await SendAsync(a, HttpMethod.Patch, "/ngsi-ld/v1/entities/urn:v:2/attrs/fuel", """{"type":"Property","value":30}""");
+        Assert.True(patched.StatusCode == HttpStatusCode.NoContent, await patched.Content.ReadAsStringAsync());
+        Assert.Equal(30, Value(await GetOkAsync(b, "/ngsi-ld/v1/entities/urn:v:2?options=keyValues"), "fuel"));
 
         using var nowhere = await SendAsync(a, HttpMethod.Patch, "/ngsi-ld/v1/entities/urn:v:2/attrs", """{"colour":{"type":"Property","value":"red"}}""");
         Assert.Equal(HttpStatusCode.MultiStatus, nowhere.StatusCode);

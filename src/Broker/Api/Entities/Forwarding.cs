@@ -118,8 +118,10 @@ internal static class Forwarding
         {
             if (part.Error is { } error)
             {
+                // Here, not found is only that this broker does not hold the attribute.
+                var target = part.RegistrationId is null && error.Type == ErrorType.ResourceNotFound ? notHeld : notUpdated;
                 foreach (var name in part.Attributes ?? [])
-                    notUpdated.Add((name, error.Detail, part.RegistrationId));
+                    target.Add((name, error.Detail, part.RegistrationId));
             }
             else if (part.Update is { } update)
             {
