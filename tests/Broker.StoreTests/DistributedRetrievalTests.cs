@@ -21,6 +21,25 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     [Fact]
+    public async Task A_page_of_a_query_that_one_source_answers_alone_is_that_sources_page()
+    {
+        const string Tenant = "dist-one-source-pages";
+        for (var i = 0; i < 12; i++)
+            await CreateAsync(brokers.B, Tenant, $$"""{"id":"urn:x:p{{i:D2}}","type":"Room"}""");
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant);
+
+        using var a = Client(brokers.A, Tenant);
+        using var b = Client(brokers.B, Tenant);
+        var expected = Ids(await GetOkAsync(b, "/ngsi-ld/v1/entities?type=Room&limit=4&offset=5"));
+        Assert.Equal(4, expected.Length);
+        Assert.Equal(expected, Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&limit=4&offset=5")));
+        Assert.Equal(12, Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&limit=100")).Length);
+
+        using var counted = await a.GetAsync("/ngsi-ld/v1/entities?type=Room&limit=2&count=true");
+        Assert.Equal("12", counted.Headers.GetValues("NGSILD-Results-Count").Single());
+    }
+
+    [Fact]
     public async Task Retrieve_and_query_on_A_merge_the_entities_of_an_inclusive_source_with_its_own()
     {
         const string Tenant = "dist-inclusive";

@@ -22,7 +22,8 @@ public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> Missing
 /// <remarks>
 /// A query takes at most <see cref="FederationOptions.MaxEntitiesPerSource"/> entities from each source, merges them,
 /// orders them by id and then applies offset, limit and count to the merged list; what a source holds beyond that bound
-/// is not seen. Filters (q, geo-queries, scopeQ) are applied by each source to its own entities, not again to the
+/// is not seen. When one source holds the whole answer (no other source, nothing here) and count is not asked, that
+/// source is asked for the page itself, in its own order. Filters (q, geo-queries, scopeQ) are applied by each source to its own entities, not again to the
 /// merged ones.
 /// </remarks>
 public sealed class DistributedRetrieval(EntityService entities, RegistrationService registrations, ContextSourceClient sources, FederationOptions options)
@@ -131,11 +132,16 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
             return new(new EntityPage([.. union.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null), []);
         }
 
-        var remote = matches.Select(match => QueryFromAsync(match.Registration, forwarded, context, forwarding, ct)).ToArray();
         IReadOnlyList<Entity> local = [];
         if (await entities.Store.TenantExistsAsync(tenant, ct))
             local = await LocalUnionAsync(tenant, queries, options.MaxEntitiesPerSource, ct);
-        var answers = await Task.WhenAll(remote);
+        if (local.Count == 0 && matches.Count == 1 && !first.Count && AsksOnce(matches[0].Registration, forwarded))
+        {
+            // One source holds the whole answer: it pages it, and its page is the page.
+            var only = await QueryFromAsync(matches[0].Registration, forwarded, context, forwarding, ct, (first.Offset, first.Limit));
+            return only is null ? new(new EntityPage([], null), [matches[0].Registration.Id]) : new(new EntityPage(only, null), []);
+        }
+        var answers = await Task.WhenAll(matches.Select(match => QueryFromAsync(match.Registration, forwarded, context, forwarding, ct)));
 
         var byId = new Dictionary<string, List<SourcedEntity>>(StringComparer.Ordinal);
         foreach (var entity in local)
@@ -179,11 +185,12 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     /// by GET, one request per parameter set (all of them must answer).
     /// </summary>
     private async Task<IReadOnlyList<Entity>?> QueryFromAsync(ContextSourceRegistration registration, ForwardedQuery query, JsonLdContext context,
-        ForwardingContext forwarding, CancellationToken ct)
+        ForwardingContext forwarding, CancellationToken ct, (int Offset, int Limit)? page = null)
     {
-        var supported = registration.SupportedOperations;
-        var paging = new[] { ("limit", options.MaxEntitiesPerSource.ToString(CultureInfo.InvariantCulture)), ("options", "sysAttrs") };
-        if (supported.Contains(RegistrationOperations.QueryBatch) && (query.AskedAsBatch || !supported.Contains(RegistrationOperations.QueryEntity)))
+        var paging = page is { } asked
+            ? new[] { ("offset", asked.Offset.ToString(CultureInfo.InvariantCulture)), ("limit", asked.Limit.ToString(CultureInfo.InvariantCulture)), ("options", "sysAttrs") }
+            : [("limit", options.MaxEntitiesPerSource.ToString(CultureInfo.InvariantCulture)), ("options", "sysAttrs")];
+        if (AsksByPost(registration, query))
             return await sources.PostQueryAsync(registration, "entityOperations/query" + QueryString([], paging), query.Payload, context, forwarding, ct);
 
         var answers = await Task.WhenAll(query.ParameterSets.Select(parameters =>
@@ -192,6 +199,13 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
             return null;
         return [.. answers.SelectMany(answer => answer!)];
     }
+
+    private static bool AsksByPost(ContextSourceRegistration registration, ForwardedQuery query) =>
+        registration.SupportedOperations.Contains(RegistrationOperations.QueryBatch)
+        && (query.AskedAsBatch || !registration.SupportedOperations.Contains(RegistrationOperations.QueryEntity));
+
+    /// <summary>Whether the source is asked the query in one request (by POST, or by GET with one parameter set).</summary>
+    private static bool AsksOnce(ContextSourceRegistration registration, ForwardedQuery query) => AsksByPost(registration, query) || query.ParameterSets.Count == 1;
 
     private static void Add(Dictionary<string, List<SourcedEntity>> byId, SourcedEntity entity)
     {
