@@ -54,7 +54,12 @@ public static class BatchApi
         foreach (var element in elements.EnumerateArray())
             items.Add(await ReadItemAsync(http, request, operation, element));
         var relativePath = "entityOperations/" + resource + (options.Count == 0 ? "" : "?options=" + Uri.EscapeDataString(string.Join(',', options)));
-        var result = await batch.ExecuteAsync(request.Tenant, operation, items, relativePath, request.Context, Forwarding.OfWrite(http.Request, request), http.RequestAborted);
+        var forwarding = Forwarding.OfWrite(http.Request, request);
+        // The parts sent to sources carry the entities' @context (that of the first, as Forwarding took it) and are compacted with it.
+        var sentContext = forwarding.BodyContext is not null && elements[0].TryGetProperty("@context"u8, out var firstContext)
+            ? await NgsiRequest.ResolveContextAsync(http, EntityReader.Node(firstContext.Clone()), null)
+            : request.Context;
+        var result = await batch.ExecuteAsync(request.Tenant, operation, items, relativePath, sentContext, forwarding, http.RequestAborted);
         await WriteResultAsync(http, request, operation, result);
     }
 
