@@ -172,8 +172,8 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
 
     /// <summary>
     /// An exclusive registration may not claim an entity attribute that an exclusive or redirect registration of the
-    /// tenant claims, nor one of an entity held here; a redirect registration not one an exclusive registration claims
-    /// (clause 4.3.6.3). Either is 409 Conflict.
+    /// tenant claims; a redirect registration not one an exclusive registration claims; neither one of an entity (named by
+    /// id) held here (clause 4.3.6.3). Each is 409 Conflict.
     /// </summary>
     private async Task RequireNoOverlapAsync(ContextSourceRegistration registration, CancellationToken ct)
     {
@@ -189,8 +189,9 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
                 throw new NgsiLdException(ErrorType.Conflict,
                     $"The {RegistrationWriter.ModeName(registration.Mode)} registration claims the attribute '{overlap.Attribute}' of the entity '{overlap.EntityId}', which the {RegistrationWriter.ModeName(other.Mode)} registration '{other.Id}' provides.");
         }
-        if (registration.Mode != RegistrationMode.Exclusive)
+        if (registration.Mode is not (RegistrationMode.Exclusive or RegistrationMode.Redirect))
             return;
+        var mode = RegistrationWriter.ModeName(registration.Mode);
         foreach (var info in registration.Information)
         {
             foreach (var registered in info.Entities ?? [])
@@ -198,11 +199,13 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
                 if (registered.Id is not { } entityId || await entities.GetAsync(registration.Tenant, entityId, ct) is not { } entity
                     || !registered.Types.Any(entity.Types.Contains))
                     continue;
+                if (info.CoversEveryAttribute)
+                    throw new NgsiLdException(ErrorType.Conflict, $"The {mode} registration claims the entity '{entityId}', which this broker holds itself.");
                 foreach (var attribute in info.AttributeNames)
                 {
                     if (entity.Attributes.Contains(attribute))
                         throw new NgsiLdException(ErrorType.Conflict,
-                            $"The exclusive registration claims the attribute '{attribute}' of the entity '{entityId}', which this broker holds itself.");
+                            $"The {mode} registration claims the attribute '{attribute}' of the entity '{entityId}', which this broker holds itself.");
                 }
             }
         }

@@ -191,7 +191,7 @@ public sealed class CsourceSubscriptionTests(SubscriptionBrokerFactory factory, 
         foreach (var notification in notifications)
         {
             Assert.Equal(subscription, (string?)notification.Json["subscriptionId"]);
-            Assert.Equal([first, second], notification.Json["data"]!.AsArray().Select(r => (string?)r!["id"]).Order());
+            Assert.Equal(new[] { first, second }.Order(), notification.Json["data"]!.AsArray().Select(r => (string?)r!["id"]).Order());
         }
         var gap = notifications[2].ReceivedAt - notifications[1].ReceivedAt;
         Assert.True(gap > TimeSpan.FromMilliseconds(700), $"periodic notifications {gap} apart");

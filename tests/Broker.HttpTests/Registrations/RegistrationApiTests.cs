@@ -317,4 +317,21 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
         Assert.Contains(vehicle + ":2", (string?)problem["detail"], StringComparison.Ordinal);
         await AssertStatus(HttpStatusCode.Created, await PostAsync(byId.Replace("speed", "fuel", StringComparison.Ordinal), link: null));
     }
+
+    [Fact]
+    public async Task A_redirect_registration_may_not_claim_an_entity_held_here()
+    {
+        var held = NewId("Vehicle");
+        await CreateAsync(new JsonObject { ["id"] = held, ["type"] = "Vehicle", ["speed"] = new JsonObject { ["type"] = "Property", ["value"] = 30 } });
+        string Redirect(string entity, string members = "") => $$"""
+            {"type":"ContextSourceRegistration","mode":"redirect","information":[{"entities":[{"id":"{{entity}}","type":"Vehicle"}]{{members}}}],
+             "endpoint":"http://fleet.example.org"}
+            """;
+
+        var problem = await AssertProblem(await PostAsync(Redirect(held), link: null), HttpStatusCode.Conflict, "Conflict");
+        Assert.Contains(held, (string?)problem["detail"], StringComparison.Ordinal);
+        await AssertProblem(await PostAsync(Redirect(held, ""","propertyNames":["speed"]"""), link: null), HttpStatusCode.Conflict, "Conflict");
+        await AssertStatus(HttpStatusCode.Created, await PostAsync(Redirect(held, ""","propertyNames":["fuel"]"""), link: null));
+        await AssertStatus(HttpStatusCode.Created, await PostAsync(Redirect(NewId("Vehicle")), link: null));
+    }
 }
