@@ -21,6 +21,43 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     [Fact]
+    public async Task Temporal_retrieval_and_query_on_A_unite_its_history_with_that_of_a_source()
+    {
+        const string Tenant = "dist-temporal";
+        await CreateAsync(brokers.A, Tenant, """{"id":"urn:x:t1","type":"Room","humidity":{"type":"Property","value":40,"observedAt":"2026-01-01T10:00:00Z"}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:t1","type":"Room","temperature":{"type":"Property","value":20,"observedAt":"2026-01-01T10:00:00Z"}}""");
+        await CreateAsync(brokers.B, Tenant, """{"id":"urn:x:t2","type":"Room","temperature":{"type":"Property","value":5,"observedAt":"2026-01-01T10:00:00Z"}}""");
+        using var b = Client(brokers.B, Tenant);
+        using (var patched = await b.PatchAsync("/ngsi-ld/v1/entities/urn:x:t1/attrs",
+            new StringContent("""{"temperature":{"type":"Property","value":21,"observedAt":"2026-01-01T11:00:00Z"}}""", Encoding.UTF8, "application/json")))
+            Assert.Equal(HttpStatusCode.NoContent, patched.StatusCode);
+        await RegisterAsync(brokers.A, Tenant, brokers.B.BaseAddress, "inclusive", Tenant, "retrieveTemporal", "queryTemporal");
+
+        using var a = Client(brokers.A, Tenant);
+        using (var history = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/temporal/entities/urn:x:t1")))
+        {
+            Assert.Equal([20, 21], history.RootElement.GetProperty("temperature").EnumerateArray().Select(i => i.GetProperty("value").GetInt32()));
+            Assert.Equal(40, Assert.Single(Instances(history.RootElement.GetProperty("humidity"))).GetProperty("value").GetInt32());
+        }
+        using (var remoteOnly = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/temporal/entities/urn:x:t2")))
+            Assert.Equal(5, Assert.Single(Instances(remoteOnly.RootElement.GetProperty("temperature"))).GetProperty("value").GetInt32());
+        using (var lastOne = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/temporal/entities/urn:x:t1?lastN=1&attrs=temperature")))
+            Assert.Equal(21, Assert.Single(Instances(lastOne.RootElement.GetProperty("temperature"))).GetProperty("value").GetInt32());
+
+        using var counted = await a.GetAsync("/ngsi-ld/v1/temporal/entities?type=Room&count=true");
+        Assert.Equal(HttpStatusCode.OK, counted.StatusCode);
+        Assert.Equal("2", counted.Headers.GetValues("NGSILD-Results-Count").Single());
+        Assert.Equal(["urn:x:t1", "urn:x:t2"], Ids(await counted.Content.ReadAsStringAsync()));
+
+        using var local = JsonDocument.Parse(await GetOkAsync(a, "/ngsi-ld/v1/temporal/entities/urn:x:t1?local=true"));
+        Assert.False(local.RootElement.TryGetProperty("temperature", out _));
+    }
+
+    /// <summary>The instances of an attribute in a temporal representation: an array, or a single instance.</summary>
+    private static IEnumerable<JsonElement> Instances(JsonElement attribute) =>
+        attribute.ValueKind == JsonValueKind.Array ? attribute.EnumerateArray() : [attribute];
+
+    [Fact]
     public async Task A_page_of_a_query_that_one_source_answers_alone_is_that_sources_page()
     {
         const string Tenant = "dist-one-source-pages";

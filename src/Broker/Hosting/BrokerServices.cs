@@ -141,6 +141,7 @@ public static class BrokerServices
         services.AddSingleton<DistributedWrite>();
         services.AddSingleton<DistributedBatch>();
         services.AddSingleton<DistributedDiscovery>();
+        services.AddSingleton<DistributedTemporal>();
     }
 }
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Broker.Api.Entities;
 using Broker.Api.Http;
 using Broker.Entities.Representation;
+using Broker.Federation.Distributed;
 using Broker.Problems;
 using Broker.Storage;
 using Broker.Temporal;
@@ -27,6 +28,13 @@ public static class TemporalApi
     [
         "attrs", "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "options", "format", "aggrMethods", "aggrPeriodDuration",
         "lang", "local", "datasetId", "pick", "omit",
+    ];
+
+    /// <summary>The parameters of a temporal retrieval or query a context source is asked with (it answers normalized, not aggregated).</summary>
+    private static readonly HashSet<string> ForwardedParameterNames =
+    [
+        "id", "type", "idPattern", "attrs", "q", "georel", "geometry", "coordinates", "geoproperty", "scopeQ",
+        "timerel", "timeAt", "endTimeAt", "timeproperty", "lastN", "datasetId",
     ];
 
     private static readonly HashSet<string> QueryPostParameterNames = ["limit", "offset", "count", "options", "format", "aggrMethods", "aggrPeriodDuration", "lang", "local"];
@@ -57,7 +65,7 @@ public static class TemporalApi
     private static void Disabled() =>
         throw new NgsiLdException(ErrorType.NotImplemented, "This broker does not record the history: the temporal API is off (Temporal:Enabled is false).");
 
-    private static async Task Query(HttpContext http, TemporalService temporal, BrokerOptions limits, TemporalOptions options)
+    private static async Task Query(HttpContext http, TemporalService temporal, DistributedTemporal distributed, BrokerOptions limits, TemporalOptions options)
     {
         RequestParameters.RejectUnknown(http.Request, QueryParameterNames);
         var request = await NgsiRequest.ReadAsync(http, withBody: false);
@@ -66,10 +74,46 @@ public static class TemporalApi
         var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation)
             with
         { IdsDescending = TemporalParameters.OrderByIdDescending(RequestParameters.Single(http.Request, "orderBy")) };
-        var page = await temporal.QueryAsync(request.Tenant, query, http.RequestAborted);
+        var forwarding = Forwarding.Of(http.Request, request, ForwardedParameterNames);
+        var (remote, missing) = await distributed.QueryAsync(request.Tenant, query, request.Context, forwarding, http.RequestAborted);
+        var page = remote.Count == 0
+            ? await temporal.QueryAsync(request.Tenant, query, http.RequestAborted)
+            : await UnitedPageAsync(temporal, request.Tenant, query, remote, http.RequestAborted);
+        if (missing.Count > 0)
+            http.Response.Headers[Forwarding.WarningHeader] = Forwarding.MiscellaneousWarning;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(CultureInfo.InvariantCulture);
         await WriteHistoriesAsync(http, request, query, representation, page.Entities);
+    }
+
+    /// <summary>This broker's histories and those of the sources, united per entity id, ordered by id and then paged.</summary>
+    private static async Task<TemporalPage> UnitedPageAsync(TemporalService temporal, string tenant, TemporalQuery query, IReadOnlyList<EntityHistory> remote,
+        CancellationToken ct)
+    {
+        var parts = new Dictionary<string, List<EntityHistory>>(StringComparer.Ordinal);
+        try
+        {
+            var own = await temporal.QueryAsync(tenant, query with { Entities = query.Entities with { Limit = int.MaxValue, Offset = 0, Count = false } }, ct);
+            foreach (var history in own.Entities)
+                parts[history.Entity.Id] = [history];
+        }
+        catch (NgsiLdException e) when (e.Type == ErrorType.NonexistentTenant)
+        {
+            // The sources' histories are the answer.
+        }
+        foreach (var history in remote)
+        {
+            if (!parts.TryGetValue(history.Entity.Id, out var list))
+                parts[history.Entity.Id] = list = [];
+            list.Add(history);
+        }
+        var ids = parts.Keys.ToList();
+        ids.Sort(StringComparer.Ordinal);
+        if (query.IdsDescending)
+            ids.Reverse();
+        var entities = query.Entities;
+        var united = ids.Skip(entities.Offset).Take(entities.Limit).Select(id => DistributedTemporal.Merge(parts[id], query)).ToList();
+        return new TemporalPage(united, entities.Count ? ids.Count : null);
     }
 
     private static async Task QueryPost(HttpContext http, TemporalService temporal, BrokerOptions limits, TemporalOptions options)
@@ -120,7 +164,7 @@ public static class TemporalApi
         await WriteHistoriesAsync(http, request, first, representation, page.Entities);
     }
 
-    private static async Task Retrieve(HttpContext http, string entityId, TemporalService temporal, TemporalOptions options)
+    private static async Task Retrieve(HttpContext http, string entityId, TemporalService temporal, DistributedTemporal distributed, TemporalOptions options)
     {
         RequestParameters.RejectUnknown(http.Request, RetrieveParameterNames);
         entityId = RequestParameters.EntityId(entityId);
@@ -133,7 +177,28 @@ public static class TemporalApi
             Attrs = attrs is null ? null : [.. RequestParameters.ExpandNames(attrs, request.Context)],
         };
         var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation);
-        var history = await temporal.RetrieveAsync(request.Tenant, entityId, query, http.RequestAborted);
+        var forwarding = Forwarding.Of(http.Request, request, ForwardedParameterNames);
+        var (remote, missing) = await distributed.RetrieveAsync(request.Tenant, entityId, query, request.Context, forwarding, http.RequestAborted);
+        var theirs = remote.Where(h => h.Entity.Id == entityId).ToList();
+        EntityHistory history;
+        if (theirs.Count == 0)
+        {
+            history = await temporal.RetrieveAsync(request.Tenant, entityId, query, http.RequestAborted);
+        }
+        else
+        {
+            try
+            {
+                theirs.Insert(0, await temporal.RetrieveAsync(request.Tenant, entityId, query, http.RequestAborted));
+            }
+            catch (NgsiLdException e) when (e.Type == ErrorType.ResourceNotFound || e.Type == ErrorType.NonexistentTenant)
+            {
+                // Only the sources hold a history of the entity.
+            }
+            history = DistributedTemporal.Merge(theirs, query);
+        }
+        if (missing.Count > 0)
+            http.Response.Headers[Forwarding.WarningHeader] = Forwarding.MiscellaneousWarning;
         var projection = representation.Instances.Projection;
         if (!projection.ShowsIdMember && !projection.ShowsType
             && !history.Attributes.Any(a => projection.Shows(a.Name) && (a.Instances.Count > 0 || a.Aggregates is { Count: > 0 })))
