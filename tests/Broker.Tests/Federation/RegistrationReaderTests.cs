@@ -116,13 +116,21 @@ public sealed class RegistrationReaderTests
     [Theory]
     [InlineData("""{"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"id":"urn:x:1","type":"V"}]}],"endpoint":"http://cs.example.org"}""")]
     [InlineData("""{"type":"ContextSourceRegistration","mode":"exclusive","information":[{"propertyNames":["speed"]}],"endpoint":"http://cs.example.org"}""")]
-    [InlineData("""{"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"idPattern":".*","type":"V"}],"propertyNames":["speed"]}],"endpoint":"http://cs.example.org"}""")]
-    public void An_exclusive_registration_must_name_entity_ids_and_attributes(string json)
+    public void An_exclusive_registration_must_name_entities_and_attributes(string json)
     {
         var e = Assert.Throws<NgsiLdException>(() => Read(json));
 
         Assert.Equal(ErrorType.BadRequestData, e.Type);
         Assert.Contains("exclusive", e.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_exclusive_registration_may_name_its_entities_by_idPattern()
+    {
+        var registration = Read("""{"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"idPattern":".*","type":"V"}],"propertyNames":["speed"]}],"endpoint":"http://cs.example.org"}""");
+
+        Assert.Equal(RegistrationMode.Exclusive, registration.Mode);
+        Assert.Equal(".*", Assert.Single(Assert.Single(registration.Information).Entities!).IdPatternText);
     }
 
     [Fact]
