@@ -172,8 +172,9 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
 
     /// <summary>
     /// An exclusive registration may not claim an entity attribute that an exclusive or redirect registration of the
-    /// tenant claims; a redirect registration not one an exclusive registration claims; neither one of an entity (named by
-    /// id) held here (clause 4.3.6.3). Each is 409 Conflict.
+    /// tenant claims, nor one of an entity (named by id) held here; a redirect registration not one an exclusive
+    /// registration claims (clause 4.3.6.3). Each is 409 Conflict. A redirect registration may claim an entity held here
+    /// (the ETSI suite's redirect tests register one over local entities): from then on its writes go to the source.
     /// </summary>
     private async Task RequireNoOverlapAsync(ContextSourceRegistration registration, CancellationToken ct)
     {
@@ -189,7 +190,7 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
                 throw new NgsiLdException(ErrorType.Conflict,
                     $"The {RegistrationWriter.ModeName(registration.Mode)} registration claims the attribute '{overlap.Attribute}' of the entity '{overlap.EntityId}', which the {RegistrationWriter.ModeName(other.Mode)} registration '{other.Id}' provides.");
         }
-        if (registration.Mode is not (RegistrationMode.Exclusive or RegistrationMode.Redirect))
+        if (registration.Mode != RegistrationMode.Exclusive)
             return;
         var mode = RegistrationWriter.ModeName(registration.Mode);
         foreach (var info in registration.Information)
