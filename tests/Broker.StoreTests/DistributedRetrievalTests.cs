@@ -71,6 +71,10 @@ public sealed class DistributedRetrievalTests(DistributedRetrievalTests.Brokers 
         Assert.Equal(4, expected.Length);
         Assert.Equal(expected, Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&limit=4&offset=5")));
         Assert.Equal(12, Ids(await GetOkAsync(a, "/ngsi-ld/v1/entities?type=Room&limit=100")).Length);
+        const string KeyValues = "/ngsi-ld/v1/entities?type=Room&limit=3&offset=2&options=keyValues,sysAttrs";
+        var theirs = System.Text.Json.Nodes.JsonNode.Parse(await GetOkAsync(b, KeyValues));
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(theirs, System.Text.Json.Nodes.JsonNode.Parse(await GetOkAsync(a, KeyValues))));
+        Assert.Equal(3, theirs!.AsArray().Count);
 
         using var counted = await a.GetAsync("/ngsi-ld/v1/entities?type=Room&limit=2&count=true");
         Assert.Equal("12", counted.Headers.GetValues("NGSILD-Results-Count").Single());

@@ -90,8 +90,14 @@ public static class EntitiesApi
         var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, selectors, request.Context, limits), options);
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
         var forwarded = Forwarding.QueryOf(http.Request, [selectors], askedAsBatch: false);
-        var result = await retrieval.QueryAsync(request.Tenant, [query], forwarded, request.Context, forwarding, http.RequestAborted);
+        var result = await retrieval.QueryAsync(request.Tenant, [query], forwarded, request.Context, forwarding, http.RequestAborted,
+            Forwarding.VerbatimOf(http.Request, request));
         Forwarding.ReportMissing(http.Response, result);
+        if (result.Verbatim is { } verbatim)
+        {
+            await NgsiResponse.WriteVerbatimAsync(http, request, verbatim);
+            return;
+        }
         var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -44,6 +44,26 @@ internal static class Forwarding
         return new ForwardingContext(RequestParameters.Boolean(http, "local"), via.Length == 0 ? null : via, LinkOf(request.ContextUrl), parameters);
     }
 
+    /// <summary>The parameters that shape how entities are represented, which a source passed an answer on verbatim is asked with.</summary>
+    private static readonly string[] RepresentationParameters = ["options", "format", "lang", "pick", "omit"];
+
+    /// <summary>What a query's single source is asked for when its answer can be passed on as it is: JSON or JSON-LD, not GeoJSON.</summary>
+    public static VerbatimRequest? VerbatimOf(HttpRequest http, NgsiRequest request)
+    {
+        if (request.ResponseType is not (MediaTypes.Json or MediaTypes.JsonLd))
+            return null;
+        var representation = new List<KeyValuePair<string, string>>();
+        foreach (var name in RepresentationParameters)
+        {
+            foreach (var value in http.Query[name])
+            {
+                if (value is not null)
+                    representation.Add(new(name, value));
+            }
+        }
+        return new VerbatimRequest(request.ResponseType, representation);
+    }
+
     /// <summary>The forwarding context of a write: its query string is the write's own, built by the endpoint.</summary>
     public static ForwardingContext OfWrite(HttpRequest http, NgsiRequest request) =>
         Of(http, request, NoParameters) with { BodyContext = request.IsJsonLdBody ? UrlContextOf(request.BodyElement) : null };

@@ -62,6 +62,18 @@ public static class NgsiResponse
         });
     }
 
+    /// <summary>Writes a JSON body a context source gave in the representation the client asked for, as it is.</summary>
+    public static async Task WriteVerbatimAsync(HttpContext http, NgsiRequest request, byte[] body)
+    {
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = request.ResponseType;
+        if (request.ResponseType != MediaTypes.JsonLd)
+            AddContextLink(response, request);
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body, http.RequestAborted);
+    }
+
     /// <summary>Writes a JSON body produced by <paramref name="write"/>; the @context goes in a Link header unless the body is JSON-LD.</summary>
     public static async Task WriteJsonAsync(HttpContext http, NgsiRequest request, int status, Action<Utf8JsonWriter> write)
     {

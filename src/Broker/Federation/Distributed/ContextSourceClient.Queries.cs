@@ -47,6 +47,48 @@ public sealed partial class ContextSourceClient
     public Task<SourceAnswer?> PostJsonAsync(ContextSourceRegistration registration, string relativePath, JsonObject payload, ForwardingContext forwarding, CancellationToken ct) =>
         SendAsync(registration, HttpMethod.Post, relativePath, payload, forwarding, ct);
 
+    /// <summary>
+    /// GET &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/> accepting <paramref name="accept"/>: the JSON array the
+    /// source answered, as it answered it, or null when the source is missing or its answer is not an array.
+    /// </summary>
+    public async Task<byte[]?> GetVerbatimArrayAsync(ContextSourceRegistration registration, string relativePath, string accept, ForwardingContext forwarding,
+        CancellationToken ct)
+    {
+        using var request = ForwardedRequest(registration, HttpMethod.Get, relativePath, forwarding);
+        request.Headers.Accept.Clear();
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        var target = request.RequestUri!;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Timeout);
+        try
+        {
+            using var client = clients.CreateClient(HttpClientName);
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogSourceFailed(registration.Id, target, $"it answered {(int)response.StatusCode}");
+                return null;
+            }
+            var body = await response.Content.ReadAsByteArrayAsync(deadline.Token);
+            var first = Array.FindIndex(body, b => b is not ((byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'));
+            if (first < 0 || body[first] != (byte)'[')
+            {
+                LogSourceFailed(registration.Id, target, "its answer is not a JSON array");
+                return null;
+            }
+            return body;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            LogSourceFailed(registration.Id, target, $"it did not answer within {options.Timeout}");
+        }
+        catch (HttpRequestException e)
+        {
+            LogSourceFailed(registration.Id, target, e.InnerException is OutboundPolicyException policy ? policy.Message : e.Message);
+        }
+        return null;
+    }
+
     private static Uri Target(ContextSourceRegistration registration, string relativePath) =>
         new(registration.Endpoint.ToString().TrimEnd('/') + "/ngsi-ld/v1/" + relativePath);
 

@@ -10,7 +10,17 @@ using Ontology.Model;
 namespace Broker.Federation.Distributed;
 
 /// <summary>The result of a distributed retrieval, and the registrations whose sources are missing from it.</summary>
-public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> MissingRegistrations);
+public sealed record DistributedResult<T>(T Value, IReadOnlyList<string> MissingRegistrations)
+{
+    /// <summary>The answer of the one source that held all of it, as it gave it (a JSON array of <see cref="VerbatimRequest.Accept"/>), instead of <see cref="Value"/>.</summary>
+    public byte[]? Verbatim { get; init; }
+}
+
+/// <summary>
+/// How the client wants its entities (the media type it accepts and the representation parameters it gave): when one
+/// source holds the whole answer, that source is asked for exactly this and its answer is passed on unparsed.
+/// </summary>
+public sealed record VerbatimRequest(string Accept, IReadOnlyList<KeyValuePair<string, string>> Representation);
 
 /// <summary>
 /// Retrieve entity and query entities as distributed operations (clause 4.3.6, 5.7.1 and 5.7.2): the local plan plus one
@@ -111,7 +121,7 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     /// <paramref name="forwarded"/>, by GET or POST as each registration supports (queryEntity, queryBatch).
     /// </summary>
     public async Task<DistributedResult<EntityPage>> QueryAsync(string tenant, IReadOnlyList<EntityQuery> queries, ForwardedQuery forwarded, JsonLdContext context,
-        ForwardingContext forwarding, CancellationToken ct)
+        ForwardingContext forwarding, CancellationToken ct, VerbatimRequest? verbatim = null)
     {
         ArgumentOutOfRangeException.ThrowIfZero(queries.Count);
         var matches = await RemoteLegsAsync(tenant, [.. queries.Select(query => new RegistrationQuery
@@ -138,6 +148,15 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
         if (local.Count == 0 && matches.Count == 1 && !first.Count && AsksOnce(matches[0].Registration, forwarded))
         {
             // One source holds the whole answer: it pages it, and its page is the page.
+            if (verbatim is not null && !AsksByPost(matches[0].Registration, forwarded))
+            {
+                var path = "entities" + QueryString(forwarded.ParameterSets[0], [.. verbatim.Representation.Select(p => (p.Key, p.Value)),
+                    ("offset", first.Offset.ToString(CultureInfo.InvariantCulture)), ("limit", first.Limit.ToString(CultureInfo.InvariantCulture))]);
+                var answer = await sources.GetVerbatimArrayAsync(matches[0].Registration, path, verbatim.Accept, forwarding, ct);
+                return answer is null
+                    ? new(new EntityPage([], null), [matches[0].Registration.Id])
+                    : new(new EntityPage([], null), []) { Verbatim = answer };
+            }
             var only = await QueryFromAsync(matches[0].Registration, forwarded, context, forwarding, ct, (first.Offset, first.Limit));
             return only is null ? new(new EntityPage([], null), [matches[0].Registration.Id]) : new(new EntityPage(only, null), []);
         }
