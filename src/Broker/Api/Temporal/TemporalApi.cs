@@ -78,7 +78,7 @@ public static class TemporalApi
         var (remote, missing) = await distributed.QueryAsync(request.Tenant, query, request.Context, forwarding, http.RequestAborted);
         var page = remote.Count == 0
             ? await temporal.QueryAsync(request.Tenant, query, http.RequestAborted)
-            : await UnitedPageAsync(temporal, request.Tenant, query, remote, http.RequestAborted);
+            : DistributedTemporal.UnitePage(await AllOwnAsync(temporal, request.Tenant, query, http.RequestAborted), remote, query);
         if (missing.Count > 0)
             http.Response.Headers[Forwarding.WarningHeader] = Forwarding.MiscellaneousWarning;
         if (page.TotalCount is { } total)
@@ -86,34 +86,18 @@ public static class TemporalApi
         await WriteHistoriesAsync(http, request, query, representation, page.Entities);
     }
 
-    /// <summary>This broker's histories and those of the sources, united per entity id, ordered by id and then paged.</summary>
-    private static async Task<TemporalPage> UnitedPageAsync(TemporalService temporal, string tenant, TemporalQuery query, IReadOnlyList<EntityHistory> remote,
-        CancellationToken ct)
+    /// <summary>This broker's histories for a query whose page is taken after the sources' are united with them: all of them.</summary>
+    private static async Task<IReadOnlyList<EntityHistory>> AllOwnAsync(TemporalService temporal, string tenant, TemporalQuery query, CancellationToken ct)
     {
-        var parts = new Dictionary<string, List<EntityHistory>>(StringComparer.Ordinal);
         try
         {
-            var own = await temporal.QueryAsync(tenant, query with { Entities = query.Entities with { Limit = int.MaxValue, Offset = 0, Count = false } }, ct);
-            foreach (var history in own.Entities)
-                parts[history.Entity.Id] = [history];
+            return (await temporal.QueryAsync(tenant, query with { Entities = query.Entities with { Limit = int.MaxValue, Offset = 0, Count = false } }, ct)).Entities;
         }
         catch (NgsiLdException e) when (e.Type == ErrorType.NonexistentTenant)
         {
             // The sources' histories are the answer.
+            return [];
         }
-        foreach (var history in remote)
-        {
-            if (!parts.TryGetValue(history.Entity.Id, out var list))
-                parts[history.Entity.Id] = list = [];
-            list.Add(history);
-        }
-        var ids = parts.Keys.ToList();
-        ids.Sort(StringComparer.Ordinal);
-        if (query.IdsDescending)
-            ids.Reverse();
-        var entities = query.Entities;
-        var united = ids.Skip(entities.Offset).Take(entities.Limit).Select(id => DistributedTemporal.Merge(parts[id], query)).ToList();
-        return new TemporalPage(united, entities.Count ? ids.Count : null);
     }
 
     private static async Task QueryPost(HttpContext http, TemporalService temporal, BrokerOptions limits, TemporalOptions options)

@@ -23,33 +23,35 @@ public sealed partial class ContextSourceClient
     public async Task<IReadOnlyList<Entity>?> PostQueryAsync(ContextSourceRegistration registration, string relativePath, JsonObject payload, JsonLdContext context,
         ForwardingContext forwarding, CancellationToken ct)
     {
-        var answer = await SendAsync(registration, HttpMethod.Post, relativePath, payload, forwarding, ct);
-        if (answer is null)
-            return null;
-        if (answer.Body is not { } body)
-            return [];
-        try
+        using var request = QueryRequest(registration, HttpMethod.Post, relativePath, payload, forwarding);
+        return await ReadAsync<IReadOnlyList<Entity>>(registration, request, async (response, deadline) =>
         {
-            return ReadEntities(body, context);
-        }
-        catch (NgsiLdException e)
-        {
-            LogSourceFailed(registration.Id, Target(registration, relativePath), "its answer is not NGSI-LD entities: " + e.Detail);
-            return null;
-        }
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return [];
+            await using var body = await response.Content.ReadAsStreamAsync(deadline);
+            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
+            return ReadEntities(document.RootElement, context);
+        }, ct);
     }
 
     /// <summary>GET &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/>: the JSON answered, or null when the source is missing.</summary>
-    public Task<SourceAnswer?> GetJsonAsync(ContextSourceRegistration registration, string relativePath, ForwardingContext forwarding, CancellationToken ct) =>
-        SendAsync(registration, HttpMethod.Get, relativePath, payload: null, forwarding, ct);
+    public async Task<SourceAnswer?> GetJsonAsync(ContextSourceRegistration registration, string relativePath, ForwardingContext forwarding, CancellationToken ct)
+    {
+        using var request = QueryRequest(registration, HttpMethod.Get, relativePath, payload: null, forwarding);
+        return await ReadAsync(registration, request, ReadJsonAsync, ct);
+    }
 
     /// <summary>POST &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/> with <paramref name="payload"/>: the JSON answered, or null when the source is missing.</summary>
-    public Task<SourceAnswer?> PostJsonAsync(ContextSourceRegistration registration, string relativePath, JsonObject payload, ForwardingContext forwarding, CancellationToken ct) =>
-        SendAsync(registration, HttpMethod.Post, relativePath, payload, forwarding, ct);
+    public async Task<SourceAnswer?> PostJsonAsync(ContextSourceRegistration registration, string relativePath, JsonObject payload, ForwardingContext forwarding, CancellationToken ct)
+    {
+        using var request = QueryRequest(registration, HttpMethod.Post, relativePath, payload, forwarding);
+        return await ReadAsync(registration, request, ReadJsonAsync, ct);
+    }
 
     /// <summary>
     /// GET &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/> accepting <paramref name="accept"/>: the JSON array the
-    /// source answered, as it answered it, or null when the source is missing or its answer is not an array.
+    /// source answered, as it answered it (an empty one for 404), or null when the source is missing or its answer is
+    /// not an array.
     /// </summary>
     public async Task<byte[]?> GetVerbatimArrayAsync(ContextSourceRegistration registration, string relativePath, string accept, ForwardingContext forwarding,
         CancellationToken ct)
@@ -57,87 +59,33 @@ public sealed partial class ContextSourceClient
         using var request = ForwardedRequest(registration, HttpMethod.Get, relativePath, forwarding);
         request.Headers.Accept.Clear();
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
-        var target = request.RequestUri!;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.Timeout);
-        try
+        return await ReadAsync(registration, request, async (response, deadline) =>
         {
-            using var client = clients.CreateClient(HttpClientName);
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                LogSourceFailed(registration.Id, target, $"it answered {(int)response.StatusCode}");
-                return null;
-            }
-            var body = await response.Content.ReadAsByteArrayAsync(deadline.Token);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return "[]"u8.ToArray();
+            var body = await response.Content.ReadAsByteArrayAsync(deadline);
             var first = Array.FindIndex(body, b => b is not ((byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'));
-            if (first < 0 || body[first] != (byte)'[')
-            {
-                LogSourceFailed(registration.Id, target, "its answer is not a JSON array");
-                return null;
-            }
-            return body;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            LogSourceFailed(registration.Id, target, $"it did not answer within {options.Timeout}");
-        }
-        catch (HttpRequestException e)
-        {
-            LogSourceFailed(registration.Id, target, e.InnerException is OutboundPolicyException policy ? policy.Message : e.Message);
-        }
-        return null;
+            return first >= 0 && body[first] == (byte)'[' ? body : throw new JsonException("it is not a JSON array.");
+        }, ct);
     }
 
-    private static Uri Target(ContextSourceRegistration registration, string relativePath) =>
-        new(registration.Endpoint.ToString().TrimEnd('/') + "/ngsi-ld/v1/" + relativePath);
-
-    private async Task<SourceAnswer?> SendAsync(ContextSourceRegistration registration, HttpMethod method, string relativePath, JsonObject? payload,
-        ForwardingContext forwarding, CancellationToken ct)
+    private static async Task<SourceAnswer?> ReadJsonAsync(HttpResponseMessage response, CancellationToken deadline)
     {
-        var target = Target(registration, relativePath);
-        using var request = new HttpRequestMessage(method, target);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        request.Headers.TryAddWithoutValidation(ForwardingContext.ViaHeader, forwarding.ForwardedVia(options.ResolvedBrokerId));
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return new SourceAnswer(null);
+        await using var body = await response.Content.ReadAsStreamAsync(deadline);
+        using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
+        return new SourceAnswer(document.RootElement.Clone());
+    }
+
+    /// <summary>A forwarded read with a payload of its own: one with its own @context goes as JSON-LD, without the Link header.</summary>
+    private HttpRequestMessage QueryRequest(ContextSourceRegistration registration, HttpMethod method, string relativePath, JsonObject? payload,
+        ForwardingContext forwarding)
+    {
         var ownContext = payload?.ContainsKey("@context") ?? false;
-        if (forwarding.Link is { } link && !ownContext)
-            request.Headers.TryAddWithoutValidation("Link", link);
-        if (registration.SourceTenant is { } tenant)
-            request.Headers.TryAddWithoutValidation(TenantHeader, tenant);
-        foreach (var info in registration.ContextSourceInfo ?? [])
-            request.Headers.TryAddWithoutValidation(info.Key, info.Value);
+        var request = ForwardedRequest(registration, method, relativePath, ownContext ? forwarding with { Link = null } : forwarding);
         if (payload is not null)
             request.Content = new StringContent(payload.ToJsonString(), Encoding.UTF8, ownContext ? "application/ld+json" : "application/json");
-
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(options.Timeout);
-        try
-        {
-            using var client = clients.CreateClient(HttpClientName);
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                return new SourceAnswer(null);
-            if (!response.IsSuccessStatusCode)
-            {
-                LogSourceFailed(registration.Id, target, $"it answered {(int)response.StatusCode}");
-                return null;
-            }
-            await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline.Token);
-            return new SourceAnswer(document.RootElement.Clone());
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            LogSourceFailed(registration.Id, target, $"it did not answer within {options.Timeout}");
-        }
-        catch (HttpRequestException e)
-        {
-            LogSourceFailed(registration.Id, target, e.InnerException is OutboundPolicyException policy ? policy.Message : e.Message);
-        }
-        catch (JsonException e)
-        {
-            LogSourceFailed(registration.Id, target, "its answer is not JSON: " + e.Message);
-        }
-        return null;
+        return request;
     }
 }

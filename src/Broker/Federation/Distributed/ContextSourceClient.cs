@@ -31,24 +31,37 @@ public sealed partial class ContextSourceClient(IHttpClientFactory clients, Fede
         ForwardingContext forwarding, CancellationToken ct)
     {
         using var request = ForwardedRequest(registration, HttpMethod.Get, relativePath, forwarding);
-        var target = request.RequestUri!;
+        return await ReadAsync<IReadOnlyList<Entity>>(registration, request, async (response, deadline) =>
+        {
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                return [];
+            await using var body = await response.Content.ReadAsStreamAsync(deadline);
+            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
+            return ReadEntities(document.RootElement, context);
+        }, ct);
+    }
 
+    /// <summary>
+    /// Sends a forwarded read within <see cref="FederationOptions.Timeout"/> and reads a 2xx or 404 answer with
+    /// <paramref name="read"/>; null, logged, when the source cannot be reached, answers too late, answers another
+    /// status, or gives an answer <paramref name="read"/> cannot take.
+    /// </summary>
+    private async Task<T?> ReadAsync<T>(ContextSourceRegistration registration, HttpRequestMessage request,
+        Func<HttpResponseMessage, CancellationToken, Task<T?>> read, CancellationToken ct) where T : class
+    {
+        var target = request.RequestUri!;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.Timeout);
         try
         {
             using var client = clients.CreateClient(HttpClientName);
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                return [];
-            if (!response.IsSuccessStatusCode)
+            if (response.StatusCode != HttpStatusCode.NotFound && !response.IsSuccessStatusCode)
             {
                 LogSourceFailed(registration.Id, target, $"it answered {(int)response.StatusCode}");
                 return null;
             }
-            await using var body = await response.Content.ReadAsStreamAsync(deadline.Token);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline.Token);
-            return ReadEntities(document.RootElement, context);
+            return await read(response, deadline.Token);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

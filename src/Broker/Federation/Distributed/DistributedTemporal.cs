@@ -44,7 +44,9 @@ public sealed class DistributedTemporal(RegistrationService registrations, Conte
             forwarding, [operation], ct);
         if (matches.Count == 0)
             return ([], []);
-        var relativePath = path + QueryString(forwarding.Parameters, operation == RegistrationOperations.QueryTemporal);
+        var relativePath = path + (operation == RegistrationOperations.QueryTemporal
+            ? DistributedRetrieval.QueryString(forwarding.Parameters, ("limit", options.MaxEntitiesPerSource.ToString(CultureInfo.InvariantCulture)))
+            : DistributedRetrieval.QueryString(forwarding.Parameters));
         var answers = await Task.WhenAll(matches.Select(match => sources.GetJsonAsync(match.Registration, relativePath, forwarding, ct)));
         var histories = new List<EntityHistory>();
         var missing = new List<string>();
@@ -68,14 +70,6 @@ public sealed class DistributedTemporal(RegistrationService registrations, Conte
             }
         }
         return (histories, missing);
-    }
-
-    private string QueryString(IReadOnlyList<KeyValuePair<string, string>> parameters, bool paged)
-    {
-        var pairs = parameters.Select(p => (p.Key, p.Value)).ToList();
-        if (paged)
-            pairs.Add(("limit", options.MaxEntitiesPerSource.ToString(CultureInfo.InvariantCulture)));
-        return pairs.Count == 0 ? "" : "?" + string.Join('&', pairs.Select(p => Uri.EscapeDataString(p.Item1) + "=" + DistributedRetrieval.Escape(p.Item2)));
     }
 
     /// <summary>A source's normalized temporal representation of an entity (clause 4.5.7), names expanded with <paramref name="context"/>.</summary>
@@ -125,27 +119,25 @@ public sealed class DistributedTemporal(RegistrationService registrations, Conte
             return parts[0];
         var first = parts[0];
         var types = parts.SelectMany(p => p.Entity.Types).Distinct(StringComparer.Ordinal).ToList();
-        var byName = new Dictionary<string, (List<TemporalInstance> Instances, bool Truncated)>(StringComparer.Ordinal);
+        var byName = new Dictionary<string, UnitedAttribute>(StringComparer.Ordinal);
         var order = new List<string>();
         foreach (var attribute in parts.SelectMany(p => p.Attributes))
         {
             if (!byName.TryGetValue(attribute.Name, out var united))
             {
                 order.Add(attribute.Name);
-                united = ([], false);
+                byName[attribute.Name] = united = new UnitedAttribute();
             }
+            united.Truncated |= attribute.Truncated;
             foreach (var instance in attribute.Instances)
-            {
-                if (!united.Instances.Any(known => SameInstance(known, instance, query.Time.Property)))
-                    united.Instances.Add(instance);
-            }
-            byName[attribute.Name] = (united.Instances, united.Truncated || attribute.Truncated);
+                united.Add(instance, query.Time.Property);
         }
         var attributes = new List<AttributeHistory>();
         foreach (var name in order)
         {
-            var (instances, truncated) = byName[name];
-            var sorted = instances.OrderBy(i => i.TimeOf(query.Time.Property) ?? DateTimeOffset.MinValue).ToList();
+            var united = byName[name];
+            var truncated = united.Truncated;
+            var sorted = united.Instances.OrderBy(i => i.TimeOf(query.Time.Property) ?? DateTimeOffset.MinValue).ToList();
             if (query.LastN is { } lastN && sorted.Count > lastN)
                 sorted = sorted[^lastN..];
             if (sorted.Count > query.InstanceLimit)
@@ -159,12 +151,46 @@ public sealed class DistributedTemporal(RegistrationService registrations, Conte
         return new EntityHistory(entity with { Types = types }, attributes);
     }
 
-    private static bool SameInstance(TemporalInstance known, TemporalInstance candidate, TimeProperty property)
+    /// <summary>This broker's histories and those of the sources, united per entity id, ordered by id and then paged.</summary>
+    public static TemporalPage UnitePage(IReadOnlyList<EntityHistory> own, IReadOnlyList<EntityHistory> remote, TemporalQuery query)
     {
-        if (known.InstanceId == candidate.InstanceId)
-            return true;
-        return known.TimeOf(property) is { } at && at == candidate.TimeOf(property)
-            && known.Instance.DatasetId == candidate.Instance.DatasetId
-            && JsonNode.DeepEquals(known.Instance.Value, candidate.Instance.Value);
+        var parts = new Dictionary<string, List<EntityHistory>>(StringComparer.Ordinal);
+        foreach (var history in own.Concat(remote))
+        {
+            if (!parts.TryGetValue(history.Entity.Id, out var list))
+                parts[history.Entity.Id] = list = [];
+            list.Add(history);
+        }
+        var ids = parts.Keys.ToList();
+        ids.Sort(StringComparer.Ordinal);
+        if (query.IdsDescending)
+            ids.Reverse();
+        var entities = query.Entities;
+        var united = ids.Skip(entities.Offset).Take(entities.Limit).Select(id => Merge(parts[id], query)).ToList();
+        return new TemporalPage(united, entities.Count ? ids.Count : null);
+    }
+
+    /// <summary>One attribute's instances from several histories, each once: by instanceId, or by time, datasetId and value.</summary>
+    private sealed class UnitedAttribute
+    {
+        private readonly HashSet<string> _instanceIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<(DateTimeOffset?, string?), List<TemporalInstance>> _byTime = [];
+
+        public List<TemporalInstance> Instances { get; } = [];
+
+        public bool Truncated { get; set; }
+
+        public void Add(TemporalInstance instance, TimeProperty property)
+        {
+            if (!_instanceIds.Add(instance.InstanceId))
+                return;
+            var key = (instance.TimeOf(property), instance.Instance.DatasetId);
+            if (!_byTime.TryGetValue(key, out var sameTime))
+                _byTime[key] = sameTime = [];
+            if (key.Item1 is not null && sameTime.Any(known => JsonNode.DeepEquals(known.Instance.Value, instance.Instance.Value)))
+                return;
+            sameTime.Add(instance);
+            Instances.Add(instance);
+        }
     }
 }
