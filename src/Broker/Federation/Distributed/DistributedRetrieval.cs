@@ -142,17 +142,37 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
             return new(new EntityPage([.. union.Skip(first.Offset).Take(first.Limit)], first.Count ? union.Count : null), []);
         }
 
+        // One source that may hold the whole answer is asked for the client's page while the local query runs; the
+        // answer is used only when nothing matches here, otherwise the request is cancelled and the sources are merged.
+        var single = matches.Count == 1 && !first.Count && AsksOnce(matches[0].Registration, forwarded);
+        using var speculation = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var verbatimAnswer = single && verbatim is not null && !AsksByPost(matches[0].Registration, forwarded)
+            ? sources.GetVerbatimArrayAsync(matches[0].Registration, VerbatimPath(forwarded, verbatim, first), verbatim.Accept, forwarding, speculation.Token)
+            : null;
+
         IReadOnlyList<Entity> local = [];
-        if (await entities.Store.TenantExistsAsync(tenant, ct))
-            local = await LocalUnionAsync(tenant, queries, options.MaxEntitiesPerSource, ct);
-        if (local.Count == 0 && matches.Count == 1 && !first.Count && AsksOnce(matches[0].Registration, forwarded))
+        try
+        {
+            if (await entities.Store.TenantExistsAsync(tenant, ct))
+                local = await LocalUnionAsync(tenant, queries, options.MaxEntitiesPerSource, ct);
+        }
+        catch when (verbatimAnswer is not null)
+        {
+            await speculation.CancelAsync();
+            await Task.WhenAny(verbatimAnswer);
+            throw;
+        }
+        if (verbatimAnswer is not null && local.Count > 0)
+        {
+            await speculation.CancelAsync();
+            await Task.WhenAny(verbatimAnswer);
+        }
+        if (local.Count == 0 && single)
         {
             // One source holds the whole answer: it pages it, and its page is the page.
-            if (verbatim is not null && !AsksByPost(matches[0].Registration, forwarded))
+            if (verbatimAnswer is not null)
             {
-                var path = "entities" + QueryString(forwarded.ParameterSets[0], [.. verbatim.Representation.Select(p => (p.Key, p.Value)),
-                    ("offset", first.Offset.ToString(CultureInfo.InvariantCulture)), ("limit", first.Limit.ToString(CultureInfo.InvariantCulture))]);
-                var answer = await sources.GetVerbatimArrayAsync(matches[0].Registration, path, verbatim.Accept, forwarding, ct);
+                var answer = await verbatimAnswer;
                 return answer is null
                     ? new(new EntityPage([], null), [matches[0].Registration.Id])
                     : new(new EntityPage([], null), []) { Verbatim = answer };
@@ -225,6 +245,10 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
 
     /// <summary>Whether the source is asked the query in one request (by POST, or by GET with one parameter set).</summary>
     private static bool AsksOnce(ContextSourceRegistration registration, ForwardedQuery query) => AsksByPost(registration, query) || query.ParameterSets.Count == 1;
+
+    private static string VerbatimPath(ForwardedQuery forwarded, VerbatimRequest verbatim, EntityQuery first) =>
+        "entities" + QueryString(forwarded.ParameterSets[0], [.. verbatim.Representation.Select(p => (p.Key, p.Value)),
+            ("offset", first.Offset.ToString(CultureInfo.InvariantCulture)), ("limit", first.Limit.ToString(CultureInfo.InvariantCulture))]);
 
     private static void Add(Dictionary<string, List<SourcedEntity>> byId, SourcedEntity entity)
     {
