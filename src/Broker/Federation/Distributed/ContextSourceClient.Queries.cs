@@ -24,14 +24,7 @@ public sealed partial class ContextSourceClient
         ForwardingContext forwarding, CancellationToken ct)
     {
         using var request = QueryRequest(registration, HttpMethod.Post, relativePath, payload, forwarding);
-        return await ReadAsync<IReadOnlyList<Entity>>(registration, request, async (response, deadline) =>
-        {
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                return [];
-            await using var body = await response.Content.ReadAsStreamAsync(deadline);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
-            return ReadEntities(document.RootElement, context);
-        }, ct);
+        return await ReadAsync(registration, request, (response, deadline) => ReadEntitiesAsync(response, context, deadline), ct);
     }
 
     /// <summary>GET &lt;endpoint&gt;/ngsi-ld/v1/<paramref name="relativePath"/>: the JSON answered, or null when the source is missing.</summary>

@@ -31,14 +31,17 @@ public sealed partial class ContextSourceClient(IHttpClientFactory clients, Fede
         ForwardingContext forwarding, CancellationToken ct)
     {
         using var request = ForwardedRequest(registration, HttpMethod.Get, relativePath, forwarding);
-        return await ReadAsync<IReadOnlyList<Entity>>(registration, request, async (response, deadline) =>
-        {
-            if (response.StatusCode == HttpStatusCode.NotFound)
-                return [];
-            await using var body = await response.Content.ReadAsStreamAsync(deadline);
-            using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
-            return ReadEntities(document.RootElement, context);
-        }, ct);
+        return await ReadAsync(registration, request, (response, deadline) => ReadEntitiesAsync(response, context, deadline), ct);
+    }
+
+    /// <summary>The entities of a 2xx answer (one entity or an array of them), read with <paramref name="context"/>; none for a 404.</summary>
+    private static async Task<IReadOnlyList<Entity>?> ReadEntitiesAsync(HttpResponseMessage response, JsonLdContext context, CancellationToken deadline)
+    {
+        if (response.StatusCode == HttpStatusCode.NotFound)
+            return [];
+        await using var body = await response.Content.ReadAsStreamAsync(deadline);
+        using var document = await JsonDocument.ParseAsync(body, cancellationToken: deadline);
+        return ReadEntities(document.RootElement, context);
     }
 
     /// <summary>
