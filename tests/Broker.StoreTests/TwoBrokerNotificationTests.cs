@@ -75,6 +75,54 @@ public sealed class TwoBrokerNotificationTests(PostgresDatabaseFixture database)
     }
 }
 
+/// <summary>
+/// A broker stopped gracefully while its endpoint is down writes what it still owes to the outbox with its feed position,
+/// so a broker started on the same data delivers every acknowledged change. The save interval is longer than the test,
+/// so the save at shutdown is the only one.
+/// </summary>
+public sealed class GracefulStopNotificationTests : IDisposable
+{
+    private readonly string _dataPath = Path.Combine(Path.GetTempPath(), "ngsi-graceful-" + Guid.NewGuid().ToString("N"));
+
+    private Dictionary<string, string> Settings => new()
+    {
+        ["Storage:DataPath"] = _dataPath,
+        ["Outbound:AllowLoopback"] = "true",
+        ["Notifications:FirstRetryDelay"] = "00:00:00.200",
+        ["Notifications:MaxRetryDelay"] = "00:00:01",
+        ["Notifications:PollInterval"] = "00:01:00",
+    };
+
+    [Fact]
+    public async Task What_a_stopped_broker_still_owed_is_delivered_by_the_next_one()
+    {
+        await using var receiver = await LoopbackReceiver.StartAsync(failFirst: int.MaxValue);
+        using (var first = new TestBroker(null, Settings))
+        using (var client = first.Client("graceful"))
+        {
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/ngsi-ld/v1/entities", TestBroker.Json("""{"id":"urn:x:lock","type":"Lock","n":{"type":"Property","value":0}}"""))).StatusCode);
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsync("/ngsi-ld/v1/subscriptions", TestBroker.Json($$$$"""
+                {"type":"Subscription","entities":[{"type":"Lock"}],"notification":{"format":"keyValues","endpoint":{"uri":"{{{{receiver.Url}}}}"}}}
+                """))).StatusCode);
+            for (var n = 1; n <= 5; n++)
+                Assert.Equal(HttpStatusCode.NoContent, (await client.PatchAsync("/ngsi-ld/v1/entities/urn:x:lock/attrs", TestBroker.Json($$$"""{"n":{"type":"Property","value":{{{n}}}}}"""))).StatusCode);
+            await receiver.WaitForRequestsAsync(1, TimeSpan.FromSeconds(20));
+        }
+        receiver.Recover();
+
+        using var second = new TestBroker(null, Settings);
+        using var _ = second.Client("graceful");
+        await receiver.WaitForAsync(values => Enumerable.Range(1, 5).All(values.Contains), TimeSpan.FromSeconds(20));
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_dataPath))
+            Directory.Delete(_dataPath, recursive: true);
+    }
+}
+
 /// <summary>A notification endpoint on loopback that records the value n of every entity it is notified of.</summary>
 internal sealed class LoopbackReceiver : IAsyncDisposable
 {

@@ -327,7 +327,7 @@ public sealed partial class NotificationDispatcher(
         leadership.Index.Remove(tenant, id);
         leadership.NextPeriodic.Remove((tenant, id));
         if (leadership.Lanes.Remove((tenant, id), out var lane))
-            lane.Stop();
+            lane.Discard();
     }
 
     /// <summary>The notifications the changes owe, each with its outbox entry and its reason.</summary>

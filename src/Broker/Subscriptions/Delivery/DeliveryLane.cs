@@ -49,6 +49,7 @@ internal sealed partial class DeliveryLane
     private List<LaneItem>? _retry;
     private LaneItem? _snapshot;
     private bool _running;
+    private bool _discarded;
     private long _spilled;
     private int _spilling;
     private long _lastQueuedSequence;
@@ -99,7 +100,16 @@ internal sealed partial class DeliveryLane
         Wake();
     }
 
+    /// <summary>The term of leadership ended: the lane delivers nothing more, but a last save still writes what it owes to the outbox.</summary>
     public void Stop() => _stopped.Cancel();
+
+    /// <summary>The subscription is gone: the lane delivers nothing more and owes nothing.</summary>
+    public void Discard()
+    {
+        lock (_lock)
+            _discarded = true;
+        _stopped.Cancel();
+    }
 
     /// <summary>
     /// Takes the notifications the lane has room for (in order, none while older ones wait in the outbox) and returns the
@@ -146,7 +156,7 @@ internal sealed partial class DeliveryLane
         var entries = new List<OutboxEntry>(items.Count);
         lock (_lock)
         {
-            if (_stopped.IsCancellationRequested)
+            if (_discarded)
                 return entries;
             foreach (var item in items)
             {
