@@ -36,6 +36,12 @@ public sealed partial class CsourceNotifier(ICsourceSubscriptionStore store, IRe
     private readonly INotificationSender[] _senders = [.. senders];
     private readonly ConcurrentDictionary<(string Tenant, string Id), Task> _delivering = new();
     private readonly ConcurrentDictionary<(string Tenant, string Id), bool> _deleted = new();
+
+    /// <summary>When each subscription's last delivery ended, as a count of ended deliveries (see <see cref="_ended"/>).</summary>
+    private readonly ConcurrentDictionary<(string Tenant, string Id), long> _endedAt = new();
+
+    /// <summary>Deliveries ended so far: an outbox read before a subscription's delivery ended may still show what it delivered.</summary>
+    private long _ended;
     private readonly Dictionary<(string Tenant, string Id), (double Interval, DateTimeOffset Next)> _periodic = [];
     private DateTimeOffset _expiriesSeenUntil;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -71,12 +77,13 @@ public sealed partial class CsourceNotifier(ICsourceSubscriptionStore store, IRe
                 if (dispatcher.Leading)
                 {
                     var now = clock.GetUtcNow();
+                    var readAfter = Interlocked.Read(ref _ended);
                     var subscriptions = (await store.ListAllAsync(stoppingToken).ConfigureAwait(false))
                         .ToDictionary(s => (s.Tenant, s.Id), s => (Subscription: Read(s), s.Status));
                     var owed = await store.ReadNoticesAsync(PageSize, stoppingToken).ConfigureAwait(false);
                     await OwePeriodicAsync(subscriptions, owed, now, stoppingToken).ConfigureAwait(false);
                     await OweExpiriesAsync(subscriptions, now, stoppingToken).ConfigureAwait(false);
-                    if (StartDue(subscriptions, owed, now, stoppingToken) is { } next && next - now < wait)
+                    if (StartDue(subscriptions, owed, readAfter, now, stoppingToken) is { } next && next - now < wait)
                         wait = next - now;
                 }
                 if (wait > TimeSpan.Zero)
@@ -103,15 +110,17 @@ public sealed partial class CsourceNotifier(ICsourceSubscriptionStore store, IRe
 
     /// <summary>
     /// Starts delivering, for each subscription not being delivered already, the notifications it owes that are due;
-    /// returns when the earliest one that is not due yet will be.
+    /// returns when the earliest one that is not due yet will be. A subscription whose delivery ended after the outbox
+    /// was read (<paramref name="readAfter"/>) waits for the next read, which the end of the delivery wakes: this one
+    /// may show notifications that delivery has sent since.
     /// </summary>
     private DateTimeOffset? StartDue(Dictionary<(string, string), (Subscription Subscription, DeliveryStatus Status)> subscriptions, IReadOnlyList<StoredCsourceNotice> owed,
-        DateTimeOffset now, CancellationToken stoppingToken)
+        long readAfter, DateTimeOffset now, CancellationToken stoppingToken)
     {
         DateTimeOffset? next = null;
         foreach (var group in owed.GroupBy(n => (n.Tenant, n.SubscriptionId)))
         {
-            if (_delivering.ContainsKey(group.Key))
+            if (_delivering.ContainsKey(group.Key) || _endedAt.TryGetValue(group.Key, out var endedAt) && endedAt > readAfter)
                 continue;
             List<StoredCsourceNotice> notices = [.. group];
             if (!subscriptions.TryGetValue(group.Key, out var subscribed))
@@ -129,6 +138,7 @@ public sealed partial class CsourceNotifier(ICsourceSubscriptionStore store, IRe
             _delivering[group.Key] = delivery;
             _ = delivery.ContinueWith(_ =>
             {
+                _endedAt[group.Key] = Interlocked.Increment(ref _ended);
                 _delivering.TryRemove(group.Key, out Task? _);
                 Wake();
             }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
