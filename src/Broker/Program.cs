@@ -9,13 +9,27 @@ using Broker.Api.Subscriptions;
 using Broker.Api.Temporal;
 using Broker.Explorer;
 using Broker.Hosting;
+using Broker.Security;
+
+if (args.Length > 0 && args[0] == "apikey")
+    return ApiKeys.Issue(args, Console.Out, Console.Error);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.WebHost.UseSetting(WebHostDefaults.ServerUrlsKey, builder.Configuration["urls"] ?? builder.Configuration["ASPNETCORE_URLS"] ?? "http://localhost:1026");
+try
+{
+    builder.AddBrokerSecurity();
+}
+catch (StartupRefusedException e)
+{
+    Console.Error.WriteLine("The broker does not start: " + e.Message);
+    return 1;
+}
 builder.AddBroker();
 
 var app = builder.Build();
 app.UseMiddleware<ProblemDetailsMiddleware>();
+app.UseBrokerSecurity();
 app.UseRouting();
 app.MapHealthApi();
 app.MapEntitiesApi();
@@ -30,6 +44,7 @@ app.MapTemporalApi();
 app.MapExplorerWhenEnabled();
 app.MapFallback(UnknownResource.Handle);
 app.Run();
+return 0;
 
 /// <summary>The entry point, visible to the HTTP tests' WebApplicationFactory.</summary>
 public partial class Program;

@@ -38,22 +38,15 @@ public sealed class BrokerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the broker on <paramref name="dataPath"/> and waits until /ready answers 200.</summary>
-    public static async Task<BrokerProcess> StartAsync(string dataPath, TimeSpan timeout, params string[] extraArguments)
+    public static Task<BrokerProcess> StartAsync(string dataPath, TimeSpan timeout, params string[] extraArguments) =>
+        StartAsync("127.0.0.1", dataPath, timeout, extraArguments);
+
+    /// <summary>Starts the broker listening on <paramref name="listenHost"/> (reached on 127.0.0.1) and waits until /ready answers 200.</summary>
+    public static async Task<BrokerProcess> StartAsync(string listenHost, string dataPath, TimeSpan timeout, params string[] extraArguments)
     {
-        var brokerDll = typeof(Program).Assembly.Location;
         var port = FreePort();
         var baseAddress = new Uri($"http://127.0.0.1:{port}");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(brokerDll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[] { brokerDll, "--urls", baseAddress.ToString().TrimEnd('/'), "--Storage:DataPath", dataPath, "--Logging:LogLevel:Default", "Warning" }.Concat(extraArguments))
-            info.ArgumentList.Add(argument);
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start");
+        var process = Process.Start(StartInfo($"http://{listenHost}:{port}", dataPath, extraArguments)) ?? throw new InvalidOperationException("dotnet did not start");
         var broker = new BrokerProcess(process, baseAddress);
         process.OutputDataReceived += (_, e) => broker.Append(e.Data);
         process.ErrorDataReceived += (_, e) => broker.Append(e.Data);
@@ -82,6 +75,41 @@ public sealed class BrokerProcess : IAsyncDisposable
         }
         await broker.DisposeAsync();
         throw new TimeoutException($"The broker did not become ready within {timeout}:\n{broker.Log}");
+    }
+
+    /// <summary>Runs the broker, expecting it to refuse to start: its exit code and everything it wrote.</summary>
+    public static async Task<(int ExitCode, string Output)> RunUntilExitAsync(string urls, string dataPath, TimeSpan timeout, params string[] extraArguments)
+    {
+        using var process = Process.Start(StartInfo(urls, dataPath, extraArguments)) ?? throw new InvalidOperationException("dotnet did not start");
+        using var cancel = new CancellationTokenSource(timeout);
+        var output = process.StandardOutput.ReadToEndAsync(cancel.Token);
+        var error = process.StandardError.ReadToEndAsync(cancel.Token);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The broker was still running after {timeout}: it did not refuse to start.");
+        }
+        return (process.ExitCode, await output + await error);
+    }
+
+    private static ProcessStartInfo StartInfo(string urls, string dataPath, string[] extraArguments)
+    {
+        var brokerDll = typeof(Program).Assembly.Location;
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(brokerDll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { brokerDll, "--urls", urls, "--Storage:DataPath", dataPath, "--Logging:LogLevel:Default", "Warning" }.Concat(extraArguments))
+            info.ArgumentList.Add(argument);
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return info;
     }
 
     private void Append(string? line)

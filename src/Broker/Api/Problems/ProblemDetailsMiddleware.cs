@@ -45,7 +45,7 @@ public sealed partial class ProblemDetailsMiddleware(RequestDelegate next, ILogg
         }
     }
 
-    public static async Task WriteAsync(HttpContext http, ErrorType type, string detail)
+    public static async Task WriteAsync(HttpContext http, ErrorType type, string detail, params (string Name, string Value)[] headers)
     {
         var response = http.Response;
         if (response.HasStarted)
@@ -55,6 +55,8 @@ public sealed partial class ProblemDetailsMiddleware(RequestDelegate next, ILogg
         if (type.Status == StatusCodes.Status405MethodNotAllowed)
             response.Headers.Allow = allow;
         response.StatusCode = type.Status;
+        foreach (var (name, value) in headers)
+            response.Headers[name] = value;
         response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
