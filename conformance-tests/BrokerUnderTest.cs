@@ -27,7 +27,7 @@ public sealed class BrokerUnderTest : IDisposable
             return;
         }
         _dataPath = Path.Combine(Path.GetTempPath(), "conformance-" + Guid.NewGuid().ToString("N"));
-        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Storage:DataPath", _dataPath));
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("Storage:DataPath", _dataPath).UseSetting("Outbound:AllowLoopback", "true"));
         BaseAddress = _factory.Server.BaseAddress;
     }
 

@@ -29,7 +29,9 @@ public static class BrokerServices
 
         var contextOptions = configuration.GetSection("JsonLd").Get<RemoteContextOptions>() ?? new RemoteContextOptions();
         services.AddSingleton(contextOptions);
-        services.AddHttpClient(nameof(HttpRemoteContextLoader));
+        // Remote @contexts are fetched on a client's behalf (its Link header or @context names the URL): through the outbound-address policy.
+        services.AddHttpClient(nameof(HttpRemoteContextLoader))
+            .ConfigurePrimaryHttpMessageHandler(sp => sp.GetRequiredService<OutboundAddressPolicy>().CreateHttpHandler());
         services.AddSingleton<IRemoteContextLoader>(sp => new HttpRemoteContextLoader(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(HttpRemoteContextLoader)), contextOptions));
         // Hosted @contexts (clause 5.13) live beside the store's data and are served to the resolver without an HTTP round trip.

@@ -38,10 +38,7 @@ public sealed class HttpRemoteContextLoader(HttpClient client, RemoteContextOpti
         timeout.CancelAfter(options.Timeout);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/ld+json"));
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
-            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false);
+            using var response = await GetFollowingRedirectsAsync(url, timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
                 throw JsonLdContextException.NotAvailable(text, $"HTTP status {(int)response.StatusCode}");
             if (response.Content.Headers.ContentLength > options.MaxDocumentBytes)
@@ -69,6 +66,31 @@ public sealed class HttpRemoteContextLoader(HttpClient client, RemoteContextOpti
         catch (JsonException e)
         {
             throw JsonLdContextException.NotAvailable(text, "the document is not JSON", e);
+        }
+    }
+
+    /// <summary>The most redirects followed (context URLs such as w3id.org and smartdatamodels.org redirect).</summary>
+    private const int MaxRedirects = 5;
+
+    /// <summary>
+    /// GETs the document, following redirects here rather than in the handler, so that every hop is an http(s) URL and
+    /// is connected to through the client's handler (which may judge the address).
+    /// </summary>
+    private async Task<HttpResponseMessage> GetFollowingRedirectsAsync(Uri url, CancellationToken ct)
+    {
+        for (var hop = 0; ; hop++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/ld+json"));
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+                return response;
+            response.Dispose();
+            var next = location.IsAbsoluteUri ? location : new Uri(url, location);
+            if (hop == MaxRedirects || (next.Scheme != Uri.UriSchemeHttp && next.Scheme != Uri.UriSchemeHttps))
+                throw new HttpRequestException(hop == MaxRedirects ? $"more than {MaxRedirects} redirects" : $"redirected to a {next.Scheme} URL");
+            url = next;
         }
     }
 }
