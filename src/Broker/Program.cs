@@ -42,7 +42,8 @@ app.MapRegistrationsApi();
 app.MapCsourceSubscriptionsApi();
 app.MapTemporalApi();
 app.MapExplorerWhenEnabled();
-app.MapFallback(UnknownResource.Handle);
+// Every path, also one whose last segment looks like a file name (the default fallback pattern leaves those to a bare 404).
+app.MapFallback("{**path}", UnknownResource.Handle);
 app.Run();
 return 0;
 

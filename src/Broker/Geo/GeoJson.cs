@@ -48,11 +48,12 @@ public static class GeoJson
                 return false;
             }
             var parts = new Geometry[members.GetArrayLength()];
-            for (var i = 0; i < parts.Length; i++)
+            var i = 0;
+            foreach (var member in members.EnumerateArray())
             {
-                if (!TryParse(members[i], out var part, out error))
+                if (!TryParse(member, out var part, out error))
                     return false;
-                parts[i] = part!;
+                parts[i++] = part!;
             }
             geometry = Factory.CreateGeometryCollection(parts);
             error = null;
@@ -135,12 +136,19 @@ public static class GeoJson
         throw new FormatException("a coordinate must be a number");
     }
 
+    /// <summary>The most positions one array of a geometry may hold (a city boundary has tens of thousands).</summary>
+    public const int MaxPositions = 100_000;
+
     private static Coordinate[] Positions(JsonElement node, int minimum)
     {
         var array = Array(node, "positions", minimum);
+        if (array.GetArrayLength() > MaxPositions)
+            throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"more than {MaxPositions} positions in one array"));
         var positions = new Coordinate[array.GetArrayLength()];
-        for (var i = 0; i < positions.Length; i++)
-            positions[i] = Position(array[i]);
+        var i = 0;
+        // Enumerated, not indexed: indexing an array of arrays scans it from the start each time.
+        foreach (var position in array.EnumerateArray())
+            positions[i++] = Position(position);
         return positions;
     }
 
@@ -148,12 +156,13 @@ public static class GeoJson
     {
         var rings = Array(node, "linear rings", 1);
         var linear = new LinearRing[rings.GetArrayLength()];
-        for (var i = 0; i < linear.Length; i++)
+        var i = 0;
+        foreach (var ring in rings.EnumerateArray())
         {
-            var positions = Positions(rings[i], 4);
+            var positions = Positions(ring, 4);
             if (!positions[0].Equals2D(positions[^1]))
                 throw new FormatException($"linear ring {i} is not closed: its first and last positions differ");
-            linear[i] = Factory.CreateLinearRing(positions);
+            linear[i++] = Factory.CreateLinearRing(positions);
         }
         return Factory.CreatePolygon(linear[0], linear[1..]);
     }

@@ -48,6 +48,9 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     /// </summary>
     public static JsonDocument ParseBody(ReadOnlyMemory<byte> utf8, int maxDepth)
     {
+        // The reader checks the UTF-8 of the JSON structure, not of string contents, which would fail only when read.
+        if (!System.Text.Unicode.Utf8.IsValid(utf8.Span))
+            throw NgsiLdException.InvalidRequest("The request body is not valid UTF-8.");
         JsonDocument document;
         try
         {
@@ -497,6 +500,8 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
     private JsonNode? ReadValue(AttributeKind kind, JsonElement value, string displayName, out NetTopologySuite.Geometries.Geometry? parsedGeometry)
     {
         parsedGeometry = null;
+        if (mode != ReadMode.Stored && kind is AttributeKind.Property or AttributeKind.ListProperty or AttributeKind.JsonProperty)
+            RejectUnrepresentableNumbers(value, displayName);
         switch (kind)
         {
             case AttributeKind.Property:
@@ -542,6 +547,31 @@ public sealed class EntityReader(JsonLdContext context, ReadMode mode, bool allo
                 throw new ArgumentOutOfRangeException(nameof(kind));
         }
     }
+
+    /// <summary>
+    /// A number beyond the range of a double (1e999999) is valid JSON that no query could compare and each store would
+    /// read differently: it is refused.
+    /// </summary>
+    private static void RejectUnrepresentableNumbers(JsonElement value, string displayName)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number:
+                if (!value.TryGetDouble(out var number) || !double.IsFinite(number))
+                    throw NgsiLdException.BadRequestData($"The value of '{displayName}' holds the number {Shorten(value.GetRawText())}, which is beyond the range of a double.");
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                    RejectUnrepresentableNumbers(item, displayName);
+                break;
+            case JsonValueKind.Object:
+                foreach (var member in value.EnumerateObject())
+                    RejectUnrepresentableNumbers(member.Value, displayName);
+                break;
+        }
+    }
+
+    private static string Shorten(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     private static bool AllStrings(JsonElement array)
     {
