@@ -1,4 +1,6 @@
 # Multi-stage build of the NGSI-LD broker; runs on port 1026 with the embedded store in a volume.
+# It listens on every address, so it starts only with authentication configured (Security__Jwt__Authority and
+# Security__Jwt__Audience, or Security__ApiKeys__0__...) or with Security__AllowAnonymous=true (README, "Security").
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY . .
