@@ -30,6 +30,7 @@ builder.AddBroker();
 var app = builder.Build();
 app.UseMiddleware<ProblemDetailsMiddleware>();
 app.UseBrokerSecurity();
+app.UseMiddleware<Broker.Api.Http.ReadTimeoutMiddleware>();
 app.UseRouting();
 app.MapHealthApi();
 app.MapEntitiesApi();

@@ -21,4 +21,6 @@ public sealed class BrokerOptions
     /// </summary>
     public int MaxConcurrentBatches { get; set; }
 
+    /// <summary>How long a read (GET, HEAD, a POST query) may take before it is stopped with 503; writes are never stopped halfway.</summary>
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -32,6 +32,12 @@ internal static class ParseMessages
     public const string ExpectedValidCoordinates = "coordinates valid for the geometry";
     public const string ExpectedNonEmpty = "a non-empty expression";
 
+    /// <summary>The longest q, scopeQ or csf expression parsed: longer ones cost every store and every matched change too much.</summary>
+    public const int MaxExpressionLength = 8192;
+
+    public static ParseError TooLong(string language, int length) =>
+        new(MaxExpressionLength, $"at most {MaxExpressionLength} characters", $"{language}: the expression has {length} characters, more than the {MaxExpressionLength} a query may have.");
+
     public static ParseError Error(string language, int position, string expected, string found) =>
         new(position, expected, $"{language}: expected {expected} at position {position}, found {found}.");
 

@@ -39,6 +39,8 @@ public static class QueryParser
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(expandTerm);
+        if (text.Length > ParseMessages.MaxExpressionLength)
+            return ParseResult<QueryExpression>.Fail(ParseMessages.TooLong(ParseMessages.Q, text.Length));
         var parser = new Parser(text, expandTerm, regexTimeout);
         try
         {

@@ -19,6 +19,8 @@ public static class ScopeQueryParser
     public static ParseResult<ScopeExpression> Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
+        if (text.Length > ParseMessages.MaxExpressionLength)
+            return ParseResult<ScopeExpression>.Fail(ParseMessages.TooLong(ParseMessages.ScopeQ, text.Length));
         var parser = new Parser(text);
         try
         {
