@@ -384,8 +384,8 @@ public sealed class ContextsApiTests(ContextsBroker broker) : IClassFixture<Cont
     {
         var registry = broker.Services.GetRequiredService<ContextRegistry>();
         var inline = JsonSerializer.SerializeToElement(new JsonArray(RemoteUrl(), Terms.DeepClone()));
-        var implicitContext = registry.RegisterImplicit(inline);
-        Assert.Same(implicitContext, registry.RegisterImplicit(inline));
+        var implicitContext = registry.RegisterImplicit(inline, "");
+        Assert.Same(implicitContext, registry.RegisterImplicit(inline, ""));
 
         var listed = await ListDetailsAsync("?details=true&kind=ImplicitlyCreated");
         var entry = listed.Single(c => c!["localId"]!.GetValue<string>() == implicitContext.LocalId)!;
@@ -396,6 +396,32 @@ public sealed class ContextsApiTests(ContextsBroker broker) : IClassFixture<Cont
         await AssertProblemAsync(await DeleteAsync(implicitContext.LocalId, "?reload=true"), HttpStatusCode.BadRequest, "BadRequestData");
         Assert.Equal(HttpStatusCode.NoContent, (await DeleteAsync(implicitContext.LocalId)).StatusCode);
         await AssertProblemAsync(await GetAsync($"{Base}/{implicitContext.LocalId}"), HttpStatusCode.NotFound, "ResourceNotFound");
+    }
+
+    [Fact]
+    public async Task A_hosted_context_is_listed_described_and_deleted_only_in_the_tenant_that_added_it_and_served_to_anyone()
+    {
+        HttpRequestMessage InTenant(HttpMethod method, string path, string tenant, string? body = null)
+        {
+            var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+            request.Headers.Add("NGSILD-Tenant", tenant);
+            if (body is not null)
+                request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            return request;
+        }
+        using var client = broker.CreateClient();
+        using var added = await client.SendAsync(InTenant(HttpMethod.Post, Base, "contexts-luebeck", new JsonObject { ["@context"] = Terms.DeepClone() }.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        var localId = added.Headers.Location!.OriginalString[(Base.Length + 1)..];
+
+        async Task<string> ListIn(string tenant) => await (await client.SendAsync(InTenant(HttpMethod.Get, Base + "?kind=Hosted", tenant))).Content.ReadAsStringAsync();
+        Assert.Contains(localId, await ListIn("contexts-luebeck"), StringComparison.Ordinal);
+        Assert.DoesNotContain(localId, await ListIn("contexts-schwartau"), StringComparison.Ordinal);
+        Assert.DoesNotContain(await ListAsync("?kind=Hosted"), url => url.EndsWith(localId, StringComparison.Ordinal));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(InTenant(HttpMethod.Get, $"{Base}/{localId}?details=true", "contexts-schwartau"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(InTenant(HttpMethod.Delete, $"{Base}/{localId}", "contexts-schwartau"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync($"{Base}/{localId}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.SendAsync(InTenant(HttpMethod.Delete, $"{Base}/{localId}", "contexts-luebeck"))).StatusCode);
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
     private readonly DateTimeOffset _started = Timestamps.Now(time);
 
     /// <summary>Add @context (clause 5.13.2): the body must be an object whose @context is an object or an array of URLs and objects.</summary>
-    public StoredContext AddHosted(JsonElement body)
+    public StoredContext AddHosted(JsonElement body, string tenant)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw NgsiLdException.InvalidRequest("The payload must be a JSON object with an @context member.");
@@ -59,32 +59,32 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
             default:
                 throw NgsiLdException.BadRequestData($"The @context must be an object or an array of URLs and objects, not {context.ValueKind}.");
         }
-        return stored.Add(ContextKind.Hosted, Document(context));
+        return stored.Add(ContextKind.Hosted, Document(context), tenant);
     }
 
     /// <summary>
     /// Registers an inline @context of a request as ImplicitlyCreated, once per distinct content, so that it can be referred to by URL
     /// (e.g. the jsonldContext of a subscription's notifications).
     /// </summary>
-    public StoredContext RegisterImplicit(JsonElement context)
+    public StoredContext RegisterImplicit(JsonElement context, string tenant)
     {
         foreach (var existing in stored.All)
         {
-            if (existing.Kind == ContextKind.ImplicitlyCreated && JsonElement.DeepEquals(existing.Document.GetProperty("@context"), context))
+            if (existing.Kind == ContextKind.ImplicitlyCreated && existing.Tenant == tenant && JsonElement.DeepEquals(existing.Document.GetProperty("@context"), context))
                 return existing;
         }
-        return stored.Add(ContextKind.ImplicitlyCreated, Document(context));
+        return stored.Add(ContextKind.ImplicitlyCreated, Document(context), tenant);
     }
 
-    /// <summary>List @contexts (clause 5.13.3): the core context, the stored ones by creation, then the cached ones by download.</summary>
-    public IReadOnlyList<ContextInfo> List(ContextKind? kind, string brokerBase)
+    /// <summary>List @contexts (clause 5.13.3): the core context, the tenant's stored ones by creation, then the cached ones by download.</summary>
+    public IReadOnlyList<ContextInfo> List(ContextKind? kind, string brokerBase, string tenant)
     {
         var result = new List<ContextInfo>();
         if (kind is null or ContextKind.Cached)
             result.Add(Core());
         if (kind is null or ContextKind.Hosted or ContextKind.ImplicitlyCreated)
         {
-            foreach (var context in stored.All.Where(c => kind is null || c.Kind == kind).OrderBy(c => c.CreatedAt))
+            foreach (var context in stored.All.Where(c => (kind is null || c.Kind == kind) && c.Tenant == tenant).OrderBy(c => c.CreatedAt))
                 result.Add(Describe(context, brokerBase));
         }
         if (kind is null or ContextKind.Cached)
@@ -95,13 +95,16 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
         return result;
     }
 
-    /// <summary>The @context of a local id, of its URL on this broker, or (Cached) of the URL it was downloaded from; null if unknown.</summary>
-    public ContextInfo? Find(string contextId, string brokerBase)
+    /// <summary>
+    /// The @context of a local id, of its URL on this broker, or (Cached) of the URL it was downloaded from; null if
+    /// unknown, or stored by another tenant than <paramref name="tenant"/> (null: any tenant's).
+    /// </summary>
+    public ContextInfo? Find(string contextId, string brokerBase, string? tenant)
     {
         if (JsonLdContext.IsCoreContextUrl(contextId) || contextId == LocalIdOf(JsonLdContext.CoreContextUrl))
             return Core();
         if ((stored.Get(contextId) ?? stored.FindByUrl(contextId)) is { } context)
-            return Describe(context, brokerBase);
+            return tenant is null || context.Tenant == tenant ? Describe(context, brokerBase) : null;
         if (resolver.FindCachedDocument(contextId) is { } document)
             return Describe(document);
         foreach (var cached in resolver.CachedDocuments())
@@ -112,10 +115,13 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
         return null;
     }
 
-    /// <summary>Serve @context (clause 5.13.4): the document of a Hosted or ImplicitlyCreated @context; a Cached one is only described.</summary>
+    /// <summary>
+    /// Serve @context (clause 5.13.4): the document of a Hosted or ImplicitlyCreated @context, to anyone who has its URL
+    /// (JSON-LD processors fetch it without a tenant); a Cached one is only described.
+    /// </summary>
     public JsonElement Serve(string contextId, string brokerBase)
     {
-        var info = Find(contextId, brokerBase) ?? throw NotFound(contextId);
+        var info = Find(contextId, brokerBase, tenant: null) ?? throw NotFound(contextId);
         if (info.Kind == ContextKind.Cached)
         {
             throw new NgsiLdException(ErrorType.OperationNotSupported,
@@ -129,9 +135,9 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
     /// downloaded again (503 LdContextNotAvailable when that fails, and the cached copy stays). The core context is built in: it cannot be
     /// deleted, and reloading it changes nothing.
     /// </summary>
-    public async Task DeleteAsync(string contextId, bool reload, string brokerBase, CancellationToken ct)
+    public async Task DeleteAsync(string contextId, bool reload, string brokerBase, string tenant, CancellationToken ct)
     {
-        var info = Find(contextId, brokerBase);
+        var info = Find(contextId, brokerBase, tenant);
         if (info is null)
         {
             if (reload && !Uri.TryCreate(contextId, UriKind.Absolute, out _))

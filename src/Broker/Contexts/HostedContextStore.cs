@@ -18,10 +18,16 @@ public enum ContextKind
     ImplicitlyCreated,
 }
 
-/// <summary>A Hosted or ImplicitlyCreated @context: the document as given (an object with an @context member) and its use.</summary>
-public sealed class StoredContext(string localId, ContextKind kind, DateTimeOffset createdAt, JsonElement document)
+/// <summary>
+/// A Hosted or ImplicitlyCreated @context: the document as given (an object with an @context member), the tenant that
+/// created it (which alone lists, describes and deletes it; anyone who has its URL can fetch it), and its use.
+/// </summary>
+public sealed class StoredContext(string localId, ContextKind kind, DateTimeOffset createdAt, JsonElement document, string tenant)
 {
     public string LocalId { get; } = localId;
+
+    /// <summary>The tenant that created it ("" for the default tenant, and for contexts stored before tenants owned them).</summary>
+    public string Tenant { get; } = tenant;
 
     public ContextKind Kind { get; } = kind;
 
@@ -80,9 +86,9 @@ public sealed partial class HostedContextStore : ILocalContextDocuments
     public StoredContext? Get(string localId) => _contexts.GetValueOrDefault(localId);
 
     /// <summary>Stores a new context under a fresh local id, on disk before it is visible.</summary>
-    public StoredContext Add(ContextKind kind, JsonElement document)
+    public StoredContext Add(ContextKind kind, JsonElement document, string tenant)
     {
-        var stored = new StoredContext(Guid.NewGuid().ToString("N"), kind, Entities.Representation.Timestamps.Now(_time), document.Clone());
+        var stored = new StoredContext(Guid.NewGuid().ToString("N"), kind, Entities.Representation.Timestamps.Now(_time), document.Clone(), tenant);
         Write(stored);
         _contexts[stored.LocalId] = stored;
         return stored;
@@ -135,6 +141,7 @@ public sealed partial class HostedContextStore : ILocalContextDocuments
                     json.WriteString("localId"u8, stored.LocalId);
                     json.WriteString("kind"u8, stored.Kind.ToString());
                     json.WriteString("createdAt"u8, stored.CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+                    json.WriteString("tenant"u8, stored.Tenant);
                     json.WritePropertyName("document"u8);
                     stored.Document.WriteTo(json);
                     json.WriteEndObject();
@@ -153,7 +160,8 @@ public sealed partial class HostedContextStore : ILocalContextDocuments
             root.GetProperty("localId").GetString() ?? throw new InvalidOperationException("localId is null"),
             Enum.Parse<ContextKind>(root.GetProperty("kind").GetString() ?? ""),
             DateTimeOffset.Parse(root.GetProperty("createdAt").GetString() ?? "", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
-            root.GetProperty("document").Clone());
+            root.GetProperty("document").Clone(),
+            root.TryGetProperty("tenant", out var tenant) ? tenant.GetString() ?? "" : "");
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Count} hosted @contexts from {Folder}")]

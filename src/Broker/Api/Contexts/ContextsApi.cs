@@ -29,7 +29,7 @@ public static class ContextsApi
     private static async Task AddContext(HttpContext http, ContextRegistry registry)
     {
         RequestParameters.RejectUnknown(http.Request, new HashSet<string>());
-        NgsiRequest.ReadTenant(http.Request);
+        var tenant = NgsiRequest.ReadTenant(http.Request);
         var body = await NgsiRequest.ReadJsonBodyAsync(http);
         // The context's own definitions are processed once here, so that one a JSON-LD processor would reject (a bad
         // @version, a term defined as a number) is refused now rather than by every request that uses it later.
@@ -41,7 +41,7 @@ public static class ContextsApi
                     await NgsiRequest.ResolveContextAsync(http, System.Text.Json.Nodes.JsonNode.Parse(definitions.GetRawText()), null);
             }
         }
-        var stored = registry.AddHosted(body);
+        var stored = registry.AddHosted(body, tenant);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = HostedContextStore.ResourcePath + stored.LocalId;
     }
@@ -49,11 +49,11 @@ public static class ContextsApi
     private static Task ListContexts(HttpContext http, ContextRegistry registry)
     {
         RequestParameters.RejectUnknown(http.Request, ListParameters);
-        NgsiRequest.ReadTenant(http.Request);
+        var tenant = NgsiRequest.ReadTenant(http.Request);
         var details = Flag(http.Request, "details");
         var kind = Kind(http.Request);
         var responseType = NgsiRequest.NegotiateResponseType(http.Request, geoJsonAllowed: false);
-        var contexts = registry.List(kind, BrokerBase(http));
+        var contexts = registry.List(kind, BrokerBase(http), tenant);
         return WriteAsync(http, responseType, json =>
         {
             json.WriteStartArray();
@@ -71,13 +71,13 @@ public static class ContextsApi
     private static Task ServeContext(HttpContext http, string contextId, ContextRegistry registry)
     {
         RequestParameters.RejectUnknown(http.Request, ServeParameters);
-        NgsiRequest.ReadTenant(http.Request);
+        var tenant = NgsiRequest.ReadTenant(http.Request);
         var id = ContextId(contextId);
         var details = Flag(http.Request, "details");
         var responseType = NgsiRequest.NegotiateResponseType(http.Request, geoJsonAllowed: false);
         if (details)
         {
-            var info = registry.Find(id, BrokerBase(http)) ?? throw NgsiLdException.NotFound($"There is no @context '{id}'.");
+            var info = registry.Find(id, BrokerBase(http), tenant) ?? throw NgsiLdException.NotFound($"There is no @context '{id}'.");
             return WriteAsync(http, responseType, json => WriteInfo(json, info));
         }
         var document = registry.Serve(id, BrokerBase(http));
@@ -87,9 +87,9 @@ public static class ContextsApi
     private static async Task DeleteContext(HttpContext http, string contextId, ContextRegistry registry)
     {
         RequestParameters.RejectUnknown(http.Request, DeleteParameters);
-        NgsiRequest.ReadTenant(http.Request);
+        var tenant = NgsiRequest.ReadTenant(http.Request);
         var reload = Flag(http.Request, "reload");
-        await registry.DeleteAsync(ContextId(contextId), reload, BrokerBase(http), http.RequestAborted);
+        await registry.DeleteAsync(ContextId(contextId), reload, BrokerBase(http), tenant, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

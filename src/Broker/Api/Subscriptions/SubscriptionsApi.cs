@@ -136,7 +136,7 @@ public static class SubscriptionsApi
             if (own.Count <= 1)
                 return new RequestContext(request.Context, inline, own.Count == 0 ? null : own[0]);
         }
-        var hosted = contexts.RegisterImplicit(JsonSerializer.SerializeToElement(inline, JsonNodeContext.Default.JsonNode));
+        var hosted = contexts.RegisterImplicit(JsonSerializer.SerializeToElement(inline, JsonNodeContext.Default.JsonNode), request.Tenant);
         var brokerBase = $"{http.Request.Scheme}://{http.Request.Host}";
         return new RequestContext(request.Context, inline, ContextRegistry.UrlOf(hosted.LocalId, brokerBase));
     }
