@@ -11,6 +11,7 @@ public sealed class JwksServer : IDisposable
     private readonly HttpListener _listener = new();
     private readonly Task _loop;
     private int _requests;
+    private int _disposed;
 
     public JwksServer()
     {
@@ -49,6 +50,9 @@ public sealed class JwksServer : IDisposable
 
     public void Dispose()
     {
+        // The factory that owns it may be disposed twice (Dispose and DisposeAsync).
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         _listener.Stop();
         _listener.Close();
         _loop.Wait(TimeSpan.FromSeconds(5));
