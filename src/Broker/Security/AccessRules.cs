@@ -15,8 +15,9 @@ public static class AccessRules
         var reads = HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method);
         if (!path.StartsWith(Api, StringComparison.OrdinalIgnoreCase))
             return BrokerRoles.Admin;
-        var resource = path[Api.Length..];
-        var family = resource.Split('/', 2)[0];
+        var resource = path.AsSpan(Api.Length);
+        var slash = resource.IndexOf('/');
+        var family = slash < 0 ? resource : resource[..slash];
         switch (family)
         {
             case "entities":
@@ -42,6 +43,6 @@ public static class AccessRules
         }
     }
 
-    private static bool Is(string resource, string expected) =>
+    private static bool Is(ReadOnlySpan<char> resource, string expected) =>
         resource.TrimEnd('/').Equals(expected, StringComparison.OrdinalIgnoreCase);
 }
