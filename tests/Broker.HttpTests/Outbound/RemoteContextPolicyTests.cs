@@ -24,54 +24,21 @@ public sealed class LoopbackContextsBrokerFactory() : RealLoaderBrokerFactory(ne
 /// <summary>A context server on loopback: /context.jsonld answers the document, /moved redirects to it.</summary>
 public sealed class LoopbackContextServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
-
-    public LoopbackContextServer()
+    private readonly LoopbackHttpServer _server = new(async context =>
     {
-        var port = BrokerProcess.FreePort();
-        BaseUrl = $"http://127.0.0.1:{port}";
-        _listener.Prefixes.Add(BaseUrl + "/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
-    }
-
-    public string BaseUrl { get; }
-
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
+        if (context.Request.Url!.AbsolutePath == "/moved")
         {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            if (context.Request.Url!.AbsolutePath == "/moved")
-            {
-                context.Response.StatusCode = 301;
-                context.Response.RedirectLocation = "/context.jsonld";
-            }
-            else
-            {
-                var body = Encoding.UTF8.GetBytes("""{"@context":{"occupancy":"https://luebeck.example/ontology#occupancy"}}""");
-                context.Response.ContentType = "application/ld+json";
-                await context.Response.OutputStream.WriteAsync(body);
-            }
-            context.Response.Close();
+            context.Response.StatusCode = 301;
+            context.Response.RedirectLocation = "/context.jsonld";
+            return;
         }
-    }
+        context.Response.ContentType = "application/ld+json";
+        await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes("""{"@context":{"occupancy":"https://luebeck.example/ontology#occupancy"}}"""));
+    });
 
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
-    }
+    public string BaseUrl => _server.BaseUrl;
+
+    public void Dispose() => _server.Dispose();
 }
 
 public sealed class RemoteContextPolicyTests(RealLoaderBrokerFactory factory) : IClassFixture<RealLoaderBrokerFactory>, IDisposable

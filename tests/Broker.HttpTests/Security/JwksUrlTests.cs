@@ -8,17 +8,18 @@ namespace Broker.HttpTests.Security;
 /// <summary>The identity provider's keys served at a JWKS URL (an issuer without OpenID metadata), fetched by the broker.</summary>
 public sealed class JwksServer : IDisposable
 {
-    private readonly HttpListener _listener = new();
-    private readonly Task _loop;
+    private readonly LoopbackHttpServer _server;
     private int _requests;
-    private int _disposed;
 
     public JwksServer()
     {
-        Url = $"http://127.0.0.1:{BrokerProcess.FreePort()}/realms/luebeck/protocol/openid-connect/certs";
-        _listener.Prefixes.Add(new Uri(Url).GetLeftPart(UriPartial.Authority) + "/");
-        _listener.Start();
-        _loop = Task.Run(ServeAsync);
+        _server = new LoopbackHttpServer(async context =>
+        {
+            Interlocked.Increment(ref _requests);
+            context.Response.ContentType = "application/json";
+            await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(await File.ReadAllTextAsync(IdentityProvider.JwksFile)));
+        });
+        Url = _server.BaseUrl + "/realms/luebeck/protocol/openid-connect/certs";
     }
 
     public TestIdentityProvider IdentityProvider { get; } = new();
@@ -27,35 +28,9 @@ public sealed class JwksServer : IDisposable
 
     public int Requests => Volatile.Read(ref _requests);
 
-    private async Task ServeAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-            Interlocked.Increment(ref _requests);
-            var body = Encoding.UTF8.GetBytes(await File.ReadAllTextAsync(IdentityProvider.JwksFile));
-            context.Response.ContentType = "application/json";
-            await context.Response.OutputStream.WriteAsync(body);
-            context.Response.Close();
-        }
-    }
-
     public void Dispose()
     {
-        // The factory that owns it may be disposed twice (Dispose and DisposeAsync).
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-            return;
-        _listener.Stop();
-        _listener.Close();
-        _loop.Wait(TimeSpan.FromSeconds(5));
+        _server.Dispose();
         IdentityProvider.Dispose();
     }
 }
