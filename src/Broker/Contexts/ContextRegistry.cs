@@ -31,8 +31,12 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
 {
     private readonly DateTimeOffset _started = Timestamps.Now(time);
 
-    /// <summary>Add @context (clause 5.13.2): the body must be an object whose @context is an object or an array of URLs and objects.</summary>
-    public StoredContext AddHosted(JsonElement body, string tenant)
+    /// <summary>
+    /// Add @context (clause 5.13.2): the body must be an object whose @context is an object or an array of URLs and
+    /// objects. The objects are processed once here, so that definitions a JSON-LD processor would reject (a bad
+    /// @version, a term defined as a number) are refused now rather than by every request that uses them later.
+    /// </summary>
+    public async Task<StoredContext> AddHostedAsync(JsonElement body, string tenant, CancellationToken ct)
     {
         if (body.ValueKind != JsonValueKind.Object)
             throw NgsiLdException.InvalidRequest("The payload must be a JSON object with an @context member.");
@@ -41,6 +45,7 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
         switch (context.ValueKind)
         {
             case JsonValueKind.Object:
+                await ProcessAsync(context, ct);
                 break;
             case JsonValueKind.Array:
                 foreach (var item in context.EnumerateArray())
@@ -55,11 +60,30 @@ public sealed class ContextRegistry(HostedContextStore stored, ContextResolver r
                         throw NgsiLdException.BadRequestData($"An @context array may hold URLs and objects, not {item.ValueKind}.");
                     }
                 }
+                foreach (var item in context.EnumerateArray())
+                {
+                    if (item.ValueKind == JsonValueKind.Object)
+                        await ProcessAsync(item, ct);
+                }
                 break;
             default:
                 throw NgsiLdException.BadRequestData($"The @context must be an object or an array of URLs and objects, not {context.ValueKind}.");
         }
         return stored.Add(ContextKind.Hosted, Document(context), tenant);
+    }
+
+    private async Task ProcessAsync(JsonElement definitions, CancellationToken ct)
+    {
+        try
+        {
+            await resolver.ResolveAsync(definitions, null, ct);
+        }
+        catch (JsonLdContextException e)
+        {
+            throw e.Kind == JsonLdContextError.ContextNotAvailable
+                ? new NgsiLdException(ErrorType.LdContextNotAvailable, e.Message)
+                : NgsiLdException.BadRequestData($"The @context is invalid: {e.Message}");
+        }
     }
 
     /// <summary>

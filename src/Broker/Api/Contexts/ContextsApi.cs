@@ -31,17 +31,7 @@ public static class ContextsApi
         RequestParameters.RejectUnknown(http.Request, new HashSet<string>());
         var tenant = NgsiRequest.ReadTenant(http.Request);
         var body = await NgsiRequest.ReadJsonBodyAsync(http);
-        // The context's own definitions are processed once here, so that one a JSON-LD processor would reject (a bad
-        // @version, a term defined as a number) is refused now rather than by every request that uses it later.
-        if (body.ValueKind == System.Text.Json.JsonValueKind.Object && body.TryGetProperty("@context", out var context))
-        {
-            foreach (var definitions in context.ValueKind == System.Text.Json.JsonValueKind.Array ? context.EnumerateArray().ToArray() : [context])
-            {
-                if (definitions.ValueKind == System.Text.Json.JsonValueKind.Object)
-                    await NgsiRequest.ResolveContextAsync(http, System.Text.Json.Nodes.JsonNode.Parse(definitions.GetRawText()), null);
-            }
-        }
-        var stored = registry.AddHosted(body, tenant);
+        var stored = await registry.AddHostedAsync(body, tenant, http.RequestAborted);
         http.Response.StatusCode = StatusCodes.Status201Created;
         http.Response.Headers.Location = HostedContextStore.ResourcePath + stored.LocalId;
     }
