@@ -103,6 +103,9 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
                     case CommitOutcome.AlreadyExists when operation == BatchOperation.Create:
                         errors.Add(new BatchError(id, AlreadyExists(id)));
                         break;
+                    case CommitOutcome.Forbidden:
+                        errors.Add(new BatchError(id, EntityService.OutOfReach(id)));
+                        break;
                     case CommitOutcome.NotFound when operation is BatchOperation.Delete or BatchOperation.Update or BatchOperation.UpdateNoOverwrite or BatchOperation.Merge:
                         errors.Add(new BatchError(id, EntityService.NotFound(id)));
                         break;

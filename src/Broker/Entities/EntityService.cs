@@ -46,6 +46,8 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         var outcome = (await store.CommitAsync(tenant, [change], ct))[0];
         if (outcome == CommitOutcome.AlreadyExists)
             throw new NgsiLdException(ErrorType.AlreadyExists, $"An entity with id '{entity.Id}' already exists.");
+        if (outcome == CommitOutcome.Forbidden)
+            throw OutOfReach(entity.Id);
     }
 
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)
@@ -194,6 +196,8 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
                     return;
                 case CommitOutcome.NotFound:
                     throw NotFound(id);
+                case CommitOutcome.Forbidden:
+                    throw OutOfReach(id);
             }
         }
         throw new NgsiLdException(ErrorType.Conflict, $"The entity '{id}' changed concurrently {MaxAttempts} times while this update was applied; retry.");
@@ -205,6 +209,10 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
             : new NgsiLdException(ErrorType.NonexistentTenant, $"The tenant '{tenant}' does not exist.");
 
     public static NgsiLdException NotFound(string id) => NgsiLdException.NotFound($"No entity with id '{id}' exists.");
+
+    /// <summary>A write the client's role does not reach: the entity's id or type is outside the role's restriction.</summary>
+    public static NgsiLdException OutOfReach(string id) =>
+        new(ErrorType.Forbidden, $"The client's role may not write the entity '{id}' with these types: its restriction (Security:Roles) does not reach it.");
 
     private static NgsiLdException AttributeNotFound(string id, string name, string? datasetId) =>
         NgsiLdException.NotFound(datasetId is null

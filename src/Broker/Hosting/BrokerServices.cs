@@ -42,16 +42,19 @@ public static class BrokerServices
         services.AddSingleton<ContextRegistry>();
 
         var provider = configuration["Storage:Provider"] ?? "Embedded";
+        // Only a broker that restricts roles to some entities pays for the stores' access checks.
+        var restricted = Security.SecurityServices.RestrictsEntities(configuration);
         switch (provider)
         {
             case "Embedded":
                 var embedded = new EmbeddedStoreOptions { DataPath = configuration["Storage:DataPath"] ?? "data" };
                 services.AddSingleton(embedded);
                 services.AddSingleton<EmbeddedEntityStore>();
-                services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
+                services.AddSingleton<IEntityStore>(sp => Restricted(sp.GetRequiredService<EmbeddedEntityStore>(), restricted));
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
-                services.AddSingleton<ITemporalStore, EmbeddedTemporalStore>();
+                services.AddSingleton<EmbeddedTemporalStore>();
+                services.AddSingleton<ITemporalStore>(sp => Restricted(sp.GetRequiredService<EmbeddedTemporalStore>(), restricted));
                 services.AddSingleton<IRegistrationStore, EmbeddedRegistrationStore>();
                 services.AddSingleton<ICsourceSubscriptionStore, EmbeddedCsourceSubscriptionStore>();
                 break;
@@ -65,10 +68,11 @@ public static class BrokerServices
                     WriteCacheCapacity = configuration.GetValue("Storage:WriteCacheCapacity", defaults.WriteCacheCapacity),
                 });
                 services.AddSingleton<PostgresEntityStore>();
-                services.AddSingleton<IEntityStore>(sp => sp.GetRequiredService<PostgresEntityStore>());
+                services.AddSingleton<IEntityStore>(sp => Restricted(sp.GetRequiredService<PostgresEntityStore>(), restricted));
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
-                services.AddSingleton<ITemporalStore, PostgresTemporalStore>();
+                services.AddSingleton<PostgresTemporalStore>();
+                services.AddSingleton<ITemporalStore>(sp => Restricted(sp.GetRequiredService<PostgresTemporalStore>(), restricted));
                 services.AddSingleton<IRegistrationStore, PostgresRegistrationStore>();
                 services.AddSingleton<ICsourceSubscriptionStore, PostgresCsourceSubscriptionStore>();
                 break;
@@ -145,6 +149,10 @@ public static class BrokerServices
         services.AddSingleton<DistributedDiscovery>();
         services.AddSingleton<DistributedTemporal>();
     }
+
+    private static IEntityStore Restricted(IEntityStore store, bool restricted) => restricted ? new Security.RestrictedEntityStore(store) : store;
+
+    private static ITemporalStore Restricted(ITemporalStore store, bool restricted) => restricted ? new Security.RestrictedTemporalStore(store) : store;
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>

@@ -21,6 +21,9 @@ public sealed record ErrorType(string Uri, int Status, string Title)
     public static readonly ErrorType NotImplemented = new(Base + "OperationNotSupported", 501, "Not implemented");
     public static readonly ErrorType ServiceUnavailable = new(Base + "InternalError", 503, "Service unavailable");
     public static readonly ErrorType Conflict = new(Base + "Conflict", 409, "Conflict");
+
+    /// <summary>The client's credentials do not allow the request (NGSI-LD defines no type for it).</summary>
+    public static readonly ErrorType Forbidden = new("about:blank", 403, "Forbidden");
 }
 
 /// <summary>The one exception type of the broker: an NGSI-LD error, turned into ProblemDetails by one handler.</summary>

@@ -11,10 +11,10 @@ namespace Broker.Security;
 /// otherwise answers 401 (no or refused credentials) or 403 (credentials without the role). Every denial and every
 /// write that reaches the API is written to the audit log.
 /// </summary>
-public sealed class AccessControlMiddleware(RequestDelegate next, SecurityOptions options, TenantGrants anonymous, AuditLog audit)
+public sealed class AccessControlMiddleware(RequestDelegate next, SecurityOptions options, TenantGrants anonymous,
+    IReadOnlyDictionary<string, DefinedRole> defined, AuditLog audit)
 {
     public static readonly ErrorType Unauthorized = new("about:blank", StatusCodes.Status401Unauthorized, "Unauthorized");
-    public static readonly ErrorType Forbidden = new("about:blank", StatusCodes.Status403Forbidden, "Forbidden");
 
     public async Task InvokeAsync(HttpContext http)
     {
@@ -38,13 +38,14 @@ public sealed class AccessControlMiddleware(RequestDelegate next, SecurityOption
             }
             refused = result.Failure;
         }
-        var grants = authenticated ? TenantGrants.Parse(http.User.FindAll(BrokerClaims.Role).Select(c => c.Value)) : anonymous;
-        if (refused is not null || !grants.Allows(tenant, required))
+        var grants = authenticated ? TenantGrants.Parse(http.User.FindAll(BrokerClaims.Role).Select(c => c.Value), defined) : anonymous;
+        if (refused is not null || !grants.Admits(tenant, required, out var restriction))
         {
             await DenyAsync(http, tenant, required, authenticated, refused);
             return;
         }
-        await next(http);
+        using (AccessScope.Enter(restriction))
+            await next(http);
         if (!(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)))
             audit.Write(ClientOf(http.User, authenticated), tenant, request.Method, request.Path.Value ?? "", http.Response.StatusCode);
     }
@@ -58,7 +59,7 @@ public sealed class AccessControlMiddleware(RequestDelegate next, SecurityOption
         audit.Denied(who, tenant, request.Method, request.Path.Value ?? "", authenticated ? 403 : 401, refused is not null ? Reason(refused) : $"no {role} role");
         if (authenticated)
         {
-            await ProblemDetailsMiddleware.WriteAsync(http, Forbidden, $"{who} has no {role} role in {tenantName}, which this request needs.");
+            await ProblemDetailsMiddleware.WriteAsync(http, ErrorType.Forbidden, $"{who} has no {role} role in {tenantName}, which this request needs.");
             return;
         }
         var challenge = options.Jwt?.Configured == true

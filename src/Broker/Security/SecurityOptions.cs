@@ -20,6 +20,9 @@ public sealed class SecurityOptions
 
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>Roles this broker defines, by the name tokens and API keys carry: broker roles reaching only some entities.</summary>
+    public Dictionary<string, RoleOptions> Roles { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Whether a bearer token or an API key is accepted at all.</summary>
     public bool AuthenticationConfigured => Jwt?.Configured == true || ApiKeys.Length > 0;
 }
@@ -71,4 +74,19 @@ public sealed class RateLimitOptions
 
     /// <summary>How many requests a client may make at once above the average; PermitsPerSecond when 0.</summary>
     public int Burst { get; set; }
+}
+
+/// <summary>
+/// A role of the broker's own (Security:Roles:{name}): the broker roles it grants ("write@luebeck"), reaching only
+/// entities of the given types and ids. A client holding it and an unrestricted grant of the same role is unrestricted.
+/// </summary>
+public sealed class RoleOptions
+{
+    public string[] Grants { get; set; } = [];
+
+    /// <summary>Entity types as IRIs (a name without a colon is read in the core @context's default vocabulary); null for any type.</summary>
+    public string[]? Types { get; set; }
+
+    /// <summary>A regular expression that the whole entity id must match; null for any id.</summary>
+    public string? IdPattern { get; set; }
 }

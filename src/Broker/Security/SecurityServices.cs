@@ -2,6 +2,7 @@ using System.Net;
 using System.Threading.RateLimiting;
 using Broker.Api.Problems;
 using Broker.Problems;
+using Broker.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.Protocols;
@@ -23,13 +24,15 @@ public static class SecurityServices
     public static WebApplicationBuilder AddBrokerSecurity(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(SecurityOptions.SectionName).Get<SecurityOptions>() ?? new SecurityOptions();
-        Validate(options);
+        var defined = DefinedRoles(options);
+        Validate(options, defined);
         RefuseUnprotectedExposure(options, builder.WebHost.GetSetting(WebHostDefaults.ServerUrlsKey), builder.Configuration);
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton<AuditLog>();
-        var anonymous = !options.AuthenticationConfigured ? TenantGrants.Everything : TenantGrants.Parse(options.AnonymousRoles);
+        var anonymous = !options.AuthenticationConfigured ? TenantGrants.Everything : TenantGrants.Parse(options.AnonymousRoles, defined);
         services.AddKeyedSingleton("anonymous", anonymous);
+        services.AddSingleton<IReadOnlyDictionary<string, DefinedRole>>(defined);
         if (options.AuthenticationConfigured)
             AddAuthentication(services, options);
         if (options.RateLimit.PermitsPerSecond > 0)
@@ -40,13 +43,54 @@ public static class SecurityServices
     public static WebApplication UseBrokerSecurity(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<SecurityOptions>();
-        app.UseMiddleware<AccessControlMiddleware>(options, app.Services.GetRequiredKeyedService<TenantGrants>("anonymous"), app.Services.GetRequiredService<AuditLog>());
+        app.UseMiddleware<AccessControlMiddleware>(options, app.Services.GetRequiredKeyedService<TenantGrants>("anonymous"),
+            app.Services.GetRequiredService<IReadOnlyDictionary<string, DefinedRole>>(), app.Services.GetRequiredService<AuditLog>());
         if (options.RateLimit.PermitsPerSecond > 0)
             app.UseRateLimiter();
         return app;
     }
 
-    private static void Validate(SecurityOptions options)
+    /// <summary>Whether the configuration restricts a role to some entities, so that the stores must apply restrictions.</summary>
+    public static bool RestrictsEntities(IConfiguration configuration) =>
+        configuration.GetSection(SecurityOptions.SectionName + ":Roles").GetChildren().Any();
+
+    private static Dictionary<string, DefinedRole> DefinedRoles(SecurityOptions options)
+    {
+        var defined = new Dictionary<string, DefinedRole>(StringComparer.Ordinal);
+        foreach (var (name, role) in options.Roles)
+        {
+            var where = $"Security:Roles:{name}";
+            if (TenantGrants.ParseGrant(name) is not null)
+                throw new StartupRefusedException($"{where}: '{name}' is a role of the broker itself; give the defined role a name of its own.");
+            if (role.Grants.Length == 0)
+                throw new StartupRefusedException($"{where}: Grants is empty; name the broker roles it grants, such as write@luebeck.");
+            foreach (var grant in role.Grants)
+            {
+                if (TenantGrants.ParseGrant(grant) is null)
+                    throw new StartupRefusedException($"{where}: '{grant}' is not a role; use read, write, subscribe or admin, optionally followed by @tenant.");
+            }
+            if (role.Types is { Length: 0 } || role.Types?.Any(string.IsNullOrWhiteSpace) == true)
+                throw new StartupRefusedException($"{where}: Types names no type; leave it out to allow any type.");
+            System.Text.RegularExpressions.Regex? idPattern = null;
+            if (role.IdPattern is { } pattern)
+            {
+                try
+                {
+                    idPattern = AllowedEntities.WholeIdPattern(pattern, Query.Parsing.QueryParser.DefaultRegexTimeout);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new StartupRefusedException($"{where}: IdPattern '{pattern}' is not a regular expression: {e.Message}");
+                }
+            }
+            var types = role.Types?.Select(t => t.Contains(':', StringComparison.Ordinal) ? t : Ontology.Model.NgsiLd.DefaultContextVocab + t).ToArray();
+            var restriction = types is null && idPattern is null ? null : new EntityRestriction([new AllowedEntities(types, idPattern)]);
+            defined[name] = new DefinedRole(role.Grants, restriction);
+        }
+        return defined;
+    }
+
+    private static void Validate(SecurityOptions options, Dictionary<string, DefinedRole> defined)
     {
         foreach (var key in options.ApiKeys)
         {
@@ -55,9 +99,8 @@ public static class SecurityServices
         }
         foreach (var role in options.ApiKeys.SelectMany(k => k.Roles).Concat(options.AnonymousRoles))
         {
-            var at = role.IndexOf('@', StringComparison.Ordinal);
-            if (TenantGrants.RoleOf(at < 0 ? role : role[..at]) is null)
-                throw new StartupRefusedException($"Security: '{role}' is not a role; use read, write, subscribe or admin, optionally followed by @tenant.");
+            if (!defined.ContainsKey(role) && TenantGrants.ParseGrant(role) is null)
+                throw new StartupRefusedException($"Security: '{role}' is not a role; use read, write, subscribe or admin, optionally followed by @tenant, or a role defined in Security:Roles.");
         }
         if (options.Jwt is { Configured: true } jwt)
         {

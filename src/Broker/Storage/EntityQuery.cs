@@ -28,6 +28,9 @@ public sealed record EntityQuery
     /// <summary>The geo-query (clause 4.10).</summary>
     public GeoQuery? Geo { get; init; }
 
+    /// <summary>The entities the client's role reaches; null when it reaches every entity.</summary>
+    public EntityRestriction? Restriction { get; init; }
+
     public int Limit { get; init; } = 20;
 
     public int Offset { get; init; }

@@ -14,6 +14,8 @@ public static class EntityQueryMatcher
             return false;
         if (query.Types is { } types && !types.Matches(entity.Types))
             return false;
+        if (query.Restriction is { } restriction && !restriction.Allows(entity))
+            return false;
         if (query.Attrs is { } attrs && !HasAnyAttribute(entity, attrs))
             return false;
         if (query.ScopeQ is { } scopeQ && !ScopeEvaluator.Matches(entity, scopeQ))

@@ -86,6 +86,9 @@ public enum CommitOutcome
 
     /// <summary>The entity changed since it was read: read again and retry.</summary>
     Conflict,
+
+    /// <summary>The entity, before or after the change, is out of the reach of the client's role (see <see cref="EntityRestriction"/>).</summary>
+    Forbidden,
 }
 
 /// <summary>The entity a write starts from (null when it does not exist), and whether it came from a node-local cache.</summary>

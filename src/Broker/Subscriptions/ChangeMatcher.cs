@@ -183,7 +183,7 @@ public static class ChangeMatcher
         }
         if (fired == NotificationTriggers.None || !Selects(subscription, subject))
             return NotificationTriggers.None;
-        if (subscription.Q is null && subscription.ScopeQ is null && subscription.GeoQ is null)
+        if (subscription.Q is null && subscription.ScopeQ is null && subscription.GeoQ is null && subscription.Restriction is null)
             return fired;
         var filter = subscription.Filter;
         if (EntityQueryMatcher.Matches(subject, filter))

@@ -149,7 +149,10 @@ public sealed record Subscription
     public bool Active => IsActive ?? true;
 
     /// <summary>The q, scopeQ and geoQ filter, for <see cref="EntityQueryMatcher"/> and the stores' queries.</summary>
-    public EntityQuery Filter => new() { Q = Q, ScopeQ = ScopeQ, Geo = GeoQ };
+    public EntityQuery Filter => new() { Q = Q, ScopeQ = ScopeQ, Geo = GeoQ, Restriction = Restriction };
+
+    /// <summary>The entities the role of the client that created or last updated it reaches: it notifies no others.</summary>
+    public EntityRestriction? Restriction { get; init; }
 
     /// <summary>active, paused or expired (clause 5.2.12).</summary>
     public string StatusAt(DateTimeOffset now) => ExpiresAt is { } expires && expires <= now ? "expired" : Active ? "active" : "paused";

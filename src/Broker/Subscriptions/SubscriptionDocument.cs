@@ -37,6 +37,8 @@ public static class SubscriptionDocument
             document["context"] = context.DeepClone();
         if (subscription.ContextUrl is { } url)
             document["contextUrl"] = url;
+        if (subscription.Restriction is { } restriction)
+            document["restriction"] = WriteRestriction(restriction);
         return document.ToJsonString(Relaxed);
     }
 
@@ -62,8 +64,29 @@ public static class SubscriptionDocument
             Source = body,
             ContextUrl = document["contextUrl"]?.GetValue<string>(),
             ActiveSince = Time(document, "activeSince"),
+            Restriction = document["restriction"] is JsonArray restriction ? ReadRestriction(restriction) : null,
         };
     }
+
+    private static JsonArray WriteRestriction(EntityRestriction restriction)
+    {
+        var allowed = new JsonArray();
+        foreach (var entities in restriction.AnyOf)
+        {
+            var member = new JsonObject();
+            if (entities.Types is { } types)
+                member["types"] = new JsonArray([.. types.Select(t => (JsonNode)t)]);
+            if (entities.IdPattern is { } pattern)
+                member["idPattern"] = pattern.ToString();
+            allowed.Add(member);
+        }
+        return allowed;
+    }
+
+    private static EntityRestriction ReadRestriction(JsonArray allowed) =>
+        new([.. allowed.Select(node => new AllowedEntities(
+            node!["types"] is JsonArray types ? [.. types.Select(t => t!.GetValue<string>())] : null,
+            node["idPattern"] is { } pattern ? AllowedEntities.WholeIdPattern(pattern.GetValue<string>(), Query.Parsing.QueryParser.DefaultRegexTimeout) : null))]);
 
     private static DateTimeOffset Time(JsonObject document, string member) =>
         DateTimeOffset.Parse(document[member]!.GetValue<string>(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);

@@ -26,6 +26,7 @@ public sealed class SubscriptionService(ISubscriptionStore store, NotificationDi
         {
             ContextUrl = context.Url,
             ActiveSince = now,
+            Restriction = Security.AccessScope.Current,
         };
         await RequireDereferenceableAsync(subscription, ct);
         if (await store.GetAsync(tenant, id, ct) is not null)
@@ -95,6 +96,7 @@ public sealed class SubscriptionService(ISubscriptionStore store, NotificationDi
             {
                 ContextUrl = userContext ? context.Url : current.ContextUrl,
                 ActiveSince = current.StatusAt(now) == "active" ? current.ActiveSince : now,
+                Restriction = Security.AccessScope.Current,
             };
             await RequireDereferenceableAsync(updated, ct);
             dispatcher.Apply(updated, stored.Status);

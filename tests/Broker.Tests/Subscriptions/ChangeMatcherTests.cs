@@ -19,6 +19,24 @@ public sealed class ChangeMatcherTests
     }
 
     [Fact]
+    public void A_subscription_restricted_to_some_ids_notifies_only_those_and_keeps_the_restriction_when_stored()
+    {
+        var restriction = new Broker.Storage.EntityRestriction([new Broker.Storage.AllowedEntities([Ns + "Room"],
+            Broker.Storage.AllowedEntities.WholeIdPattern("urn:ngsi-ld:Room:public-.*", TimeSpan.FromSeconds(1)))]);
+        var restricted = OnRooms() with { Restriction = restriction };
+        var stored = SubscriptionDocument.Read(new Broker.Storage.StoredSubscription(Tenant, restricted.Id, SubscriptionDocument.Write(restricted), Created));
+
+        foreach (var subscription in new[] { restricted, stored })
+        {
+            Assert.Equal(NotificationTriggers.AttributeCreated, Match(subscription, Create(Room("urn:ngsi-ld:Room:public-1"))));
+            Assert.Equal(NotificationTriggers.None, Match(subscription, Create(Room("urn:ngsi-ld:Room:private-1"))));
+            // The whole id must match: a public id inside a longer one is not enough.
+            Assert.Equal(NotificationTriggers.None, Match(subscription, Create(Room("urn:x:urn:ngsi-ld:Room:public-1"))));
+        }
+        Assert.Equal(restriction.ToString(), stored.Restriction?.ToString());
+    }
+
+    [Fact]
     public void Creating_an_entity_notifies_entityCreated_but_not_a_subscription_of_updates_only()
     {
         Assert.Equal(NotificationTriggers.EntityCreated, Match(OnRooms("\"notificationTrigger\":[\"entityCreated\"]"), Create(Room())));

@@ -272,7 +272,8 @@ public sealed class DistributedRetrieval(EntityService entities, RegistrationSer
     internal static async Task<IReadOnlyList<RegistrationMatch>> RemoteLegsAsync(RegistrationService registrations, FederationOptions options, string tenant,
         IReadOnlyList<RegistrationQuery> queries, ForwardingContext forwarding, IReadOnlyList<string> operations, CancellationToken ct)
     {
-        if (forwarding.Local || ForwardingContext.ViaNames(forwarding.Via, options.ResolvedBrokerId))
+        // A source cannot apply this broker's restriction of a client's role: such a client is answered from this broker alone.
+        if (forwarding.Local || ForwardingContext.ViaNames(forwarding.Via, options.ResolvedBrokerId) || Security.AccessScope.Current is not null)
             return [];
         var legs = new List<RegistrationMatch>();
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -122,6 +122,10 @@ public sealed class DistributedWrite(EntityService entities, RegistrationService
         var legs = await LegsAsync(tenant, write, attributes, forwarding, ct);
         if (legs.Count == 0)
             return new WritePlan([], true, attributes, attributes);
+        // A source cannot apply this broker's restriction of the client's role, so such a client writes only here.
+        if (Security.AccessScope.Current is not null)
+            throw new NgsiLdException(ErrorType.Forbidden,
+                $"The entity '{write.EntityId}' is registered by the context source registration '{legs[0].Registration.Id}': the client's role is restricted to some entities of this broker (Security:Roles), and writes through registrations need an unrestricted role.");
         var claimed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var leg in legs)
         {

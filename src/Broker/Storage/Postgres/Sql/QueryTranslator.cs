@@ -53,15 +53,11 @@ internal static class QueryTranslator
         if (query.Ids is { } ids)
             parts.Add(SqlFilter.Exact(new IdInPredicate([.. ids])));
         if (query.IdPattern is { } pattern)
-        {
-            // .NET and POSIX regexes differ: only patterns both read alike run in SQL; otherwise a literal prefix narrows the rows.
-            if (IdRegexPredicate.TryCreate(pattern) is { } regex)
-                parts.Add(SqlFilter.Exact(regex));
-            else
-                parts.Add(SqlFilter.Superset(IdPrefixPredicate.TryCreate(pattern) is { } prefix ? prefix : TruePredicate.Instance));
-        }
+            parts.Add(IdPattern(pattern));
         if (query.Types is { } types)
             parts.Add(SqlFilter.Exact(Type(types)));
+        if (query.Restriction is { } restriction)
+            parts.Add(SqlFilter.Or([.. restriction.AnyOf.Select(Allowed)]));
         if (query.Attrs is { } attrs)
         {
             parts.Add(attrs.Any(StoredMembers.Contains)
@@ -78,6 +74,24 @@ internal static class QueryTranslator
         if (query.Q is { } q)
             parts.Add(Q(q));
         return SqlFilter.And(parts);
+    }
+
+    /// <summary>.NET and POSIX regexes differ: only patterns both read alike run in SQL; otherwise a literal prefix narrows the rows.</summary>
+    private static SqlFilter IdPattern(System.Text.RegularExpressions.Regex pattern)
+    {
+        if (IdRegexPredicate.TryCreate(pattern) is { } regex)
+            return SqlFilter.Exact(regex);
+        return SqlFilter.Superset(IdPrefixPredicate.TryCreate(pattern) is { } prefix ? prefix : TruePredicate.Instance);
+    }
+
+    private static SqlFilter Allowed(AllowedEntities allowed)
+    {
+        var parts = new List<SqlFilter>(2);
+        if (allowed.Types is { } types)
+            parts.Add(SqlFilter.Exact(CompoundPredicate.Or([.. types.Select(t => new HasTypePredicate(t))])));
+        if (allowed.IdPattern is { } pattern)
+            parts.Add(IdPattern(pattern));
+        return parts.Count == 0 ? SqlFilter.Exact(TruePredicate.Instance) : SqlFilter.And(parts);
     }
 
     private static SqlPredicate Type(TypeSelector selector) => selector switch
