@@ -53,8 +53,7 @@ public static class BrokerServices
                 services.AddSingleton<IEntityStore>(sp => Restricted(sp.GetRequiredService<EmbeddedEntityStore>(), restricted));
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<EmbeddedEntityStore>());
                 services.AddSingleton<ISubscriptionStore, EmbeddedSubscriptionStore>();
-                services.AddSingleton<EmbeddedTemporalStore>();
-                services.AddSingleton<ITemporalStore>(sp => Restricted(sp.GetRequiredService<EmbeddedTemporalStore>(), restricted));
+                AddTemporalStore<EmbeddedTemporalStore>(services, restricted);
                 services.AddSingleton<IRegistrationStore, EmbeddedRegistrationStore>();
                 services.AddSingleton<ICsourceSubscriptionStore, EmbeddedCsourceSubscriptionStore>();
                 break;
@@ -71,8 +70,7 @@ public static class BrokerServices
                 services.AddSingleton<IEntityStore>(sp => Restricted(sp.GetRequiredService<PostgresEntityStore>(), restricted));
                 services.AddSingleton<IChangeFeed>(sp => sp.GetRequiredService<PostgresEntityStore>());
                 services.AddSingleton<ISubscriptionStore, PostgresSubscriptionStore>();
-                services.AddSingleton<PostgresTemporalStore>();
-                services.AddSingleton<ITemporalStore>(sp => Restricted(sp.GetRequiredService<PostgresTemporalStore>(), restricted));
+                AddTemporalStore<PostgresTemporalStore>(services, restricted);
                 services.AddSingleton<IRegistrationStore, PostgresRegistrationStore>();
                 services.AddSingleton<ICsourceSubscriptionStore, PostgresCsourceSubscriptionStore>();
                 break;
@@ -152,7 +150,17 @@ public static class BrokerServices
 
     private static IEntityStore Restricted(IEntityStore store, bool restricted) => restricted ? new Security.RestrictedEntityStore(store) : store;
 
-    private static ITemporalStore Restricted(ITemporalStore store, bool restricted) => restricted ? new Security.RestrictedTemporalStore(store) : store;
+    /// <summary>The temporal store, behind the access decorator when roles are restricted; registered once, so that it is disposed once.</summary>
+    private static void AddTemporalStore<TStore>(IServiceCollection services, bool restricted) where TStore : class, ITemporalStore
+    {
+        if (!restricted)
+        {
+            services.AddSingleton<ITemporalStore, TStore>();
+            return;
+        }
+        services.AddSingleton<TStore>();
+        services.AddSingleton<ITemporalStore>(sp => new Security.RestrictedTemporalStore(sp.GetRequiredService<TStore>()));
+    }
 }
 
 /// <summary>Opens and migrates the stores before the server accepts requests (the entity store migrates the schema of both).</summary>

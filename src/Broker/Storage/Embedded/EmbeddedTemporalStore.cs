@@ -596,8 +596,13 @@ public sealed class EmbeddedTemporalStore(EmbeddedStoreOptions options) : ITempo
         }
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        // A second call would wait for reader turns the first one took and never gave back.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         for (var i = 0; i < ReaderCount; i++)
             await _readerTurns.WaitAsync().ConfigureAwait(false);
         while (_readers.TryTake(out var reader))
