@@ -117,7 +117,7 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
             pending = retry;
         }
         foreach (var id in pending)
-            errors.Add(new BatchError(id, new NgsiLdException(ErrorType.Conflict, $"The entity '{id}' kept changing concurrently; retry.")));
+            errors.Add(new BatchError(id, new NgsiLdException(ErrorType.Contended, $"The entity '{id}' kept changing concurrently; retry.")));
         return new BatchResult(success, errors, created);
     }
 

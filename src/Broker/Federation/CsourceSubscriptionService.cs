@@ -103,7 +103,7 @@ public sealed class CsourceSubscriptionService(ICsourceSubscriptionStore store, 
                 return;
             }
         }
-        throw new NgsiLdException(ErrorType.Conflict, $"The subscription '{id}' kept changing while it was updated; retry.");
+        throw new NgsiLdException(ErrorType.Contended, $"The subscription '{id}' kept changing while it was updated; retry.");
     }
 
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)

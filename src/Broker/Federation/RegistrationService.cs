@@ -118,7 +118,7 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
             }
             // Changed meanwhile: read it again and apply the fragment to what it is now.
         }
-        throw new NgsiLdException(ErrorType.Conflict, $"The registration '{id}' kept changing while it was updated; retry.");
+        throw new NgsiLdException(ErrorType.Contended, $"The registration '{id}' kept changing while it was updated; retry.");
     }
 
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)
@@ -187,7 +187,7 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
                 ? other.Mode is RegistrationMode.Exclusive or RegistrationMode.Redirect
                 : other.Mode == RegistrationMode.Exclusive;
             if (competes && RegistrationMatcher.Overlap(registration, other, now) is { } overlap)
-                throw new NgsiLdException(ErrorType.Conflict,
+                throw new NgsiLdException(ErrorType.AlreadyExists,
                     $"The {RegistrationWriter.ModeName(registration.Mode)} registration claims the attribute '{overlap.Attribute}' of the entity '{overlap.EntityId}', which the {RegistrationWriter.ModeName(other.Mode)} registration '{other.Id}' provides.");
         }
         if (registration.Mode != RegistrationMode.Exclusive)
@@ -201,11 +201,11 @@ public sealed partial class RegistrationService(IRegistrationStore store, IEntit
                     || !registered.Types.Any(entity.Types.Contains))
                     continue;
                 if (info.CoversEveryAttribute)
-                    throw new NgsiLdException(ErrorType.Conflict, $"The {mode} registration claims the entity '{entityId}', which this broker holds itself.");
+                    throw new NgsiLdException(ErrorType.AlreadyExists, $"The {mode} registration claims the entity '{entityId}', which this broker holds itself.");
                 foreach (var attribute in info.AttributeNames)
                 {
                     if (entity.Attributes.Contains(attribute))
-                        throw new NgsiLdException(ErrorType.Conflict,
+                        throw new NgsiLdException(ErrorType.AlreadyExists,
                             $"The {mode} registration claims the attribute '{attribute}' of the entity '{entityId}', which this broker holds itself.");
                 }
             }

@@ -20,7 +20,12 @@ public sealed record ErrorType(string Uri, int Status, string Title)
     public static readonly ErrorType PayloadTooLarge = new(Base + "BadRequestData", 413, "Payload too large");
     public static readonly ErrorType NotImplemented = new(Base + "OperationNotSupported", 501, "Not implemented");
     public static readonly ErrorType ServiceUnavailable = new(Base + "InternalError", 503, "Service unavailable");
-    public static readonly ErrorType Conflict = new(Base + "Conflict", 409, "Conflict");
+
+    /// <summary>
+    /// A write that lost to concurrent writers every time it was tried. NGSI-LD defines no type for it, and its 409 means
+    /// that something already exists; this is a transient condition the client may retry, as for an unreachable store.
+    /// </summary>
+    public static readonly ErrorType Contended = new(Base + "InternalError", 503, "Contended");
 
     /// <summary>The client's credentials do not allow the request (NGSI-LD defines no type for it).</summary>
     public static readonly ErrorType Forbidden = new("about:blank", 403, "Forbidden");

@@ -106,7 +106,7 @@ public sealed class SubscriptionService(ISubscriptionStore store, NotificationDi
         }
         if (await store.GetAsync(tenant, id, ct) is { } latest)
             dispatcher.Apply(SubscriptionDocument.Read(latest), latest.Status);
-        throw new NgsiLdException(ErrorType.Conflict, $"The subscription '{id}' kept changing while it was updated; retry.");
+        throw new NgsiLdException(ErrorType.Contended, $"The subscription '{id}' kept changing while it was updated; retry.");
     }
 
     public async Task DeleteAsync(string tenant, string id, CancellationToken ct)

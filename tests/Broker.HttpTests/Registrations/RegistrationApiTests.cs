@@ -289,13 +289,13 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
             """;
         await RegisterAsync(Exclusive("speed", vehicle), link: null);
 
-        var problem = await AssertProblem(await PostAsync(Exclusive("speed", vehicle), link: null), HttpStatusCode.Conflict, "Conflict");
+        var problem = await AssertProblem(await PostAsync(Exclusive("speed", vehicle), link: null), HttpStatusCode.Conflict, "AlreadyExists");
         Assert.Contains(vehicle, (string?)problem["detail"], StringComparison.Ordinal);
         await AssertStatus(HttpStatusCode.Created, await PostAsync(Exclusive("fuel", vehicle), link: null));
 
         var held = NewId("Vehicle");
         await CreateAsync(new JsonObject { ["id"] = held, ["type"] = "Vehicle", ["speed"] = new JsonObject { ["type"] = "Property", ["value"] = 30 } });
-        await AssertProblem(await PostAsync(Exclusive("speed", held), link: null), HttpStatusCode.Conflict, "Conflict");
+        await AssertProblem(await PostAsync(Exclusive("speed", held), link: null), HttpStatusCode.Conflict, "AlreadyExists");
         await AssertStatus(HttpStatusCode.Created, await PostAsync(Exclusive("fuel", held), link: null));
     }
 
@@ -313,7 +313,7 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
             {"type":"ContextSourceRegistration","mode":"exclusive","information":[{"entities":[{"id":"{{vehicle}}:2","type":"Vehicle"}],"propertyNames":["speed"]}],
              "endpoint":"http://other-fleet.example.org"}
             """;
-        var problem = await AssertProblem(await PostAsync(byId, link: null), HttpStatusCode.Conflict, "Conflict");
+        var problem = await AssertProblem(await PostAsync(byId, link: null), HttpStatusCode.Conflict, "AlreadyExists");
         Assert.Contains(vehicle + ":2", (string?)problem["detail"], StringComparison.Ordinal);
         await AssertStatus(HttpStatusCode.Created, await PostAsync(byId.Replace("speed", "fuel", StringComparison.Ordinal), link: null));
     }
@@ -330,6 +330,6 @@ public sealed class RegistrationApiTests(BrokerFactory factory) : BrokerTest<Bro
 
         await AssertStatus(HttpStatusCode.Created, await PostAsync(Registration("redirect", "speed"), link: null));
         await AssertStatus(HttpStatusCode.Created, await PostAsync(Registration("exclusive", "fuel"), link: null));
-        await AssertProblem(await PostAsync(Registration("redirect", "fuel"), link: null), HttpStatusCode.Conflict, "Conflict");
+        await AssertProblem(await PostAsync(Registration("redirect", "fuel"), link: null), HttpStatusCode.Conflict, "AlreadyExists");
     }
 }
