@@ -149,6 +149,62 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         }, ct);
 
     /// <summary>
+    /// Purge entities (clause 5.6.21): every entity the query selects is deleted, or, with <paramref name="keep"/> or
+    /// <paramref name="drop"/>, loses the attributes not kept or the ones dropped. Each entity is one write like any other
+    /// (a change record, notified, recorded in the history), checked again against the query when it is written, so an
+    /// entity changed meanwhile is purged only if it still matches. Returns how many entities were changed.
+    /// </summary>
+    public async Task<int> PurgeAsync(string tenant, EntityQuery query, IReadOnlySet<string>? keep, IReadOnlySet<string>? drop, CancellationToken ct)
+    {
+        await RequireTenantAsync(tenant, ct);
+        var ids = new List<string>();
+        for (var offset = 0; ; offset += PurgePage)
+        {
+            var page = await store.QueryAsync(tenant, query with { Offset = offset, Limit = PurgePage, Count = false }, ct);
+            ids.AddRange(page.Entities.Select(e => e.Id));
+            if (page.Entities.Count < PurgePage)
+                break;
+        }
+        var purged = 0;
+        // Writes of different entities wait for the same durable commits: several at once share them.
+        await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (id, token) =>
+        {
+            try
+            {
+                var changed = false;
+                await MutateAsync(tenant, id, (current, now) =>
+                {
+                    if (!EntityQueryMatcher.Matches(current, query))
+                        return (current, []);
+                    changed = true;
+                    if (keep is null && drop is null)
+                        return (null, []);
+                    var removed = current.Attributes.Names.Where(name => drop?.Contains(name) ?? !keep!.Contains(name)).ToList();
+                    if (removed.Count == 0)
+                    {
+                        changed = false;
+                        return (current, []);
+                    }
+                    var next = EntityMutations.Next(current);
+                    next.ModifiedAt = now;
+                    foreach (var name in removed)
+                        next.Attributes.Remove(name);
+                    return (next, removed);
+                }, token);
+                if (changed)
+                    Interlocked.Increment(ref purged);
+            }
+            catch (NgsiLdException e) when (e.Type == ErrorType.ResourceNotFound)
+            {
+                // Deleted meanwhile: nothing left to purge.
+            }
+        });
+        return purged;
+    }
+
+    private const int PurgePage = 1000;
+
+    /// <summary>
     /// Reads the entity, applies <paramref name="mutate"/> (which returns the new entity, or null to delete it, and the
     /// changed attributes) and commits with optimistic concurrency, reading again after a conflict. An entity the store
     /// answered from its cache is checked by the commit; when it decides without one (nothing to change, an error), the
@@ -200,7 +256,7 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
                     throw OutOfReach(id);
             }
         }
-        throw new NgsiLdException(ErrorType.Conflict, $"The entity '{id}' changed concurrently {MaxAttempts} times while this update was applied; retry.");
+        throw new NgsiLdException(ErrorType.Contended, $"The entity '{id}' changed concurrently {MaxAttempts} times while this update was applied; retry.");
     }
 
     private async Task<NgsiLdException> NotFoundAsync(string tenant, string id, CancellationToken ct) =>

@@ -143,6 +143,7 @@ public static class BrokerServices
         services.AddSingleton<ContextSourceClient>();
         services.AddSingleton<DistributedRetrieval>();
         services.AddSingleton<DistributedWrite>();
+        services.AddSingleton<DistributedPurge>();
         services.AddSingleton<DistributedBatch>();
         services.AddSingleton<DistributedDiscovery>();
         services.AddSingleton<DistributedTemporal>();

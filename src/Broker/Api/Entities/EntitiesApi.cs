@@ -28,6 +28,7 @@ public static class EntitiesApi
         var group = routes.MapGroup("/ngsi-ld/v1/entities");
         group.MapPost("/", CreateEntity);
         group.MapGet("/", QueryEntities);
+        group.MapDelete("/", PurgeEntities);
         group.MapGet("/{entityId}", RetrieveEntity);
         group.MapDelete("/{entityId}", DeleteEntity);
         group.MapPut("/{entityId}", ReplaceEntity);
@@ -102,6 +103,27 @@ public static class EntitiesApi
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+    }
+
+    private static readonly HashSet<string> PurgeParameterNames =
+        ["id", "type", "idPattern", "q", "scopeQ", "georel", "geometry", "coordinates", "geoproperty", "keep", "drop", "local"];
+
+    /// <summary>Purge entities (clause 5.6.21): DELETE /entities with the selection of a query, and keep or drop.</summary>
+    private static async Task PurgeEntities(HttpContext http, DistributedPurge purge, BrokerOptions limits)
+    {
+        RequestParameters.RejectUnknown(http.Request, PurgeParameterNames);
+        var request = await NgsiRequest.ReadAsync(http, withBody: false);
+        var keepNames = RequestParameters.List(http.Request, "keep");
+        var dropNames = RequestParameters.List(http.Request, "drop");
+        if (keepNames is not null && dropNames is not null)
+            throw NgsiLdException.BadRequestData("keep and drop cannot be given together: keep names the attributes that stay, drop those that go.");
+        var query = QueryParameters.Build(http.Request, QueryParameters.FromUrl(http.Request), request.Context, limits, idsSuffice: true);
+        IReadOnlySet<string>? Expanded(IReadOnlyList<string>? names) =>
+            names is null ? null : new HashSet<string>(RequestParameters.ExpandNames(names, request.Context), StringComparer.Ordinal);
+        var forwarding = Forwarding.OfWrite(http.Request, request);
+        var failures = await purge.PurgeAsync(request.Tenant, query, Expanded(keepNames), Expanded(dropNames),
+            "entities" + http.Request.QueryString.Value, forwarding, http.RequestAborted);
+        await Forwarding.WritePurgeResultAsync(http, request, failures);
     }
 
     private static async Task DeleteEntity(HttpContext http, string entityId, EntityService entities, DistributedWrite writes)

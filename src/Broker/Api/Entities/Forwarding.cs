@@ -182,6 +182,36 @@ internal static class Forwarding
         });
     }
 
+    /// <summary>
+    /// The response of purge entities: 204 when this broker and every source purged; otherwise 207 with an error per source
+    /// that did not (clause 6.3.17).
+    /// </summary>
+    public static async Task WritePurgeResultAsync(HttpContext http, NgsiRequest request, IReadOnlyList<PurgeFailure> failures)
+    {
+        if (failures.Count == 0)
+        {
+            http.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+        await NgsiResponse.WriteJsonAsync(http, request, StatusCodes.Status207MultiStatus, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("success"u8);
+            json.WriteEndArray();
+            json.WriteStartArray("errors"u8);
+            foreach (var failure in failures)
+            {
+                json.WriteStartObject();
+                json.WriteString("registrationId"u8, failure.RegistrationId);
+                json.WritePropertyName("error"u8);
+                WriteProblem(json, failure.Error);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteEndObject();
+        });
+    }
+
     private static void WriteProblem(Utf8JsonWriter json, NgsiLdException error)
     {
         json.WriteStartObject();

@@ -40,7 +40,7 @@ public static class QueryParameters
             RequestParameters.Single(http, "coordinates"),
             RequestParameters.Single(http, "geoproperty"));
 
-    public static EntityQuery Build(HttpRequest http, Selectors selectors, JsonLdContext context, BrokerOptions limits)
+    public static EntityQuery Build(HttpRequest http, Selectors selectors, JsonLdContext context, BrokerOptions limits, bool idsSuffice = false)
     {
         if (selectors.Ids is { } ids)
         {
@@ -76,7 +76,7 @@ public static class QueryParameters
             geo = Unwrap(GeoQueryParser.Parse(selectors.GeoRel, selectors.Geometry, selectors.Coordinates, selectors.GeoProperty, context.ExpandTerm), "geo-query");
         }
         var local = RequestParameters.Boolean(http, "local");
-        if (types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null && !local)
+        if (types is null && idPattern is null && selectors.Attrs is null && q is null && geo is null && scopeQ is null && !local && !(idsSuffice && selectors.Ids is not null))
             throw NgsiLdException.BadRequestData("A query needs at least one of type, idPattern, attrs, q, scopeQ, a geo-query or local=true (clause 5.7.2); id alone is not enough.");
         var count = RequestParameters.Boolean(http, "count");
         var limit = RequestParameters.Integer(http, "limit", limits.DefaultLimit, 0, limits.MaxLimit);

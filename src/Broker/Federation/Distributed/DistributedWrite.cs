@@ -81,7 +81,7 @@ public sealed record DistributedWriteResult(IReadOnlyList<WritePart> Parts, bool
 /// </remarks>
 public sealed class DistributedWrite(EntityService entities, RegistrationService registrations, ContextSourceClient sources, FederationOptions options)
 {
-    private static readonly IReadOnlySet<RegistrationMode> WrittenModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Redirect };
+    internal static readonly IReadOnlySet<RegistrationMode> WrittenModes = new HashSet<RegistrationMode> { RegistrationMode.Inclusive, RegistrationMode.Exclusive, RegistrationMode.Redirect };
 
     private static readonly RepresentationOptions Forwarded = new(EntityFormat.Normalized, SysAttrs: false);
 
@@ -186,7 +186,7 @@ public sealed class DistributedWrite(EntityService entities, RegistrationService
                 if (match.Registration.Mode == RegistrationMode.Exclusive)
                 {
                     var what = covered is { Count: > 0 } ? $"the attribute '{covered[0]}' of the entity" : "the entity";
-                    throw new NgsiLdException(ErrorType.Conflict,
+                    throw new NgsiLdException(ErrorType.AlreadyExists,
                         $"{char.ToUpperInvariant(what[0])}{what[1..]} '{write.EntityId}' is registered exclusively by the context source registration '{match.Registration.Id}', which does not support {write.Operation}.");
                 }
                 continue;
