@@ -105,15 +105,32 @@ public sealed class BatchUpsert : BrokerScenario
     }
 }
 
-/// <summary>S3: GET /entities/{id} of one of 1000 entities, normalized.</summary>
-public sealed class GetById : BrokerScenario
+/// <summary>
+/// S3: GET /entities/{id} of one of 1000 entities, normalized. S13 and S14 are the same requests authenticated, with a
+/// bearer JWT (RS256) and with an API key: their difference to S3 is the cost of authentication.
+/// </summary>
+public sealed class GetById(CredentialKind credentials = CredentialKind.None) : BrokerScenario
 {
     private const int Count = 1000;
+    private readonly Credentials _credentials = new(credentials);
     private string[] _paths = [];
 
-    public override string Id => "S3";
+    public override string Id => credentials switch { CredentialKind.Jwt => "S13", CredentialKind.ApiKey => "S14", _ => "S3" };
 
-    public override string Name => "GET entity by id";
+    public override string Name => credentials switch
+    {
+        CredentialKind.Jwt => "GET entity by id, bearer JWT (RS256)",
+        CredentialKind.ApiKey => "GET entity by id, API key",
+        _ => "GET entity by id",
+    };
+
+    public override IReadOnlyList<string> TargetArguments => _credentials.BrokerArguments;
+
+    public override ValueTask DisposeAsync()
+    {
+        _credentials.Dispose();
+        return base.DisposeAsync();
+    }
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken ct)
     {
@@ -123,7 +140,9 @@ public sealed class GetById : BrokerScenario
 
     public override async ValueTask<int> ExecuteAsync(ScenarioContext context, Client client, CancellationToken ct)
     {
-        await context.SendAsync(context.Request(HttpMethod.Get, _paths[client.Random.Next(_paths.Length)]), 200, ct).ConfigureAwait(false);
+        var request = context.Request(HttpMethod.Get, _paths[client.Random.Next(_paths.Length)]);
+        _credentials.Apply(request);
+        await context.SendAsync(request, 200, ct).ConfigureAwait(false);
         return 1;
     }
 }

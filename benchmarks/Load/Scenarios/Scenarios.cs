@@ -21,5 +21,7 @@ public static class Scenarios
         new AttributePatch(history: false),
         new FederatedQuery(options.BrokerPath, options.FederatedEntities, options.FederatedLimit, federated: true),
         new FederatedQuery(options.BrokerPath, options.FederatedEntities, options.FederatedLimit, federated: false),
+        new GetById(CredentialKind.Jwt),
+        new GetById(CredentialKind.ApiKey),
     ];
 }
