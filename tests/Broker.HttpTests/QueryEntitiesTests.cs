@@ -217,7 +217,7 @@ public sealed class QueryEntitiesTests(BrokerFactory factory) : BrokerTest<Broke
     {
         await SeedAsync(1);
 
-        var response = await Client.GetAsync(new Uri($"{Entities}?type=Car&orderBy=name", UriKind.Relative));
+        var response = await Client.GetAsync(new Uri($"{Entities}?type=Car&collect=name", UriKind.Relative));
 
         await AssertStatus(HttpStatusCode.NotImplemented, response);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

@@ -16,10 +16,10 @@ public static class EntitiesApi
     private static readonly HashSet<string> QueryParameterNames =
     [
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
-        "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "datasetId",
+        "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "datasetId", "orderBy",
     ];
 
-    private static readonly HashSet<string> NotImplementedQueryParameters = ["join", "joinLevel", "containedBy", "entityMap", "orderBy", "collect", "expandValues", "jsonKeys", "doNotCompact"];
+    private static readonly HashSet<string> NotImplementedQueryParameters = ["join", "joinLevel", "containedBy", "entityMap", "collect", "expandValues", "jsonKeys", "doNotCompact"];
 
     private static readonly HashSet<string> RetrieveParameters = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local", "datasetId"];
 
@@ -91,6 +91,11 @@ public static class EntitiesApi
         var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, selectors, request.Context, limits), options);
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
         var forwarded = Forwarding.QueryOf(http.Request, [selectors], askedAsBatch: false);
+        if (RequestParameters.Single(http.Request, "orderBy") is { } orderText)
+        {
+            await QueryOrderedAsync(http, request, options, query, OrderOf(orderText, request), retrieval, forwarded, forwarding, limits);
+            return;
+        }
         var result = await retrieval.QueryAsync(request.Tenant, [query], forwarded, request.Context, forwarding, http.RequestAborted,
             Forwarding.VerbatimOf(http.Request, request));
         Forwarding.ReportMissing(http.Response, result);
@@ -103,6 +108,32 @@ public static class EntitiesApi
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+    }
+
+    private static Query.Ast.OrderBy OrderOf(string text, NgsiRequest request)
+    {
+        var parsed = Query.Parsing.OrderByParser.Parse(text, request.Context.ExpandTerm);
+        return parsed.Success ? parsed.Value! : throw NgsiLdException.BadRequestData(parsed.Error!.Message);
+    }
+
+    /// <summary>
+    /// A query with orderBy (clause 4.23): every match (this broker's and the sources') is read, ordered by
+    /// <see cref="Query.Evaluation.OrderEvaluator"/> and paged; at most <see cref="BrokerOptions.MaxOrderedEntities"/>.
+    /// </summary>
+    private static async Task QueryOrderedAsync(HttpContext http, NgsiRequest request, Broker.Entities.Representation.RepresentationOptions options,
+        EntityQuery query, Query.Ast.OrderBy orderBy, DistributedRetrieval retrieval, ForwardedQuery forwarded, ForwardingContext forwarding, BrokerOptions limits)
+    {
+        var everything = query with { Offset = 0, Limit = limits.MaxOrderedEntities, Count = true };
+        var result = await retrieval.QueryAsync(request.Tenant, [everything], forwarded, request.Context, forwarding, http.RequestAborted);
+        Forwarding.ReportMissing(http.Response, result);
+        var total = result.Value.TotalCount ?? result.Value.Entities.Count;
+        if (total > limits.MaxOrderedEntities)
+            throw new NgsiLdException(ErrorType.TooManyResults,
+                $"The query matches {total} entities, and orderBy sorts at most {limits.MaxOrderedEntities}: narrow the query.");
+        var ordered = new Query.Evaluation.OrderEvaluator(orderBy).Sort(result.Value.Entities);
+        if (query.Count)
+            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await NgsiResponse.WriteEntitiesAsync(http, request, [.. ordered.Skip(query.Offset).Take(query.Limit)], options);
     }
 
     private static readonly HashSet<string> PurgeParameterNames =

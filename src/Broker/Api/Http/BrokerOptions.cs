@@ -15,6 +15,9 @@ public sealed class BrokerOptions
     /// <summary>Largest page size a client may ask for; beyond it the broker answers TooManyResults.</summary>
     public int MaxLimit { get; set; } = 1000;
 
+    /// <summary>How many matching entities a query with orderBy may sort; a query matching more answers TooManyResults.</summary>
+    public int MaxOrderedEntities { get; set; } = 100_000;
+
     /// <summary>
     /// How many batch operations run at a time (the others wait; see <see cref="AdmissionLimit"/>); 0 means twice the
     /// number of processors.
