@@ -191,6 +191,8 @@ public static class SecurityServices
                 bearer.Authority = jwt.Authority;
             }
             bearer.TokenValidationParameters = validation;
+            bearer.TokenHandlers.Clear();
+            bearer.TokenHandlers.Add(new ValidatedTokenCache(TimeProvider.System));
             bearer.Events = new JwtBearerEvents
             {
                 OnTokenValidated = context =>

@@ -120,6 +120,18 @@ public sealed class AccessControlTests(SecuredBrokerFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task A_token_sent_again_and_at_once_is_admitted_each_time_with_its_own_roles_only()
+    {
+        var token = factory.IdentityProvider.Token("repeat-reader", ["read@" + Tenant]);
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => SendAsync(Request("GET", "/ngsi-ld/v1/types", "", token))));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        // Remembered as validated, the token still carries only its read role.
+        await AssertProblemAsync(await SendAsync(Request("POST", "/ngsi-ld/v1/entities", $$"""{"id":"{{NewEntityId()}}","type":"ParkingSpot"}""", token)),
+            HttpStatusCode.Forbidden, "no write role");
+        await AssertProblemAsync(await SendAsync(Request("GET", "/ngsi-ld/v1/types", "", token, "elsewhere")), HttpStatusCode.Forbidden, "no read role");
+    }
+
+    [Fact]
     public async Task A_token_for_another_tenant_is_403_there_and_admitted_in_its_own()
     {
         var token = factory.IdentityProvider.Token("schwartau-app", ["write@bad-schwartau", "read@bad-schwartau"]);
