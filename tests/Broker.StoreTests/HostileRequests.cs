@@ -157,7 +157,7 @@ public static class HostileRequests
             ("POST", "/ngsi-ld/v1/entityOperations/query"), ("POST", "/ngsi-ld/v1/temporal/entities"), ("POST", "/ngsi-ld/v1/temporal/entityOperations/query"),
             ("POST", "/ngsi-ld/v1/subscriptions"), ("POST", "/ngsi-ld/v1/csourceRegistrations"), ("POST", "/ngsi-ld/v1/csourceSubscriptions"),
             ("POST", "/ngsi-ld/v1/jsonldContexts"), ("PATCH", "/ngsi-ld/v1/entities/" + SeedPrefix + "1/attrs"), ("PUT", "/ngsi-ld/v1/entities/" + SeedPrefix + "1"),
-            ("PATCH", "/ngsi-ld/v1/entities/" + SeedPrefix + "1"), ("POST", "/ngsi-ld/v1/entities/" + SeedPrefix + "1/attrs"), ("DELETE", "/ngsi-ld/v1/entities?type=Seed"))
+            ("PATCH", "/ngsi-ld/v1/entities/" + SeedPrefix + "1"), ("POST", "/ngsi-ld/v1/entities/" + SeedPrefix + "1/attrs"), ("DELETE", "/ngsi-ld/v1/entities?type=Seed&keep=name&drop=name"))
         from body in Gen.Elements(BadBodies)
         from contentType in Gen.Frequency((8, Gen.Constant<string?>("application/json")), (2, Gen.Constant<string?>("application/ld+json")),
             (1, Gen.Elements<string?>("text/plain", "application/xml", "application/json; charset=latin1", "multipart/form-data; boundary=x", null, "application/merge-patch+json")))
