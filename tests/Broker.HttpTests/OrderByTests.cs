@@ -65,3 +65,25 @@ public sealed class OrderByTests(BrokerFactory factory) : BrokerTest<BrokerFacto
         await AssertProblem(response, HttpStatusCode.BadRequest, "BadRequestData");
     }
 }
+
+/// <summary>A broker that orders at most two entities.</summary>
+public sealed class SmallOrderLimitBrokerFactory() : BrokerFactory(new Dictionary<string, string> { ["Broker:MaxOrderedEntities"] = "2" });
+
+/// <summary>A query with orderBy that matches more entities than the broker sorts is refused, not cut short.</summary>
+public sealed class OrderByLimitTests(SmallOrderLimitBrokerFactory factory) : BrokerTest<SmallOrderLimitBrokerFactory>(factory)
+{
+    [Fact]
+    public async Task More_matches_than_may_be_sorted_are_403_TooManyResults_and_as_many_are_sorted()
+    {
+        var type = "Building" + Guid.NewGuid().ToString("N")[..8];
+        await CreateAsync(type);
+        await CreateAsync(type);
+        var sorted = await Client.GetAsync(new Uri($"{Entities}?type={type}&orderBy=id;desc&count=true", UriKind.Relative));
+        await AssertStatus(HttpStatusCode.OK, sorted);
+        Assert.Equal("2", sorted.Headers.GetValues("NGSILD-Results-Count").Single());
+
+        await CreateAsync(type);
+        var refused = await Client.GetAsync(new Uri($"{Entities}?type={type}&orderBy=id", UriKind.Relative));
+        await AssertProblem(refused, HttpStatusCode.Forbidden, "TooManyResults");
+    }
+}

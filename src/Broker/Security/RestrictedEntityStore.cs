@@ -46,16 +46,12 @@ public sealed class RestrictedEntityStore(IEntityStore inner) : IEntityStore
     {
         if (AccessScope.Current is not { } restriction)
             return await inner.CommitAsync(tenant, changes, cancellationToken).ConfigureAwait(false);
-        var allowed = new List<EntityChange>(changes.Count);
-        foreach (var change in changes)
-        {
-            if (Allows(restriction, change))
-                allowed.Add(change);
-        }
+        var reaches = changes.Select(change => Allows(restriction, change)).ToArray();
+        var allowed = changes.Where((_, i) => reaches[i]).ToList();
         var committed = allowed.Count == 0 ? [] : await inner.CommitAsync(tenant, allowed, cancellationToken).ConfigureAwait(false);
         var outcomes = new CommitOutcome[changes.Count];
         for (int i = 0, next = 0; i < changes.Count; i++)
-            outcomes[i] = Allows(restriction, changes[i]) ? committed[next++] : CommitOutcome.Forbidden;
+            outcomes[i] = reaches[i] ? committed[next++] : CommitOutcome.Forbidden;
         return outcomes;
     }
 

@@ -123,16 +123,16 @@ public static class EntitiesApi
     private static async Task QueryOrderedAsync(HttpContext http, NgsiRequest request, Broker.Entities.Representation.RepresentationOptions options,
         EntityQuery query, Query.Ast.OrderBy orderBy, DistributedRetrieval retrieval, ForwardedQuery forwarded, ForwardingContext forwarding, BrokerOptions limits)
     {
-        var everything = query with { Offset = 0, Limit = limits.MaxOrderedEntities, Count = true };
+        // One more than may be sorted, so that a larger match is told apart without counting it.
+        var everything = query with { Offset = 0, Limit = limits.MaxOrderedEntities + 1 };
         var result = await retrieval.QueryAsync(request.Tenant, [everything], forwarded, request.Context, forwarding, http.RequestAborted);
         Forwarding.ReportMissing(http.Response, result);
-        var total = result.Value.TotalCount ?? result.Value.Entities.Count;
-        if (total > limits.MaxOrderedEntities)
+        if (result.Value.Entities.Count > limits.MaxOrderedEntities)
             throw new NgsiLdException(ErrorType.TooManyResults,
-                $"The query matches {total} entities, and orderBy sorts at most {limits.MaxOrderedEntities}: narrow the query.");
+                $"The query matches more than {limits.MaxOrderedEntities} entities, which is as many as orderBy sorts: narrow the query.");
         var ordered = new Query.Evaluation.OrderEvaluator(orderBy).Sort(result.Value.Entities);
         if (query.Count)
-            http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            http.Response.Headers[NgsiResponse.CountHeader] = ordered.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await NgsiResponse.WriteEntitiesAsync(http, request, [.. ordered.Skip(query.Offset).Take(query.Limit)], options);
     }
 

@@ -108,15 +108,8 @@ internal static class Forwarding
             json.WriteStartArray("errors"u8);
             foreach (var part in result.Parts)
             {
-                if (part.Error is not { } error)
-                    continue;
-                json.WriteStartObject();
-                json.WriteString("entityId"u8, entityId);
-                if (part.RegistrationId is { } registration)
-                    json.WriteString("registrationId"u8, registration);
-                json.WritePropertyName("error"u8);
-                WriteProblem(json, error);
-                json.WriteEndObject();
+                if (part.Error is { } error)
+                    WriteBatchError(json, entityId, part.RegistrationId, error);
             }
             json.WriteEndArray();
             json.WriteEndObject();
@@ -200,16 +193,23 @@ internal static class Forwarding
             json.WriteEndArray();
             json.WriteStartArray("errors"u8);
             foreach (var failure in failures)
-            {
-                json.WriteStartObject();
-                json.WriteString("registrationId"u8, failure.RegistrationId);
-                json.WritePropertyName("error"u8);
-                WriteProblem(json, failure.Error);
-                json.WriteEndObject();
-            }
+                WriteBatchError(json, entityId: null, failure.RegistrationId, failure.Error);
             json.WriteEndArray();
             json.WriteEndObject();
         });
+    }
+
+    /// <summary>A BatchEntityError (clause 5.2.17): the entity and the registration it is about, where known, and the error.</summary>
+    private static void WriteBatchError(Utf8JsonWriter json, string? entityId, string? registrationId, NgsiLdException error)
+    {
+        json.WriteStartObject();
+        if (entityId is not null)
+            json.WriteString("entityId"u8, entityId);
+        if (registrationId is not null)
+            json.WriteString("registrationId"u8, registrationId);
+        json.WritePropertyName("error"u8);
+        WriteProblem(json, error);
+        json.WriteEndObject();
     }
 
     private static void WriteProblem(Utf8JsonWriter json, NgsiLdException error)

@@ -12,7 +12,7 @@ namespace Broker.Query.Evaluation;
 /// by kind (numbers, then strings, then booleans, then anything else). An entity without a value for a key comes after
 /// every entity with one, in either direction. Entities equal on every key are ordered by id.
 /// </summary>
-public sealed class OrderEvaluator(OrderBy orderBy) : IComparer<Entity>
+public sealed class OrderEvaluator(OrderBy orderBy)
 {
     public List<Entity> Sort(IEnumerable<Entity> entities)
     {
@@ -20,13 +20,6 @@ public sealed class OrderEvaluator(OrderBy orderBy) : IComparer<Entity>
         var keyed = entities.Select(entity => (Entity: entity, Values: orderBy.Keys.Select(key => ValueOf(entity, key)).ToArray())).ToList();
         keyed.Sort((a, b) => Compare(a.Entity, a.Values, b.Entity, b.Values));
         return [.. keyed.Select(k => k.Entity)];
-    }
-
-    public int Compare(Entity? x, Entity? y)
-    {
-        if (x is null || y is null)
-            return x is null ? (y is null ? 0 : 1) : -1;
-        return Compare(x, [.. orderBy.Keys.Select(k => ValueOf(x, k))], y, [.. orderBy.Keys.Select(k => ValueOf(y, k))]);
     }
 
     private int Compare(Entity x, SortValue?[] xValues, Entity y, SortValue?[] yValues)
