@@ -159,7 +159,7 @@ public sealed partial class NotificationDispatcher(
     /// <param name="term">Ends with the term: at shutdown (<paramref name="stopping"/>) or when the lease is lost.</param>
     private async Task LeadAsync(CancellationToken term, CancellationToken stopping)
     {
-        var services = new DeliveryServices(options, clock, logger, subscriptions, feed, _senders, resolver);
+        var services = new DeliveryServices(options, clock, logger, subscriptions, feed, _senders, resolver, entities);
         var leadership = new Leadership(services, term);
         ChangeFeedPosition? position = null;
         var unsaved = new Dictionary<DeliveryLane, List<LaneItem>>(ReferenceEqualityComparer.Instance);

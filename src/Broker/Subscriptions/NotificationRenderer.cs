@@ -29,7 +29,8 @@ public static class NotificationRenderer
     private const string TenantHeader = "NGSILD-Tenant";
 
     /// <summary>The body of a notification of <paramref name="changes"/> (or, for a periodic subscription, of <paramref name="entities"/>).</summary>
-    public static byte[] Render(Subscription subscription, JsonLdContext context, IReadOnlyList<NotifiedChange> changes, IReadOnlyList<Entity> entities, DateTimeOffset now)
+    public static byte[] Render(Subscription subscription, JsonLdContext context, IReadOnlyList<NotifiedChange> changes, IReadOnlyList<Entity> entities, DateTimeOffset now,
+        LinkedEntities? links = null)
     {
         var buffer = new ArrayBufferWriter<byte>(4096);
         using (var json = new Utf8JsonWriter(buffer, WriterOptions))
@@ -47,7 +48,7 @@ public static class NotificationRenderer
                 json.WriteStartObject();
                 json.WriteString("type"u8, "FeatureCollection");
                 json.WriteStartArray("features"u8);
-                Each(subscription, context, options, changes, entities, (writer, entity) =>
+                Each(subscription, context, options, changes, entities, links, (writer, entity) =>
                     writer.WriteFeature(json, entity, NgsiLd.Location));
                 json.WriteEndArray();
                 if (!PrefersPlainJson(subscription))
@@ -58,7 +59,7 @@ public static class NotificationRenderer
             {
                 Action<Utf8JsonWriter>? writeContext = mediaType == JsonLd ? writer => WriteContextMember(writer, subscription) : null;
                 json.WriteStartArray();
-                Each(subscription, context, options, changes, entities, (writer, entity) => writer.WriteEntity(json, entity, writeContext));
+                Each(subscription, context, options, changes, entities, links, (writer, entity) => writer.WriteEntity(json, entity, writeContext));
                 json.WriteEndArray();
             }
             json.WriteEndObject();
@@ -67,16 +68,49 @@ public static class NotificationRenderer
     }
 
     private static void Each(Subscription subscription, JsonLdContext context, RepresentationOptions options, IReadOnlyList<NotifiedChange> changes,
-        IReadOnlyList<Entity> entities, Action<EntityWriter, Entity> write)
+        IReadOnlyList<Entity> entities, LinkedEntities? links, Action<EntityWriter, Entity> write)
     {
-        var plain = EntityWriter.For(context, options);
+        var join = JoinOf(subscription);
+        var inline = join.Kind == JoinKind.Inline ? links : null;
+        var plain = inline is null ? EntityWriter.For(context, options) : EntityWriter.Inline(context, options, inline);
         foreach (var entity in entities)
             write(plain, entity);
         foreach (var change in changes)
         {
             var (view, annotations) = View(subscription, change);
-            write(annotations is null ? plain : EntityWriter.ForNotification(context, options, annotations), view);
+            write(annotations is null ? plain : EntityWriter.ForNotification(context, options, annotations, inline), view);
         }
+        if (join.Kind == JoinKind.Flat && links is not null)
+        {
+            foreach (var (entity, projection) in links.Flat)
+                write(plain.WithProjection(projection), entity);
+        }
+    }
+
+    /// <summary>The subscription's join and joinLevel (clause 5.2.14): linked entities of the notified entities.</summary>
+    public static JoinOptions JoinOf(Subscription subscription)
+    {
+        var kind = JoinOptions.ParseKind(subscription.Notification.Join);
+        return kind == JoinKind.None
+            ? JoinOptions.None
+            : new JoinOptions(kind, (int)Math.Clamp(subscription.Notification.JoinLevel ?? 1, 1, JoinOptions.MaxLevel));
+    }
+
+    /// <summary>The entities the notification's entities link to, when the subscription asks for a join.</summary>
+    public static async Task<LinkedEntities?> LinksAsync(Subscription subscription, IEntityStore store, IReadOnlyList<NotifiedChange> changes, IReadOnlyList<Entity> entities,
+        CancellationToken cancellationToken)
+    {
+        var join = JoinOf(subscription);
+        if (join.Kind == JoinKind.None)
+            return null;
+        var roots = new List<Entity>(entities);
+        foreach (var change in changes)
+        {
+            if (change.Change.Change.Change.After is { } after)
+                roots.Add(after);
+        }
+        return await LinkedEntities.RetrieveAsync(store, subscription.Tenant, roots, Options(subscription), join, cancellationToken, subscription.Restriction)
+            .ConfigureAwait(false);
     }
 
     /// <summary>The representation options of the subscription's notification parameters (clause 5.2.14) and its lang and datasetId.</summary>

@@ -75,6 +75,26 @@ public sealed class RestrictedRoleTests(RestrictedRolesBrokerFactory factory) : 
     private static List<string> Ids(string body) => [.. JsonNode.Parse(body)!.AsArray().Select(e => (string)e!["id"]!).Order(StringComparer.Ordinal)];
 
     [Fact]
+    public async Task A_join_shows_only_the_linked_entities_the_role_reaches()
+    {
+        var spot = $$$"""
+            {"id":"urn:ngsi-ld:ParkingSpot:linked","type":"ParkingSpot","refParkingSite":{"type":"Relationship","object":"{{{Garage}}}"},
+             "nextSpot":{"type":"Relationship","object":"{{{Spot1}}}"}}
+            """;
+        await SeedAsync();
+        await BodyAsync(await SendAsync("POST", "/ngsi-ld/v1/entities", Admin, spot), HttpStatusCode.Created);
+
+        var restricted = JsonNode.Parse(await BodyAsync(await SendAsync("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:linked?join=inline", Parking), HttpStatusCode.OK))!;
+        Assert.Null(restricted["refParkingSite"]!["entity"]);
+        Assert.Equal(Spot1, (string)restricted["nextSpot"]!["entity"]!["id"]!);
+        var flat = await BodyAsync(await SendAsync("GET", "/ngsi-ld/v1/entities?type=ParkingSpot&join=flat&idPattern=.*linked", Parking), HttpStatusCode.OK);
+        Assert.Equal(["urn:ngsi-ld:ParkingSpot:linked", Spot1], JsonNode.Parse(flat)!.AsArray().Select(e => (string)e!["id"]!));
+
+        var whole = JsonNode.Parse(await BodyAsync(await SendAsync("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:linked?join=inline", Admin), HttpStatusCode.OK))!;
+        Assert.Equal(Garage, (string)whole["refParkingSite"]!["entity"]!["id"]!);
+    }
+
+    [Fact]
     public async Task Queries_and_their_counts_see_only_the_entities_the_role_reaches()
     {
         await SeedAsync();

@@ -193,6 +193,27 @@ public sealed class NotificationContentTests(SubscriptionBrokerFactory factory, 
     }
 
     [Fact]
+    public async Task join_adds_the_linked_entities_inline_or_after_the_notified_entities()
+    {
+        var type = NewType();
+        var city = NewId("City");
+        var building = NewId(type);
+        await AssertStatus(HttpStatusCode.Created, await SendAsync(HttpMethod.Post, Entities,
+            $$$"""{"id":"{{{city}}}","type":"City","name":{"type":"Property","value":"Paris"}}"""));
+        var (inlinePath, inline) = await SubscribeToAsync(type, notification: "\"join\":\"inline\"");
+        var (flatPath, flat) = await SubscribeToAsync(type, notification: "\"join\":\"flat\",\"joinLevel\":1,\"format\":\"keyValues\"");
+
+        await AssertStatus(HttpStatusCode.Created, await SendAsync(HttpMethod.Post, Entities,
+            $$$"""{"id":"{{{building}}}","type":"{{{type}}}","locatedAt":{"type":"Relationship","object":"{{{city}}}"}}"""));
+
+        var linked = JsonNode.Parse($$$"""{"id":"{{{city}}}","type":"City","name":{"type":"Property","value":"Paris"}}""")!;
+        AssertJsonEqual(JsonNode.Parse($$$"""[{"id":"{{{building}}}","type":"{{{type}}}","locatedAt":{"type":"Relationship","object":"{{{city}}}","entity":{{{linked.ToJsonString()}}}}}]"""),
+            DataOf(Assert.Single(await Receiver.WaitForAsync(inlinePath, 1, Due)), inline));
+        AssertJsonEqual(JsonNode.Parse($$$"""[{"id":"{{{building}}}","type":"{{{type}}}","locatedAt":"{{{city}}}"},{"id":"{{{city}}}","type":"City","name":"Paris"}]"""),
+            DataOf(Assert.Single(await Receiver.WaitForAsync(flatPath, 1, Due)), flat));
+    }
+
+    [Fact]
     public async Task showChanges_adds_the_previous_value_or_object_of_what_changed_and_none_on_creation()
     {
         var type = NewType();

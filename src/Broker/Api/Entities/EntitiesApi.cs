@@ -17,11 +17,13 @@ public static class EntitiesApi
     [
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "csf", "georel", "geometry", "coordinates", "geoproperty",
         "geometryProperty", "lang", "scopeQ", "options", "format", "limit", "offset", "count", "local", "datasetId", "orderBy",
+        "join", "joinLevel", "containedBy",
     ];
 
-    private static readonly HashSet<string> NotImplementedQueryParameters = ["join", "joinLevel", "containedBy", "entityMap", "collect", "expandValues", "jsonKeys", "doNotCompact"];
+    private static readonly HashSet<string> NotImplementedQueryParameters = ["entityMap", "collect", "expandValues", "jsonKeys", "doNotCompact"];
 
-    private static readonly HashSet<string> RetrieveParameters = ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local", "datasetId"];
+    private static readonly HashSet<string> RetrieveParameters =
+        ["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "local", "datasetId", "join", "joinLevel", "containedBy"];
 
     public static RouteGroupBuilder MapEntitiesApi(this IEndpointRouteBuilder routes)
     {
@@ -65,12 +67,13 @@ public static class EntitiesApi
         await Forwarding.WriteEntityResultAsync(http, request, entity.Id, result, StatusCodes.Status201Created);
     }
 
-    private static async Task RetrieveEntity(HttpContext http, string entityId, DistributedRetrieval retrieval)
+    private static async Task RetrieveEntity(HttpContext http, string entityId, DistributedRetrieval retrieval, IEntityStore store)
     {
         RequestParameters.RejectUnknown(http.Request, RetrieveParameters);
         entityId = RequestParameters.EntityId(entityId);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
+        var join = RequestParameters.Join(http.Request);
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.RetrieveParameters);
         var result = await retrieval.RetrieveAsync(request.Tenant, entityId, Forwarding.Attributes(options.Projection.Include), request.Context, forwarding, http.RequestAborted);
         Forwarding.ReportMissing(http.Response, result);
@@ -79,21 +82,28 @@ public static class EntitiesApi
             throw NgsiLdException.NotFound($"The entity '{entityId}' has none of the requested attributes.");
         if (options.Projection.LeavesNothing(entity))
             throw NgsiLdException.NotFound($"pick and omit leave nothing of the entity '{entityId}'.");
-        await NgsiResponse.WriteEntityAsync(http, request, entity, options);
+        var links = await LinksAsync(store, request.Tenant, [entity], options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntityAsync(http, request, entity, options, links, join.Kind);
     }
 
-    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits)
+    /// <summary>The linked entities a join asks for (clause 4.5.23), or null without one.</summary>
+    public static async Task<LinkedEntities?> LinksAsync(IEntityStore store, string tenant, IReadOnlyList<Ontology.Model.Entity> entities,
+        RepresentationOptions options, JoinOptions join, CancellationToken cancellationToken) =>
+        join.Kind == JoinKind.None ? null : await LinkedEntities.RetrieveAsync(store, tenant, entities, options, join, cancellationToken);
+
+    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits, IEntityStore store)
     {
         RequestParameters.RejectUnknown(http.Request, QueryParameterNames, NotImplementedQueryParameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: false, geoJsonAllowed: true);
         var options = RequestParameters.Representation(http.Request, request.Context);
+        var join = RequestParameters.Join(http.Request);
         var selectors = QueryParameters.FromUrl(http.Request);
         var query = QueryParameters.WithPick(QueryParameters.Build(http.Request, selectors, request.Context, limits), options);
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
         var forwarded = Forwarding.QueryOf(http.Request, [selectors], askedAsBatch: false);
         if (RequestParameters.Single(http.Request, "orderBy") is { } orderText)
         {
-            await QueryOrderedAsync(http, request, options, query, OrderOf(orderText, request), retrieval, forwarded, forwarding, limits);
+            await QueryOrderedAsync(http, request, options, join, query, OrderOf(orderText, request), retrieval, store, forwarded, forwarding, limits);
             return;
         }
         var result = await retrieval.QueryAsync(request.Tenant, [query], forwarded, request.Context, forwarding, http.RequestAborted,
@@ -107,7 +117,8 @@ public static class EntitiesApi
         var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+        var links = await LinksAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links, join.Kind);
     }
 
     private static Query.Ast.OrderBy OrderOf(string text, NgsiRequest request)
@@ -120,8 +131,9 @@ public static class EntitiesApi
     /// A query with orderBy (clause 4.23): every match (this broker's and the sources') is read, ordered by
     /// <see cref="Query.Evaluation.OrderEvaluator"/> and paged; at most <see cref="BrokerOptions.MaxOrderedEntities"/>.
     /// </summary>
-    private static async Task QueryOrderedAsync(HttpContext http, NgsiRequest request, Broker.Entities.Representation.RepresentationOptions options,
-        EntityQuery query, Query.Ast.OrderBy orderBy, DistributedRetrieval retrieval, ForwardedQuery forwarded, ForwardingContext forwarding, BrokerOptions limits)
+    private static async Task QueryOrderedAsync(HttpContext http, NgsiRequest request, RepresentationOptions options, JoinOptions join,
+        EntityQuery query, Query.Ast.OrderBy orderBy, DistributedRetrieval retrieval, IEntityStore store, ForwardedQuery forwarded, ForwardingContext forwarding,
+        BrokerOptions limits)
     {
         // One more than may be sorted, so that a larger match is told apart without counting it.
         var everything = query with { Offset = 0, Limit = limits.MaxOrderedEntities + 1 };
@@ -133,7 +145,9 @@ public static class EntitiesApi
         var ordered = new Query.Evaluation.OrderEvaluator(orderBy).Sort(result.Value.Entities);
         if (query.Count)
             http.Response.Headers[NgsiResponse.CountHeader] = ordered.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await NgsiResponse.WriteEntitiesAsync(http, request, [.. ordered.Skip(query.Offset).Take(query.Limit)], options);
+        List<Ontology.Model.Entity> page = [.. ordered.Skip(query.Offset).Take(query.Limit)];
+        var links = await LinksAsync(store, request.Tenant, page, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page, options, links, join.Kind);
     }
 
     private static readonly HashSet<string> PurgeParameterNames =

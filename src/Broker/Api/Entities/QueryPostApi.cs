@@ -13,11 +13,13 @@ public static class QueryPostApi
     public static void MapQueryPostApi(this IEndpointRouteBuilder routes) =>
         routes.MapPost("/ngsi-ld/v1/entityOperations/query", QueryEntities);
 
-    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits)
+    private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits, Broker.Storage.IEntityStore store)
     {
         RequestParameters.RejectUnknown(http.Request, Parameters);
         var request = await NgsiRequest.ReadAsync(http, withBody: true, geoJsonAllowed: true);
-        var selectors = Selectors(QueryBody(request));
+        var body = QueryBody(request);
+        var selectors = Selectors(body);
+        var join = Join(body);
         var options = RequestParameters.Representation(http.Request, request.Context);
         var queries = selectors.Select(s => QueryParameters.WithPick(QueryParameters.Build(http.Request, s, request.Context, limits), options)).ToList();
         var forwarding = Forwarding.Of(http.Request, request, Forwarding.QueryParameters);
@@ -27,7 +29,22 @@ public static class QueryPostApi
         var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options);
+        var links = await EntitiesApi.LinksAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links, join.Kind);
+    }
+
+    /// <summary>join, joinLevel and containedBy of a Query payload (clause 5.2.23).</summary>
+    private static Broker.Entities.Representation.JoinOptions Join(JsonObject body)
+    {
+        string? level = body["joinLevel"] switch
+        {
+            null => null,
+            JsonValue value when value.TryGetValue<int>(out var number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            JsonValue value when value.TryGetValue<double>(out var real) && real == Math.Floor(real) && real is >= 1 and <= 1000 =>
+                ((int)real).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            _ => throw NgsiLdException.BadRequestData("joinLevel must be a whole number of at least 1."),
+        };
+        return RequestParameters.Join(String(body["join"], "join"), level, Strings(body["containedBy"], "containedBy"));
     }
 
     /// <summary>The Query payload (clause 5.2.23) of a request, checked to be one.</summary>

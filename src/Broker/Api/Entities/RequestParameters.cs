@@ -88,8 +88,8 @@ public static class RequestParameters
     public static AttributeProjection Projection(HttpRequest request, JsonLdContext context)
     {
         var attrs = List(request, "attrs");
-        var pick = List(request, "pick");
-        var omit = List(request, "omit");
+        var pick = Single(request, "pick");
+        var omit = Single(request, "omit");
         if (pick is not null && omit is not null)
             throw NgsiLdException.BadRequestData("pick and omit cannot be used together.");
         if (pick is not null && attrs is not null)
@@ -98,8 +98,30 @@ public static class RequestParameters
             throw NgsiLdException.BadRequestData("omit and attrs cannot be used together.");
         if (attrs is not null && attrs.Any(a => a is "id" or "type"))
             throw NgsiLdException.BadRequestData("attrs names attributes; id and type are not attributes (use pick).");
-        var include = pick ?? attrs;
-        return new AttributeProjection(include is null ? null : ExpandNames(include, context), omit is null ? null : ExpandNames(omit, context), strict: pick is not null);
+        if (pick is not null)
+            return ProjectionLanguage.ParsePick(pick, context.ExpandTerm);
+        if (omit is not null)
+            return ProjectionLanguage.ParseOmit(omit, context.ExpandTerm);
+        return attrs is null ? AttributeProjection.All : new AttributeProjection(ExpandNames(attrs, context), null);
+    }
+
+    /// <summary>join, joinLevel and containedBy (clause 4.5.23): joinLevel defaults to 1 and means nothing without join.</summary>
+    public static JoinOptions Join(HttpRequest request) =>
+        Join(Single(request, "join"), Single(request, "joinLevel"), List(request, "containedBy"));
+
+    public static JoinOptions Join(string? join, string? joinLevel, IReadOnlyList<string>? containedBy)
+    {
+        var kind = JoinOptions.ParseKind(join);
+        var level = 1;
+        if (joinLevel is not null
+            && (!int.TryParse(joinLevel, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out level)
+                || level < 1 || level > JoinOptions.MaxLevel))
+            throw NgsiLdException.BadRequestData($"joinLevel must be an integer from 1 to {JoinOptions.MaxLevel}.");
+        foreach (var id in containedBy ?? [])
+            RequireUri(id, "containedBy entity id");
+        return kind == JoinKind.None
+            ? JoinOptions.None
+            : new JoinOptions(kind, level, containedBy is null ? null : new HashSet<string>(containedBy, StringComparer.Ordinal));
     }
 
     public static HashSet<string> ExpandNames(IEnumerable<string> names, JsonLdContext context)

@@ -12,6 +12,26 @@ public static class NgsiResponse
 {
     public const string CountHeader = "NGSILD-Results-Count";
 
+    /// <summary>
+    /// Writes one entity; with linked entities (clause 4.5.23) inline into its relationships, or, for a flat join that
+    /// found some, as an array of the entity and the entities it links to.
+    /// </summary>
+    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, LinkedEntities? links,
+        JoinKind join)
+    {
+        if (links is null || join == JoinKind.None || (join == JoinKind.Flat && links.Flat.Count == 0))
+            return WriteEntityAsync(http, request, entity, options);
+        if (join == JoinKind.Flat)
+            return WriteEntitiesAsync(http, request, [entity], options, links, join);
+        var writer = EntityWriter.Inline(request.Context, options, links);
+        if (request.ResponseType == MediaTypes.GeoJson)
+        {
+            var geometryProperty = GeometryProperty(http, request);
+            return WriteJsonAsync(http, request, 200, json => writer.WriteFeature(json, entity, geometryProperty, GeoJsonContextWriter(request)));
+        }
+        return WriteJsonAsync(http, request, 200, json => writer.WriteEntity(json, entity, ContextMemberWriter(request)));
+    }
+
     public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, int status = 200)
     {
         var writer = EntityWriter.For(request.Context, options);
@@ -34,9 +54,15 @@ public static class NgsiResponse
         return request.Context.ExpandTerm(name);
     }
 
-    public static Task WriteEntitiesAsync(HttpContext http, NgsiRequest request, IReadOnlyList<Entity> entities, RepresentationOptions options)
+    /// <summary>
+    /// Writes entities as an array (or a FeatureCollection). With join=inline their relationships carry the linked entities;
+    /// with join=flat the linked entities follow them, each once (clause 4.5.23).
+    /// </summary>
+    public static Task WriteEntitiesAsync(HttpContext http, NgsiRequest request, IReadOnlyList<Entity> entities, RepresentationOptions options,
+        LinkedEntities? links = null, JoinKind join = JoinKind.None)
     {
-        var writer = EntityWriter.For(request.Context, options);
+        var writer = links is not null && join == JoinKind.Inline ? EntityWriter.Inline(request.Context, options, links) : EntityWriter.For(request.Context, options);
+        var flat = links is not null && join == JoinKind.Flat ? links.Flat : [];
         var writeContext = ContextMemberWriter(request);
         if (request.ResponseType == MediaTypes.GeoJson)
         {
@@ -48,6 +74,8 @@ public static class NgsiResponse
                 json.WriteStartArray("features"u8);
                 foreach (var entity in entities)
                     writer.WriteFeature(json, entity, geometryProperty);
+                foreach (var (entity, projection) in flat)
+                    writer.WithProjection(projection).WriteFeature(json, entity, geometryProperty);
                 json.WriteEndArray();
                 GeoJsonContextWriter(request)(json);
                 json.WriteEndObject();
@@ -58,6 +86,8 @@ public static class NgsiResponse
             json.WriteStartArray();
             foreach (var entity in entities)
                 writer.WriteEntity(json, entity, writeContext);
+            foreach (var (entity, projection) in flat)
+                writer.WithProjection(projection).WriteEntity(json, entity, writeContext);
             json.WriteEndArray();
         });
     }

@@ -18,12 +18,28 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
     public static EntityWriter For(JsonLdContext context, RepresentationOptions options) =>
         new(context.CompactIri, options) { _cacheScope = IsWholeEntity(options) ? context : null };
 
+    /// <summary>join=inline (clause 4.5.23.2): the entities linked by the relationships written, and how many hops are left.</summary>
+    private LinkedEntities? _inline;
+    private int _hopsLeft;
+
+    /// <summary>A writer that puts each linked entity into the relationship that links to it (join=inline).</summary>
+    public static EntityWriter Inline(JsonLdContext context, RepresentationOptions options, LinkedEntities links) =>
+        new(context.CompactIri, options) { _inline = links, _hopsLeft = links.Level };
+
+    /// <summary>The writer of the entities linked through <paramref name="relationship"/>: their own projection, one hop fewer.</summary>
+    private EntityWriter LinkedWriter(string relationship) =>
+        new(compact, options with { Projection = options.Projection.ForLinked(relationship) }) { _inline = _inline, _hopsLeft = _hopsLeft - 1 };
+
+    /// <summary>The writer of a flat join's linked entities (clause 4.5.23.1): the response's options with the projection that reached them.</summary>
+    public EntityWriter WithProjection(AttributeProjection projection) =>
+        ReferenceEquals(projection, options.Projection) ? this : new(compact, options with { Projection = projection });
+
     /// <summary>What a notification adds to the entities it carries (previous values, deletions); null for every other response.</summary>
     private ChangeAnnotations? _annotations;
 
     /// <summary>A writer of notification data: the entities of <paramref name="annotations"/> carry what the change replaced and deleted.</summary>
-    public static EntityWriter ForNotification(JsonLdContext context, RepresentationOptions options, ChangeAnnotations annotations) =>
-        new(context.CompactIri, options) { _annotations = annotations };
+    public static EntityWriter ForNotification(JsonLdContext context, RepresentationOptions options, ChangeAnnotations annotations, LinkedEntities? inline = null) =>
+        new(context.CompactIri, options) { _annotations = annotations, _inline = inline, _hopsLeft = inline?.Level ?? 0 };
 
     private static bool IsWholeEntity(RepresentationOptions options) =>
         options is { Lang: null, DatasetIds: null, Projection: { Include: null, Exclude: null } };
@@ -137,7 +153,10 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
                     continue;
             }
             writer.WritePropertyName(compact(name));
-            WriteAttribute(writer, shown);
+            if (_inline is not null && _hopsLeft > 0 && shown.Exists(i => i.Kind is AttributeKind.Relationship or AttributeKind.ListRelationship))
+                WriteLinkingAttribute(writer, name, shown);
+            else
+                WriteAttribute(writer, shown);
         }
         if (options.SysAttrs)
         {
@@ -178,6 +197,64 @@ public sealed class EntityWriter(Func<string, string> compact, RepresentationOpt
         foreach (var instance in instances)
             WriteInstance(writer, instance);
         writer.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A relationship with its linked entities inline (clause 4.5.23.2): "entity" (one, or an array for several objects) or
+    /// "entityList" of a ListRelationship; in the simplified representation the linked entity takes the object's place.
+    /// </summary>
+    private void WriteLinkingAttribute(Utf8JsonWriter writer, string name, List<AttributeInstance> instances)
+    {
+        var linkedWriter = LinkedWriter(name);
+        if (options.Format == EntityFormat.KeyValues && instances.Count == 1 && LinkedOf(instances[0]) is { Count: > 0 } linked)
+        {
+            WriteLinked(writer, linkedWriter, instances[0], linked);
+            return;
+        }
+        if (options.Format == EntityFormat.KeyValues)
+        {
+            WriteAttribute(writer, instances);
+            return;
+        }
+        if (instances.Count > 1)
+            writer.WriteStartArray();
+        foreach (var instance in instances)
+        {
+            if (LinkedOf(instance) is not { Count: > 0 } found)
+            {
+                WriteInstance(writer, instance);
+                continue;
+            }
+            WriteInstance(writer, instance, json =>
+            {
+                json.WritePropertyName(instance.Kind == AttributeKind.ListRelationship ? "entityList"u8 : "entity"u8);
+                WriteLinked(json, linkedWriter, instance, found);
+            });
+        }
+        if (instances.Count > 1)
+            writer.WriteEndArray();
+    }
+
+    private List<Entity>? LinkedOf(AttributeInstance instance)
+    {
+        List<Entity>? found = null;
+        foreach (var target in LinkedEntities.Targets(instance))
+        {
+            if (_inline!.TryGet(target, out var entity))
+                (found ??= []).Add(entity);
+        }
+        return found;
+    }
+
+    private static void WriteLinked(Utf8JsonWriter writer, EntityWriter linkedWriter, AttributeInstance instance, List<Entity> linked)
+    {
+        var many = instance.Kind == AttributeKind.ListRelationship || instance.Value is System.Text.Json.Nodes.JsonArray;
+        if (many)
+            writer.WriteStartArray();
+        foreach (var entity in linked)
+            linkedWriter.WriteEntityMembers(writer, entity, null, false, true);
+        if (many)
+            writer.WriteEndArray();
     }
 
     private void WriteTypes(Utf8JsonWriter writer, ReadOnlySpan<byte> member, List<string> types)

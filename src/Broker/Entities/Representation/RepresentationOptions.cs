@@ -13,12 +13,24 @@ public sealed class AttributeProjection
 {
     public static readonly AttributeProjection All = new(null, null);
 
-    public AttributeProjection(IReadOnlySet<string>? include, IReadOnlySet<string>? exclude, bool strict = false)
+    public AttributeProjection(IReadOnlySet<string>? include, IReadOnlySet<string>? exclude, bool strict = false,
+        IReadOnlyDictionary<string, AttributeProjection>? linked = null)
     {
         Include = include;
         Exclude = exclude;
         Strict = strict;
+        Linked = linked;
     }
+
+    /// <summary>
+    /// The projections of linked entities (clause 4.21 with 4.5.23): pick=rel{a,b} or omit=rel{a} apply to the entities
+    /// that the relationship rel links to. Keyed by the relationship's expanded name.
+    /// </summary>
+    public IReadOnlyDictionary<string, AttributeProjection>? Linked { get; }
+
+    /// <summary>How entities linked through <paramref name="relationship"/> are shown: whole unless the projection names them.</summary>
+    public AttributeProjection ForLinked(string relationship) =>
+        Linked is not null && Linked.TryGetValue(relationship, out var linked) ? linked : All;
 
     /// <summary>pick (clause 4.21) shows only the members named, id and type included; attrs always shows id and type.</summary>
     public bool Strict { get; }

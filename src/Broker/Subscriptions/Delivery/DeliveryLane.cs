@@ -382,7 +382,8 @@ internal sealed partial class DeliveryLane
         else
         {
             var context = await ContextAsync(subscription, token).ConfigureAwait(false);
-            var body = NotificationRenderer.Render(subscription, context, changes, snapshot, now);
+            var links = await NotificationRenderer.LinksAsync(subscription, _services.Entities, changes, snapshot, token).ConfigureAwait(false);
+            var body = NotificationRenderer.Render(subscription, context, changes, snapshot, now, links);
             var timeout = endpoint.TimeoutMilliseconds is { } ms
                 ? TimeSpan.FromMilliseconds(Math.Min(ms, _services.Options.MaxTimeout.TotalMilliseconds))
                 : _services.Options.Timeout;

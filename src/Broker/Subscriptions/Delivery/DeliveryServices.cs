@@ -21,8 +21,9 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
     private readonly Task _writer;
 
     public DeliveryServices(NotificationOptions options, TimeProvider clock, ILogger logger, ISubscriptionStore subscriptions, IChangeFeed feed,
-        IReadOnlyList<INotificationSender> senders, ContextResolver resolver)
+        IReadOnlyList<INotificationSender> senders, ContextResolver resolver, IEntityStore entities)
     {
+        Entities = entities;
         Options = options;
         Clock = clock;
         Logger = logger;
@@ -42,6 +43,9 @@ internal sealed partial class DeliveryServices : IAsyncDisposable
     public ISubscriptionStore Subscriptions { get; }
 
     public IChangeFeed Feed { get; }
+
+    /// <summary>Where a join's linked entities are read (clause 4.5.23).</summary>
+    public IEntityStore Entities { get; }
 
     public INotificationSender? SenderFor(Uri endpoint)
     {
