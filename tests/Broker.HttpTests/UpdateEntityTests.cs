@@ -84,19 +84,30 @@ public sealed class UpdateEntityTests(BrokerFactory factory) : BrokerTest<Broker
     }
 
     [Fact]
-    public async Task Update_of_missing_attributes_answers_207_and_updates_the_others()
+    public async Task Update_adds_the_attributes_the_entity_lacks_and_answers_204()
     {
         var id = await CreateVehicleAsync();
 
         var response = await SendAsync(HttpMethod.Patch, AttrsPath(id), """{"speed":{"type":"Property","value":90},"color":{"type":"Property","value":"red"}}""");
 
+        await AssertStatus(HttpStatusCode.NoContent, response);
+        var entity = await GetEntityAsync(id, "?options=keyValues");
+        Assert.Equal(90, (int)entity["speed"]!);
+        Assert.Equal("red", (string?)entity["color"]);
+    }
+
+    [Fact]
+    public async Task Update_deletes_an_attribute_given_as_an_NGSI_LD_Null_and_reports_one_it_cannot_find()
+    {
+        var id = await CreateVehicleAsync();
+
+        var response = await SendAsync(HttpMethod.Patch, AttrsPath(id), """{"speed":{"type":"Property","value":"urn:ngsi-ld:null"},"color":{"type":"Property","value":"urn:ngsi-ld:null"}}""");
+
         await AssertStatus(HttpStatusCode.MultiStatus, response);
         var result = await ReadJsonAsync(response);
         Assert.Equal(["speed"], result["updated"]!.AsArray().Select(n => (string?)n));
         Assert.Equal("color", (string?)Assert.Single(result["notUpdated"]!.AsArray())!["attributeName"]);
-        var entity = await GetEntityAsync(id, "?options=keyValues");
-        Assert.Equal(90, (int)entity["speed"]!);
-        Assert.Null(entity["color"]);
+        Assert.Null((await GetEntityAsync(id, "?options=keyValues"))["speed"]);
     }
 
     [Fact]

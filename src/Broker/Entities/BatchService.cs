@@ -164,13 +164,13 @@ public sealed class BatchService(IEntityStore store, TimeProvider clock)
                     changed.UnionWith(replaced);
                     break;
                 case BatchOperation.UpsertUpdate:
-                    state = EntityMutations.Upsert(state!, entity!, mustExist: false, noOverwrite: false, now, out var upserted);
+                    state = EntityMutations.Upsert(state!, entity!, noOverwrite: false, now, out var upserted);
                     changed.UnionWith(upserted.Updated);
                     break;
                 case BatchOperation.Update or BatchOperation.UpdateNoOverwrite:
                     if (state is null)
                         throw EntityService.NotFound(id);
-                    state = EntityMutations.Upsert(state, entity!, mustExist: false, operation == BatchOperation.UpdateNoOverwrite, now, out var updated);
+                    state = EntityMutations.Upsert(state, entity!, operation == BatchOperation.UpdateNoOverwrite, now, out var updated);
                     changed.UnionWith(updated.Updated);
                     if (updated.NotUpdated.Count > 0)
                     {

@@ -74,10 +74,11 @@ public static class EntityMutations
     }
 
     /// <summary>
-    /// Append (clause 5.6.3) and update (clause 5.6.2) of attributes: append adds or overwrites (unless noOverwrite),
-    /// update only replaces instances that exist. Returns the current entity itself when nothing changed.
+    /// Append (clause 5.6.3) and update (clause 5.6.2) of attributes: each instance of the fragment is added or replaces
+    /// the instance of its datasetId (unless noOverwrite), and an NGSI-LD Null deletes it. Returns the current entity
+    /// itself when nothing changed.
     /// </summary>
-    public static Entity Upsert(Entity current, Entity fragment, bool mustExist, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
+    public static Entity Upsert(Entity current, Entity fragment, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
     {
         var next = Next(current);
         next.ModifiedAt = now;
@@ -92,11 +93,7 @@ public static class EntityMutations
                     updated.Add("type");
             }
         }
-        if (fragment.Scopes is not null && mustExist && next.Scopes is null)
-        {
-            notUpdated.Add(new NotUpdated("scope", "The entity has no scope to update."));
-        }
-        else if (fragment.Scopes is { } scopes)
+        if (fragment.Scopes is { } scopes)
         {
             if (noOverwrite && next.Scopes is not null)
                 next.Scopes = [.. next.Scopes.Union(scopes)];
@@ -119,13 +116,6 @@ public static class EntityMutations
                     }
                     RemoveInstance(next.Attributes, name, instance.DatasetId);
                     any = true;
-                    continue;
-                }
-                if (existing is null && mustExist)
-                {
-                    notUpdated.Add(new NotUpdated(name, instance.DatasetId is null
-                        ? "The entity has no such attribute."
-                        : $"The attribute has no instance with datasetId '{instance.DatasetId}'."));
                     continue;
                 }
                 if (existing is not null && noOverwrite)

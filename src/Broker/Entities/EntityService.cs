@@ -70,23 +70,15 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = EntityMutations.Upsert(current, fragment, mustExist: false, noOverwrite, now, out result);
+            var next = EntityMutations.Upsert(current, fragment, noOverwrite, now, out result);
             return (next, result.Updated);
         }, ct);
         return result;
     }
 
-    /// <summary>Update entity attributes (clause 5.6.2): only attributes (and datasetIds) that exist are replaced.</summary>
-    public async Task<UpdateResult> UpdateAsync(string tenant, string id, Entity fragment, CancellationToken ct)
-    {
-        UpdateResult result = new([], []);
-        await MutateAsync(tenant, id, (current, now) =>
-        {
-            var next = EntityMutations.Upsert(current, fragment, mustExist: true, noOverwrite: false, now, out result);
-            return (next, result.Updated);
-        }, ct);
-        return result;
-    }
+    /// <summary>Update entity attributes (clause 5.6.2): each attribute instance is replaced, or added when the entity lacks it (as since NGSI-LD 1.6.1).</summary>
+    public Task<UpdateResult> UpdateAsync(string tenant, string id, Entity fragment, CancellationToken ct) =>
+        AppendAsync(tenant, id, fragment, noOverwrite: false, ct);
 
     /// <summary>Partial attribute update (clause 5.6.4): the members given replace those of the instance.</summary>
     public Task PatchAttributeAsync(string tenant, string id, string name, string? datasetId, Func<AttributeKind, AttributeInstance> readFragment, CancellationToken ct) =>

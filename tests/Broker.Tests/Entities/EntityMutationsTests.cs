@@ -44,7 +44,7 @@ public sealed class EntityMutationsTests
     public void Upsert_leaves_the_current_entity_as_it_was()
     {
         var current = Current();
-        var next = EntityMutations.Upsert(current, Fragment("https://example.org/intensity", JsonValue.Create(7)), mustExist: false, noOverwrite: false, Now, out _);
+        var next = EntityMutations.Upsert(current, Fragment("https://example.org/intensity", JsonValue.Create(7)), noOverwrite: false, Now, out _);
         Assert.Equal(7, next.Attributes.Find("https://example.org/intensity", null)!.Value!.GetValue<int>());
         Assert.Same(current.Attributes.Find("https://example.org/name", null), next.Attributes.Find("https://example.org/name", null));
         AssertUnchanged(current);
