@@ -97,6 +97,22 @@ public sealed class UpdateEntityTests(BrokerFactory factory) : BrokerTest<Broker
     }
 
     [Fact]
+    public async Task Update_changes_the_scope_only_of_an_entity_that_has_one_while_append_adds_it()
+    {
+        var id = await CreateVehicleAsync();
+
+        var update = await SendAsync(HttpMethod.Patch, AttrsPath(id), """{"scope":"/Luebeck","speed":{"type":"Property","value":60}}""");
+        await AssertStatus(HttpStatusCode.MultiStatus, update);
+        var result = await ReadJsonAsync(update);
+        Assert.Equal("scope", (string?)Assert.Single(result["notUpdated"]!.AsArray())!["attributeName"]);
+        Assert.Null((await GetEntityAsync(id))["scope"]);
+
+        await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Post, AttrsPath(id), """{"scope":"/Luebeck"}"""));
+        await AssertStatus(HttpStatusCode.NoContent, await SendAsync(HttpMethod.Patch, AttrsPath(id), """{"scope":"/Luebeck/Altstadt"}"""));
+        Assert.Equal("/Luebeck/Altstadt", (string?)(await GetEntityAsync(id))["scope"]);
+    }
+
+    [Fact]
     public async Task Update_deletes_an_attribute_given_as_an_NGSI_LD_Null_and_reports_one_it_cannot_find()
     {
         var id = await CreateVehicleAsync();

@@ -76,9 +76,9 @@ public static class EntityMutations
     /// <summary>
     /// Append (clause 5.6.3) and update (clause 5.6.2) of attributes: each instance of the fragment is added or replaces
     /// the instance of its datasetId (unless noOverwrite), and an NGSI-LD Null deletes it. Returns the current entity
-    /// itself when nothing changed.
+    /// itself when nothing changed. Update (<paramref name="scopeMustExist"/>) changes the scope only of an entity that has one.
     /// </summary>
-    public static Entity Upsert(Entity current, Entity fragment, bool noOverwrite, DateTimeOffset now, out UpdateResult result)
+    public static Entity Upsert(Entity current, Entity fragment, bool noOverwrite, DateTimeOffset now, out UpdateResult result, bool scopeMustExist = false)
     {
         var next = Next(current);
         next.ModifiedAt = now;
@@ -93,7 +93,11 @@ public static class EntityMutations
                     updated.Add("type");
             }
         }
-        if (fragment.Scopes is { } scopes)
+        if (fragment.Scopes is not null && scopeMustExist && next.Scopes is null)
+        {
+            notUpdated.Add(new NotUpdated("scope", "The entity has no scope to update."));
+        }
+        else if (fragment.Scopes is { } scopes)
         {
             if (noOverwrite && next.Scopes is not null)
                 next.Scopes = [.. next.Scopes.Union(scopes)];

@@ -65,20 +65,23 @@ public sealed class EntityService(IEntityStore store, TimeProvider clock, Entity
         MutateAsync(tenant, id, (current, now) => (EntityMutations.Merge(current, fragment, now, out var changed), changed), ct);
 
     /// <summary>Append entity attributes (clause 5.6.3): adds attributes, overwriting unless noOverwrite.</summary>
-    public async Task<UpdateResult> AppendAsync(string tenant, string id, Entity fragment, bool noOverwrite, CancellationToken ct)
+    public Task<UpdateResult> AppendAsync(string tenant, string id, Entity fragment, bool noOverwrite, CancellationToken ct) =>
+        UpsertAsync(tenant, id, fragment, noOverwrite, scopeMustExist: false, ct);
+
+    private async Task<UpdateResult> UpsertAsync(string tenant, string id, Entity fragment, bool noOverwrite, bool scopeMustExist, CancellationToken ct)
     {
         UpdateResult result = new([], []);
         await MutateAsync(tenant, id, (current, now) =>
         {
-            var next = EntityMutations.Upsert(current, fragment, noOverwrite, now, out result);
+            var next = EntityMutations.Upsert(current, fragment, noOverwrite, now, out result, scopeMustExist);
             return (next, result.Updated);
         }, ct);
         return result;
     }
 
-    /// <summary>Update entity attributes (clause 5.6.2): each attribute instance is replaced, or added when the entity lacks it (as since NGSI-LD 1.6.1).</summary>
+    /// <summary>Update entity attributes (clause 5.6.2): each attribute instance is replaced, or added when the entity lacks it (as since NGSI-LD 1.6.1); the scope only where there is one.</summary>
     public Task<UpdateResult> UpdateAsync(string tenant, string id, Entity fragment, CancellationToken ct) =>
-        AppendAsync(tenant, id, fragment, noOverwrite: false, ct);
+        UpsertAsync(tenant, id, fragment, noOverwrite: false, scopeMustExist: true, ct);
 
     /// <summary>Partial attribute update (clause 5.6.4): the members given replace those of the instance.</summary>
     public Task PatchAttributeAsync(string tenant, string id, string name, string? datasetId, Func<AttributeKind, AttributeInstance> readFragment, CancellationToken ct) =>
