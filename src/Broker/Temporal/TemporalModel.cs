@@ -147,8 +147,11 @@ public sealed record TemporalQuery
 
     public Aggregation? Aggregation { get; init; }
 
-    /// <summary>orderBy=id;desc (clause 5.7.4.4: a temporal query is ordered by id only): entities in descending id order.</summary>
-    public bool IdsDescending { get; init; }
+    /// <summary>orderBy (clause 4.23, for temporal queries since NGSI-LD 1.9): keys read from each entity's latest recorded state; null for id order.</summary>
+    public Query.Ast.OrderBy? Order { get; init; }
+
+    /// <summary>Whether the order is orderBy=id;desc, the one order histories united with a source's can keep.</summary>
+    public bool IdsDescending => Order is { Keys: [{ Target: Query.Ast.EntityMember { Name: "id" }, Descending: true }] };
 
     /// <summary>The datasetId parameter (clause 4.5.5): only instances of these datasetIds ("@none": the default instance).</summary>
     public IReadOnlySet<string>? DatasetIds { get; init; }

@@ -20,7 +20,7 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
 
     /// <summary>
     /// The entities the query selects that have instances it selects (an entity without any in the time range is not part
-    /// of the result), paged in id order.
+    /// of the result), paged in id order or in the query's orderBy over their latest recorded states.
     /// </summary>
     public async Task<TemporalPage> QueryAsync(string tenant, TemporalQuery query, CancellationToken ct)
     {
@@ -28,15 +28,16 @@ public sealed class TemporalService(ITemporalStore store, TemporalProjector proj
         await projector.CatchUpAsync(ct);
         var states = await store.LatestAsync(tenant, query, ct);
         var selection = query.Entities;
-        var matching = new List<string>();
+        var matchingStates = new List<Entity>();
         foreach (var state in states)
         {
             // attrs selects instances, not states: an entity whose attribute is gone still has its history.
             if (EntityQueryMatcher.Matches(state, selection with { Attrs = null }))
-                matching.Add(state.Id);
+                matchingStates.Add(state);
         }
-        if (query.IdsDescending)
-            matching.Reverse();
+        if (query.Order is { } order)
+            matchingStates = new Query.Evaluation.OrderEvaluator(order).Sort(matchingStates);
+        var matching = matchingStates.ConvertAll(state => state.Id);
         var page = new List<EntityHistory>();
         long total = 0;
         var chunkSize = query.Aggregation is null ? HistoryChunk : AggregationChunk;

@@ -7,7 +7,7 @@ namespace Broker.HttpTests.Temporal;
 
 /// <summary>
 /// Which entity histories a temporal query returns (clause 5.7.4): type, id, idPattern, q and geo-queries, pages of
-/// limit and offset with NGSILD-Results-Count, orderBy (id only, clause 5.7.4.4), and what of each history is shown:
+/// limit and offset with NGSILD-Results-Count, orderBy (clause 4.23, by id or attribute values), and what of each history is shown:
 /// pick and omit (clause 4.21), datasetId (clause 4.5.5).
 /// </summary>
 public sealed class SelectionTests(BrokerFactory factory) : TemporalTest<BrokerFactory>(factory)
@@ -228,12 +228,23 @@ public sealed class SelectionTests(BrokerFactory factory) : TemporalTest<BrokerF
         Assert.Equal(ids, IdsOf(await QueryTemporalAsync($"type={type}&orderBy=id")));
     }
 
+    [Fact]
+    public async Task OrderBy_an_attribute_orders_the_histories_by_the_latest_values_and_pages_in_that_order()
+    {
+        var (type, ids) = await SeedAsync(4);
+        var descending = ids.OrderDescending(StringComparer.Ordinal).ToList();
+
+        Assert.Equal(descending, IdsOf(await QueryTemporalAsync($"type={type}&orderBy={Uri.EscapeDataString("v;desc")}")));
+        Assert.Equal(descending[1..3], IdsOf(await QueryTemporalAsync($"type={type}&orderBy={Uri.EscapeDataString("v;desc")}&offset=1&limit=2")));
+        Assert.Equal(ids, IdsOf(await QueryTemporalAsync($"type={type}&orderBy=v")));
+        Assert.Equal(ids, IdsOf(await QueryTemporalAsync($"type={type}&orderBy={Uri.EscapeDataString("type,v.createdAt")}")));
+    }
+
     [Theory]
-    [InlineData("v")]
-    [InlineData("modifiedAt")]
-    [InlineData("type")]
     [InlineData("id;up")]
-    public async Task OrderBy_anything_but_id_is_400(string orderBy)
+    [InlineData("v;;")]
+    [InlineData("")]
+    public async Task A_malformed_orderBy_is_400(string orderBy)
     {
         var (type, _) = await SeedAsync(1);
 

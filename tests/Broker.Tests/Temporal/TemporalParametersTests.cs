@@ -162,16 +162,16 @@ public sealed class TemporalParametersTests
     [InlineData("id", false)]
     [InlineData("id;asc", false)]
     [InlineData("id;desc", true)]
-    public void OrderBy_is_by_id_only(string? orderBy, bool descending) =>
-        Assert.Equal(descending, TemporalParameters.OrderByIdDescending(orderBy));
+    [InlineData("name;desc", false)]
+    public void OrderBy_id_desc_is_told_apart_from_other_orders(string? orderBy, bool idsDescending) =>
+        Assert.Equal(idsDescending, new TemporalQuery { Entities = new(), Order = TemporalParameters.OrderBy(orderBy, name => "urn:t:" + name) }.IdsDescending);
 
     [Theory]
-    [InlineData("name")]
     [InlineData("id;down")]
-    [InlineData("modifiedAt;desc")]
+    [InlineData("name,,id")]
     [InlineData("")]
-    public void OrderBy_anything_else_is_refused(string orderBy) =>
-        Refused(() => TemporalParameters.OrderByIdDescending(orderBy), ErrorType.BadRequestData, "orderBy");
+    public void A_malformed_orderBy_is_refused(string orderBy) =>
+        Refused(() => TemporalParameters.OrderBy(orderBy, name => "urn:t:" + name), ErrorType.BadRequestData, "orderBy");
 
     // ---- Options ----
 

@@ -73,7 +73,7 @@ public static class TemporalApi
         var entities = QueryParameters.Build(http.Request, request, limits);
         var query = TemporalParameters.Build(entities, TemporalParameters.FromUrl(http.Request), aggregation, options.InstanceLimit, representation)
             with
-        { IdsDescending = TemporalParameters.OrderByIdDescending(RequestParameters.Single(http.Request, "orderBy")) };
+        { Order = TemporalParameters.OrderBy(RequestParameters.Single(http.Request, "orderBy"), request.Context.ExpandTerm) };
         var forwarding = Forwarding.Of(http.Request, request, ForwardedParameterNames);
         var (remote, missing) = await distributed.QueryAsync(request.Tenant, query, request.Context, forwarding, http.RequestAborted);
         var page = remote.Count == 0

@@ -127,13 +127,14 @@ public static class TemporalParameters
         return (representation, new Aggregation(Methods(methods), Duration(duration)));
     }
 
-    /// <summary>orderBy of a temporal query (clause 5.7.4.4): only id, ascending (the default) or descending.</summary>
-    public static bool OrderByIdDescending(string? orderBy) => orderBy switch
+    /// <summary>orderBy of a temporal query (clause 4.23, allowed for temporal queries since NGSI-LD 1.9): as for GET /entities.</summary>
+    public static Query.Ast.OrderBy? OrderBy(string? orderBy, Func<string, string> expand)
     {
-        null or "id" or "id;asc" => false,
-        "id;desc" => true,
-        _ => throw NgsiLdException.BadRequestData($"orderBy '{orderBy}' is not allowed: a temporal query is ordered by id only (id, id;asc or id;desc, clause 5.7.4.4)."),
-    };
+        if (orderBy is null)
+            return null;
+        var parsed = Query.Parsing.OrderByParser.Parse(orderBy, expand);
+        return parsed.Success ? parsed.Value! : throw NgsiLdException.BadRequestData(parsed.Error!.Message);
+    }
 
     private static NgsiLdException Exclusive() => NgsiLdException.BadRequestData("options temporalValues and aggregatedValues exclude each other.");
 
