@@ -66,7 +66,12 @@ def main():
     args = parser.parse_args()
 
     runs = {store: read_summary(os.path.join(args.runs, store, "results", "summary.txt")) for store in args.stores}
-    failures = {store: read_failures(os.path.join(args.runs, store, "results", "failures.txt")) for store in args.stores}
+    mqtt = {}
+    for store in args.stores:
+        path = os.path.join(args.runs, store, "mqtt", "summary.txt")
+        mqtt[store] = read_summary(path)[0] if os.path.exists(path) else None
+    failures = {store: read_failures(os.path.join(args.runs, store, "results", "failures.txt"))
+                + read_failures(os.path.join(args.runs, store, "mqtt", "failures.txt")) for store in args.stores}
 
     out = []
     out.append("# ETSI NGSI-LD conformance")
@@ -78,7 +83,11 @@ def main():
     out.append(f"- command: `{args.command}`")
     out.append(f"- broker commit: `{args.broker}`")
     out.append(f"- suite: ETSI NGSI-LD API conformance tests (Robot Framework), commit `{args.suite}` of the mirror the offline runner uses;")
-    out.append("  the MQTT notification tests (tag `sub-mqtt-notification`) are left out by the runner")
+    if any(mqtt.values()):
+        out.append("  the runner leaves out the MQTT notification tests (tag `sub-mqtt-notification`); `conformance-tests/etsi_mqtt.sh`")
+        out.append("  runs them after it, against the same broker, with Debian's mosquitto in place of the suite's Docker image")
+    else:
+        out.append("  the MQTT notification tests (tag `sub-mqtt-notification`) were not run (the runner leaves them out)")
     out.append(f"- machine: {machine()}")
     out.append("- each store's run starts a fresh broker (Release build) and runs the whole suite against it")
     out.append("")
@@ -95,6 +104,9 @@ def main():
         label = ("&nbsp;&nbsp;" * depth * 2) + path.rsplit("/", 1)[-1] if depth > 0 else path
         cells = " | ".join(str(by_store[s].get(path, "—")) for s in args.stores)
         out.append(f"| {label} | {total} | {cells} |")
+    mqtt_cells = " | ".join(f"{mqtt[s][1]}" if mqtt[s] else "not run" for s in args.stores)
+    mqtt_total = next((mqtt[s][0] for s in args.stores if mqtt[s]), "—")
+    out.append(f"| MQTT notifications (`sub-mqtt-notification`, etsi_mqtt.sh) | {mqtt_total} | {mqtt_cells} |")
     out.append("")
     out.append("## Failed tests")
     for store in args.stores:
