@@ -137,6 +137,27 @@ public sealed class JsonLdContextTests(BrokerFactory factory) : BrokerTest<Broke
     }
 
     [Fact]
+    public async Task In_a_JSON_LD_batch_each_entity_whose_context_cannot_be_loaded_fails_alone_with_LdContextNotAvailable()
+    {
+        var (missing, parked) = (NewId("Parking"), NewId("Parking"));
+        var body = $$$"""
+            [{"id":"{{{missing}}}","type":"Parking","@context":"https://contexts.example.org/missing.jsonld"},
+             {"id":"{{{parked}}}","type":"Parking","@context":"{{{StubContextLoader.ParkingContextUrl}}}"}]
+            """;
+
+        var response = await SendAsync(HttpMethod.Post, "/ngsi-ld/v1/entityOperations/create", body, "application/ld+json");
+
+        await AssertStatus(HttpStatusCode.MultiStatus, response);
+        var result = await ReadJsonAsync(response);
+        Assert.Equal([parked], result["success"]!.AsArray().Select(n => (string?)n));
+        var error = Assert.Single(result["errors"]!.AsArray())!;
+        Assert.Equal(missing, (string?)error["entityId"]);
+        Assert.Equal(ErrorBase + "LdContextNotAvailable", (string?)error["error"]!["type"]);
+        Assert.Equal(503, (int)error["error"]!["status"]!);
+        await AssertEntityAbsent(missing);
+    }
+
+    [Fact]
     public async Task An_inline_context_URL_that_cannot_be_loaded_is_503_on_a_read_too()
     {
         var id = await CreateParkingWithLinkAsync();

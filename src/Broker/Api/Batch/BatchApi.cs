@@ -55,10 +55,20 @@ public static class BatchApi
             items.Add(await ReadItemAsync(http, request, operation, element));
         var relativePath = "entityOperations/" + resource + (options.Count == 0 ? "" : "?options=" + Uri.EscapeDataString(string.Join(',', options)));
         var forwarding = Forwarding.OfWrite(http.Request, request);
-        // The parts sent to sources carry the entities' @context (that of the first, as Forwarding took it) and are compacted with it.
-        var sentContext = forwarding.BodyContext is not null && elements[0].TryGetProperty("@context"u8, out var firstContext)
-            ? await NgsiRequest.ResolveContextAsync(http, EntityReader.Node(firstContext.Clone()), null)
-            : request.Context;
+        // The parts sent to sources carry the entities' @context (that of the first, as Forwarding took it) and are compacted
+        // with it. When it cannot be had, the first entity already failed for it, and the parts are sent with full IRIs.
+        var sentContext = request.Context;
+        if (forwarding.BodyContext is not null && elements[0].TryGetProperty("@context"u8, out var firstContext))
+        {
+            try
+            {
+                sentContext = await NgsiRequest.ResolveContextAsync(http, EntityReader.Node(firstContext.Clone()), null);
+            }
+            catch (NgsiLdException e) when (e.Type == ErrorType.LdContextNotAvailable || e.Type == ErrorType.BadRequestData)
+            {
+                sentContext = request.Context;
+            }
+        }
         var result = await batch.ExecuteAsync(request.Tenant, operation, items, relativePath, sentContext, forwarding, http.RequestAborted);
         await WriteResultAsync(http, request, operation, result);
     }
