@@ -2,7 +2,7 @@
 # Runs the ETSI NGSI-LD API conformance suite against this broker, once per store, and rewrites
 # conformance-tests/ETSI.md with the counts per area, the suite's commit, the date and the command.
 #
-#   conformance-tests/etsi.sh                      # the whole suite, embedded store and PostgreSQL
+#   conformance-tests/etsi.sh                      # the whole suite (and its MQTT tests, etsi_mqtt.sh), both stores
 #   conformance-tests/etsi.sh --store embedded     # one store only (ETSI.md keeps the other store's last counts out)
 #   conformance-tests/etsi.sh consumption          # one area (an alias of run-etsi.sh --list); ETSI.md is not rewritten
 #
@@ -39,6 +39,10 @@ if [ "${1:-}" = "--run-one" ]; then
   status=0
   "$RUNNER" -u "http://localhost:$PORT" -o "$folder/results" "$@" >"$folder/etsi.log" 2>&1 || status=$?
   [ -f "$folder/results/summary.txt" ] || { echo "the runner wrote no summary (exit $status, see $folder/etsi.log)" >&2; exit 3; }
+  if [ $# -eq 0 ]; then
+    "$ROOT/conformance-tests/etsi_mqtt.sh" "$folder/mqtt" >"$folder/mqtt.log" 2>&1 ||
+      { echo "the MQTT notification tests did not run (see $folder/mqtt.log)" >&2; exit 3; }
+  fi
   exit 0
 fi
 
@@ -64,6 +68,8 @@ if curl -s -o /dev/null "http://localhost:$PORT/"; then
 fi
 
 dotnet build "$ROOT/src/Broker" -c Release -v quiet -nologo >/dev/null
+# The MQTT notification tests need mosquitto; with-mosquitto.sh installs it when missing.
+[ ${#subset[@]} -eq 0 ] && "$ROOT/scripts/with-mosquitto.sh" true
 runs=$(mktemp -d "${TMPDIR:-/tmp}/etsi-runs.XXXX")
 for store in "${stores[@]}"; do
   echo "== ETSI suite, $store store" >&2
