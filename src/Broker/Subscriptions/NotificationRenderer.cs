@@ -70,8 +70,7 @@ public static class NotificationRenderer
     private static void Each(Subscription subscription, JsonLdContext context, RepresentationOptions options, IReadOnlyList<NotifiedChange> changes,
         IReadOnlyList<Entity> entities, LinkedEntities? links, Action<EntityWriter, Entity> write)
     {
-        var join = JoinOf(subscription);
-        var inline = join.Kind == JoinKind.Inline ? links : null;
+        var inline = links is { Kind: JoinKind.Inline } ? links : null;
         var plain = inline is null ? EntityWriter.For(context, options) : EntityWriter.Inline(context, options, inline);
         foreach (var entity in entities)
             write(plain, entity);
@@ -80,7 +79,7 @@ public static class NotificationRenderer
             var (view, annotations) = View(subscription, change);
             write(annotations is null ? plain : EntityWriter.ForNotification(context, options, annotations, inline), view);
         }
-        if (join.Kind == JoinKind.Flat && links is not null)
+        if (links is { Kind: JoinKind.Flat })
         {
             foreach (var (entity, projection) in links.Flat)
                 write(plain.WithProjection(projection), entity);
@@ -88,7 +87,7 @@ public static class NotificationRenderer
     }
 
     /// <summary>The subscription's join and joinLevel (clause 5.2.14): linked entities of the notified entities.</summary>
-    public static JoinOptions JoinOf(Subscription subscription)
+    private static JoinOptions JoinOf(Subscription subscription)
     {
         var kind = JoinOptions.ParseKind(subscription.Notification.Join);
         return kind == JoinKind.None

@@ -82,14 +82,9 @@ public static class EntitiesApi
             throw NgsiLdException.NotFound($"The entity '{entityId}' has none of the requested attributes.");
         if (options.Projection.LeavesNothing(entity))
             throw NgsiLdException.NotFound($"pick and omit leave nothing of the entity '{entityId}'.");
-        var links = await LinksAsync(store, request.Tenant, [entity], options, join, http.RequestAborted);
-        await NgsiResponse.WriteEntityAsync(http, request, entity, options, links, join.Kind);
+        var links = await LinkedEntities.RetrieveAsync(store, request.Tenant, [entity], options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntityAsync(http, request, entity, options, links);
     }
-
-    /// <summary>The linked entities a join asks for (clause 4.5.23), or null without one.</summary>
-    public static async Task<LinkedEntities?> LinksAsync(IEntityStore store, string tenant, IReadOnlyList<Ontology.Model.Entity> entities,
-        RepresentationOptions options, JoinOptions join, CancellationToken cancellationToken) =>
-        join.Kind == JoinKind.None ? null : await LinkedEntities.RetrieveAsync(store, tenant, entities, options, join, cancellationToken);
 
     private static async Task QueryEntities(HttpContext http, DistributedRetrieval retrieval, BrokerOptions limits, IEntityStore store)
     {
@@ -117,8 +112,8 @@ public static class EntitiesApi
         var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var links = await LinksAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links, join.Kind);
+        var links = await LinkedEntities.RetrieveAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links);
     }
 
     private static Query.Ast.OrderBy OrderOf(string text, NgsiRequest request)
@@ -146,8 +141,8 @@ public static class EntitiesApi
         if (query.Count)
             http.Response.Headers[NgsiResponse.CountHeader] = ordered.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         List<Ontology.Model.Entity> page = [.. ordered.Skip(query.Offset).Take(query.Limit)];
-        var links = await LinksAsync(store, request.Tenant, page, options, join, http.RequestAborted);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page, options, links, join.Kind);
+        var links = await LinkedEntities.RetrieveAsync(store, request.Tenant, page, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page, options, links);
     }
 
     private static readonly HashSet<string> PurgeParameterNames =

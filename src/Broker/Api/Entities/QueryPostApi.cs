@@ -29,20 +29,19 @@ public static class QueryPostApi
         var page = result.Value;
         if (page.TotalCount is { } total)
             http.Response.Headers[NgsiResponse.CountHeader] = total.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var links = await EntitiesApi.LinksAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
-        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links, join.Kind);
+        var links = await Broker.Entities.Representation.LinkedEntities.RetrieveAsync(store, request.Tenant, page.Entities, options, join, http.RequestAborted);
+        await NgsiResponse.WriteEntitiesAsync(http, request, page.Entities, options, links);
     }
 
     /// <summary>join, joinLevel and containedBy of a Query payload (clause 5.2.23).</summary>
     private static Broker.Entities.Representation.JoinOptions Join(JsonObject body)
     {
-        string? level = body["joinLevel"] switch
+        int? level = body["joinLevel"] switch
         {
             null => null,
-            JsonValue value when value.TryGetValue<int>(out var number) => number.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            JsonValue value when value.TryGetValue<double>(out var real) && real == Math.Floor(real) && real is >= 1 and <= 1000 =>
-                ((int)real).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            _ => throw NgsiLdException.BadRequestData("joinLevel must be a whole number of at least 1."),
+            JsonValue value when value.TryGetValue<int>(out var number) => number,
+            JsonValue value when value.TryGetValue<double>(out var real) && real == Math.Floor(real) && real is >= int.MinValue and <= int.MaxValue => (int)real,
+            _ => throw NgsiLdException.BadRequestData($"joinLevel must be an integer from 1 to {Broker.Entities.Representation.JoinOptions.MaxLevel}."),
         };
         return RequestParameters.Join(String(body["join"], "join"), level, Strings(body["containedBy"], "containedBy"));
     }

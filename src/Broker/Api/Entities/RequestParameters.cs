@@ -106,16 +106,24 @@ public static class RequestParameters
     }
 
     /// <summary>join, joinLevel and containedBy (clause 4.5.23): joinLevel defaults to 1 and means nothing without join.</summary>
-    public static JoinOptions Join(HttpRequest request) =>
-        Join(Single(request, "join"), Single(request, "joinLevel"), List(request, "containedBy"));
+    public static JoinOptions Join(HttpRequest request)
+    {
+        var text = Single(request, "joinLevel");
+        int? level = null;
+        if (text is not null)
+        {
+            level = int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+                ? parsed
+                : throw NgsiLdException.BadRequestData($"joinLevel must be an integer from 1 to {JoinOptions.MaxLevel}.");
+        }
+        return Join(Single(request, "join"), level, List(request, "containedBy"));
+    }
 
-    public static JoinOptions Join(string? join, string? joinLevel, IReadOnlyList<string>? containedBy)
+    public static JoinOptions Join(string? join, int? joinLevel, IReadOnlyList<string>? containedBy)
     {
         var kind = JoinOptions.ParseKind(join);
-        var level = 1;
-        if (joinLevel is not null
-            && (!int.TryParse(joinLevel, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out level)
-                || level < 1 || level > JoinOptions.MaxLevel))
+        var level = joinLevel ?? 1;
+        if (level < 1 || level > JoinOptions.MaxLevel)
             throw NgsiLdException.BadRequestData($"joinLevel must be an integer from 1 to {JoinOptions.MaxLevel}.");
         foreach (var id in containedBy ?? [])
             RequireUri(id, "containedBy entity id");

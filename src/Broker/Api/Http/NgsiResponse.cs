@@ -16,25 +16,19 @@ public static class NgsiResponse
     /// Writes one entity; with linked entities (clause 4.5.23) inline into its relationships, or, for a flat join that
     /// found some, as an array of the entity and the entities it links to.
     /// </summary>
-    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, LinkedEntities? links,
-        JoinKind join)
+    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, LinkedEntities? links)
     {
-        if (links is null || join == JoinKind.None || (join == JoinKind.Flat && links.Flat.Count == 0))
-            return WriteEntityAsync(http, request, entity, options);
-        if (join == JoinKind.Flat)
-            return WriteEntitiesAsync(http, request, [entity], options, links, join);
-        var writer = EntityWriter.Inline(request.Context, options, links);
-        if (request.ResponseType == MediaTypes.GeoJson)
-        {
-            var geometryProperty = GeometryProperty(http, request);
-            return WriteJsonAsync(http, request, 200, json => writer.WriteFeature(json, entity, geometryProperty, GeoJsonContextWriter(request)));
-        }
-        return WriteJsonAsync(http, request, 200, json => writer.WriteEntity(json, entity, ContextMemberWriter(request)));
+        if (links is { Kind: JoinKind.Flat, Flat.Count: > 0 })
+            return WriteEntitiesAsync(http, request, [entity], options, links);
+        return WriteEntityAsync(http, request, entity, options, links is { Kind: JoinKind.Inline } ? EntityWriter.Inline(request.Context, options, links) : null);
     }
 
-    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, int status = 200)
+    public static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, int status = 200) =>
+        WriteEntityAsync(http, request, entity, options, writer: null, status);
+
+    private static Task WriteEntityAsync(HttpContext http, NgsiRequest request, Entity entity, RepresentationOptions options, EntityWriter? writer, int status = 200)
     {
-        var writer = EntityWriter.For(request.Context, options);
+        writer ??= EntityWriter.For(request.Context, options);
         if (request.ResponseType == MediaTypes.GeoJson)
         {
             var geometryProperty = GeometryProperty(http, request);
@@ -59,10 +53,10 @@ public static class NgsiResponse
     /// with join=flat the linked entities follow them, each once (clause 4.5.23).
     /// </summary>
     public static Task WriteEntitiesAsync(HttpContext http, NgsiRequest request, IReadOnlyList<Entity> entities, RepresentationOptions options,
-        LinkedEntities? links = null, JoinKind join = JoinKind.None)
+        LinkedEntities? links = null)
     {
-        var writer = links is not null && join == JoinKind.Inline ? EntityWriter.Inline(request.Context, options, links) : EntityWriter.For(request.Context, options);
-        var flat = links is not null && join == JoinKind.Flat ? links.Flat : [];
+        var writer = links is { Kind: JoinKind.Inline } ? EntityWriter.Inline(request.Context, options, links) : EntityWriter.For(request.Context, options);
+        var flat = links is { Kind: JoinKind.Flat } ? links.Flat : [];
         var writeContext = ContextMemberWriter(request);
         if (request.ResponseType == MediaTypes.GeoJson)
         {

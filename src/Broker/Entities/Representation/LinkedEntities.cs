@@ -40,7 +40,10 @@ public sealed class LinkedEntities
     private readonly Dictionary<string, Entity> _byId = new(StringComparer.Ordinal);
     private readonly List<(Entity Entity, AttributeProjection Projection)> _flat = [];
 
-    private LinkedEntities(int level) => Level = level;
+    private LinkedEntities(JoinOptions join) => (Kind, Level) = (join.Kind, join.Level);
+
+    /// <summary>inline or flat: how the linked entities are written.</summary>
+    public JoinKind Kind { get; }
 
     /// <summary>How many hops are followed from the response's entities.</summary>
     public int Level { get; }
@@ -72,10 +75,13 @@ public sealed class LinkedEntities
         }
     }
 
-    public static async Task<LinkedEntities> RetrieveAsync(IEntityStore store, string tenant, IReadOnlyList<Entity> roots, RepresentationOptions options,
+    /// <summary>The entities <paramref name="roots"/> link to, or null when the request asks for no join.</summary>
+    public static async Task<LinkedEntities?> RetrieveAsync(IEntityStore store, string tenant, IReadOnlyList<Entity> roots, RepresentationOptions options,
         JoinOptions join, CancellationToken cancellationToken, EntityRestriction? restriction = null)
     {
-        var links = new LinkedEntities(join.Level);
+        if (join.Kind == JoinKind.None)
+            return null;
+        var links = new LinkedEntities(join);
         var rootIds = new HashSet<string>(StringComparer.Ordinal);
         foreach (var root in roots)
         {
