@@ -304,6 +304,40 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
     }
 
     [PostgresFact]
+    public async Task A_NUL_character_is_refused_before_it_is_sent_and_fails_only_its_own_commit()
+    {
+        var connectionString = TestDatabase.CreateDatabase("nul");
+        try
+        {
+            await using var store = NewStore(connectionString);
+            await store.InitializeAsync(default);
+            // Enough concurrent single creates that the group commit's writers send several in one transaction; every
+            // tenth carries a text PostgreSQL cannot hold (NUL), which the store refuses before the group is sent.
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 200).Select(n =>
+            {
+                var entity = NewEntity($"urn:ngsi-ld:Thing:nul-{n:D3}");
+                if (n % 10 == 0)
+                    entity.Attributes.Put("https://example.org/label", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create("a\0b"), CreatedAt = Now, ModifiedAt = Now });
+                return CreateOutcomeAsync(store, n, entity);
+            }));
+
+            foreach (var (n, outcome) in outcomes)
+                Assert.Equal(n % 10 == 0 ? "Bad request data" : nameof(CommitOutcome.Committed), outcome);
+            var stored = await store.GetManyAsync("", [.. outcomes.Select(o => $"urn:ngsi-ld:Thing:nul-{o.N:D3}")], default);
+            Assert.Equal(180, stored.Count);
+            // An escaped backslash followed by "u0000" is text PostgreSQL holds.
+            var backslash = NewEntity("urn:ngsi-ld:Thing:backslash");
+            backslash.Attributes.Put("https://example.org/label", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create("a\\u0000b"), CreatedAt = Now, ModifiedAt = Now });
+            Assert.Equal(nameof(CommitOutcome.Committed), (await CreateOutcomeAsync(store, 0, backslash)).Outcome);
+            Assert.Equal("a\\u0000b", (await store.GetAsync("", backslash.Id, default))!.Attributes.Get("https://example.org/label")![0].Value!.GetValue<string>());
+        }
+        finally
+        {
+            TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    [PostgresFact]
     public async Task A_value_PostgreSQL_refuses_fails_only_its_own_commit_when_concurrent_commits_share_a_group()
     {
         var connectionString = TestDatabase.CreateDatabase("group");
@@ -311,33 +345,34 @@ public sealed class PostgresStoreTests(ITestOutputHelper output)
         {
             await using var store = NewStore(connectionString);
             await store.InitializeAsync(default);
-            // Enough concurrent single creates that the group commit's writers send several in one transaction; every
-            // tenth carries a text PostgreSQL's jsonb cannot hold (NUL), which fails the whole group it is in.
-            var commits = Enumerable.Range(0, 200).Select(async n =>
-            {
-                var entity = NewEntity($"urn:ngsi-ld:Thing:group-{n:D3}");
-                if (n % 10 == 0)
-                    entity.Attributes.Put("https://example.org/label", new AttributeInstance { Kind = AttributeKind.Property, Value = JsonValue.Create("a\0b"), CreatedAt = Now, ModifiedAt = Now });
-                try
-                {
-                    return (n, Outcome: (await store.CommitAsync("", [new EntityChange(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], Now)], default))[0].ToString());
-                }
-                catch (Broker.Problems.NgsiLdException e)
-                {
-                    return (n, Outcome: e.Type.Title);
-                }
-            }).ToList();
-
-            var outcomes = await Task.WhenAll(commits);
+            // Every tenth create has an id too long for the primary key's index entry (random, so it does not compress
+            // below the limit): PostgreSQL refuses it when the row is written, which fails the whole group it is in.
+            var random = new Random(7);
+            var ids = Enumerable.Range(0, 200).Select(n => n % 10 == 0
+                ? "urn:ngsi-ld:Thing:" + new string([.. Enumerable.Range(0, 12_000).Select(_ => (char)random.Next(33, 127))])
+                : $"urn:ngsi-ld:Thing:group-{n:D3}").ToArray();
+            var outcomes = await Task.WhenAll(Enumerable.Range(0, 200).Select(n => CreateOutcomeAsync(store, n, NewEntity(ids[n]))));
 
             foreach (var (n, outcome) in outcomes)
                 Assert.Equal(n % 10 == 0 ? "Bad request data" : nameof(CommitOutcome.Committed), outcome);
-            var stored = await store.GetManyAsync("", [.. outcomes.Select(o => $"urn:ngsi-ld:Thing:group-{o.n:D3}")], default);
+            var stored = await store.GetManyAsync("", ids, default);
             Assert.Equal(180, stored.Count);
         }
         finally
         {
             TestDatabase.DropDatabase(connectionString);
+        }
+    }
+
+    private static async Task<(int N, string Outcome)> CreateOutcomeAsync(PostgresEntityStore store, int n, Entity entity)
+    {
+        try
+        {
+            return (n, (await store.CommitAsync("", [new EntityChange(ChangeKind.Create, entity.Id, null, entity, [.. entity.Attributes.Names], Now)], default))[0].ToString());
+        }
+        catch (Broker.Problems.NgsiLdException e)
+        {
+            return (n, e.Type.Title);
         }
     }
 }

@@ -447,13 +447,26 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
             }
         }
         SqlBuilder[] statements;
-        if (changes.Count >= options.SetBasedWriteThreshold && SetBasedWrite.Applies(changes))
-            statements = [SetBasedWrite.Statement(tenant, changes)];
-        else
+        try
         {
-            statements = new SqlBuilder[changes.Count];
+            UnstorableText.Refuse(tenant);
+            if (changes.Count >= options.SetBasedWriteThreshold && SetBasedWrite.Applies(changes))
+                statements = [SetBasedWrite.Statement(tenant, changes)];
+            else
+            {
+                statements = new SqlBuilder[changes.Count];
+                for (var i = 0; i < changes.Count; i++)
+                    statements[i] = WriteStatement(tenant, changes[i], CachedRowVersion(tenant, changes[i]));
+            }
+        }
+        catch (NgsiLdException)
+        {
             for (var i = 0; i < changes.Count; i++)
-                statements[i] = WriteStatement(tenant, changes[i], CachedRowVersion(tenant, changes[i]));
+            {
+                if (changes[i].After is { } after)
+                    after.Version = previousVersions[i];
+            }
+            throw;
         }
 
         var outcomes = new CommitOutcome[changes.Count];
@@ -603,6 +616,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 {
                     var after = change.After!;
                     doc = StoredEntityJson.Serialize(after);
+                    UnstorableText.RefuseInDocument(doc);
                     sql.Append("INSERT INTO entities (tenant, id, types, version, doc, q_values, created, modified) VALUES (").Parameter(tenant, NpgsqlDbType.Text)
                         .Append(", ").Parameter(change.EntityId, NpgsqlDbType.Text)
                         .Append(", ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
@@ -618,6 +632,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 {
                     var after = change.After!;
                     doc = StoredEntityJson.Serialize(after);
+                    UnstorableText.RefuseInDocument(doc);
                     sql.Append("UPDATE entities SET types = ").Parameter(after.Types.ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Text)
                         .Append(", version = ").Parameter(after.Version, NpgsqlDbType.Bigint)
                         .Append(", doc = ").Parameter(doc, NpgsqlDbType.Jsonb)
@@ -628,6 +643,7 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                     break;
                 }
             default:
+                UnstorableText.Refuse(change.EntityId);
                 sql.Append("DELETE FROM entities");
                 WhereVersion(sql, tenant, change, rowVersion);
                 break;

@@ -55,6 +55,7 @@ internal static class SetBasedWrite
             types[i] = JsonSerializer.Serialize(after.Types, StorageJsonContext.Default.IReadOnlyListString);
             versions[i] = after.Version;
             docs[i] = StoredEntityJson.Serialize(after);
+            UnstorableText.RefuseInDocument(docs[i]);
             values[i] = QueryValues.Compute(after);
             created[i] = after.CreatedAt.UtcDateTime;
             modified[i] = after.ModifiedAt.UtcDateTime;
