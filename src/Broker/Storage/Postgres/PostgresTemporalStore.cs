@@ -70,9 +70,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 AddPosition(move, to);
                 await move.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
-            var records = TemporalWrite.RecordsToUpsert(writes);
-            await ApplyAsync(connection, transaction, [.. writes.Select((w, i) => (w.Tenant, w.Write, records[i]))], replaceObservation: false, cancellationToken)
-                .ConfigureAwait(false);
+            await ProjectInBulkAsync(connection, transaction, writes, TemporalWrite.RecordsToUpsert(writes), cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
@@ -89,7 +87,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         await RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await ApplyAsync(connection, transaction, [.. writes.Select(w => (tenant, w, (TemporalEntity?)w.Entity))], replaceObservation: true, cancellationToken)
+            await ApplyAsync(connection, transaction, [.. writes.Select(w => (tenant, w, (TemporalEntity?)w.Entity))], cancellationToken)
                 .ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             return true;
@@ -126,9 +124,8 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
     /// Records writes in one batch (one round trip): each write's record (null: a later write of the batch upserts the
     /// entity's record), then its instances.
     /// </summary>
-    /// <param name="replaceObservation">Temporal provision (see <see cref="ReplaceOrInsertInstance"/>); the entity API's changes are each recorded.</param>
     private static async Task ApplyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
-        IReadOnlyList<(string Tenant, TemporalWrite Write, TemporalEntity? Record)> writes, bool replaceObservation, CancellationToken ct)
+        IReadOnlyList<(string Tenant, TemporalWrite Write, TemporalEntity? Record)> writes, CancellationToken ct)
     {
         await using var batch = new NpgsqlBatch(connection, transaction);
         foreach (var (tenant, write, record) in writes)
@@ -155,7 +152,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
             }
             foreach (var recorded in write.Instances)
             {
-                var insert = new NpgsqlBatchCommand(replaceObservation ? ReplaceOrInsertInstance : InsertInstance);
+                var insert = new NpgsqlBatchCommand(ReplaceOrInsertInstance);
                 insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
                 insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = write.Entity.Id });
                 AddInstanceColumns(insert.Parameters, recorded);
@@ -164,6 +161,112 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
         }
         if (batch.BatchCommands.Count > 0)
             await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private const string CopyInstances = """
+        COPY temporal_instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at,
+            deleted_at, instant, kind, value, number, doc) FROM STDIN (FORMAT BINARY)
+        """;
+
+    /// <summary>
+    /// The projector's writes: the records in one set-based upsert over arrays, the instances (only ever inserted) by
+    /// binary COPY. One statement per instance had PostgreSQL parse, plan and start an executor thousands of times for a
+    /// batch of the feed.
+    /// </summary>
+    private static async Task ProjectInBulkAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        IReadOnlyList<(string Tenant, TemporalWrite Write)> writes, IReadOnlyList<TemporalEntity?> records, CancellationToken ct)
+    {
+        var upserts = new List<int>();
+        var instances = 0;
+        for (var i = 0; i < writes.Count; i++)
+        {
+            if (records[i] is not null)
+                upserts.Add(i);
+            instances += writes[i].Write.Instances.Count;
+        }
+        if (upserts.Count > 0)
+        {
+            var tenants = new string[upserts.Count];
+            var ids = new string[upserts.Count];
+            var types = new string[upserts.Count];
+            var scopes = new string?[upserts.Count];
+            var created = new DateTime[upserts.Count];
+            var modified = new DateTime[upserts.Count];
+            var deleted = new DateTime?[upserts.Count];
+            var states = new string[upserts.Count];
+            for (var j = 0; j < upserts.Count; j++)
+            {
+                var (tenant, write) = writes[upserts[j]];
+                var record = records[upserts[j]]!;
+                tenants[j] = tenant;
+                ids[j] = record.Id;
+                types[j] = JsonSerializer.Serialize(record.Types, StorageJsonContext.Default.IReadOnlyListString);
+                scopes[j] = record.Scopes is null ? null : JsonSerializer.Serialize(record.Scopes, StorageJsonContext.Default.IReadOnlyListString);
+                created[j] = record.CreatedAt.UtcDateTime;
+                modified[j] = record.ModifiedAt.UtcDateTime;
+                deleted[j] = record.DeletedAt?.UtcDateTime;
+                states[j] = StoredEntityJson.Serialize(write.State);
+            }
+            await using var upsert = new NpgsqlCommand("""
+                INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+                SELECT u.tenant, u.id, ARRAY(SELECT jsonb_array_elements_text(u.types)), u.scopes, u.created_at, u.modified_at, u.deleted_at, u.state
+                FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])
+                    AS u(tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
+                ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+                    created_at = least(temporal_entities.created_at, excluded.created_at),
+                    modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
+                    deleted_at = excluded.deleted_at, state = excluded.state
+                """, connection, transaction);
+            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = tenants });
+            upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = scopes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            upsert.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = created });
+            upsert.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = modified });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = deleted, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            upsert.Parameters.Add(new NpgsqlParameter { Value = states, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
+            await upsert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        if (instances == 0)
+            return;
+        await using var copy = await connection.BeginBinaryImportAsync(CopyInstances, ct).ConfigureAwait(false);
+        foreach (var (tenant, write) in writes)
+        {
+            foreach (var recorded in write.Instances)
+            {
+                var instance = recorded.Instance;
+                await copy.StartRowAsync(ct).ConfigureAwait(false);
+                await copy.WriteAsync(tenant, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await copy.WriteAsync(write.Entity.Id, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await copy.WriteAsync(recorded.Attribute, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await copy.WriteAsync(instance.DatasetId ?? "", NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await copy.WriteAsync(recorded.InstanceId, NpgsqlDbType.Text, ct).ConfigureAwait(false);
+                await WriteInstantAsync(copy, TemporalRows.ObservedAt(instance), ct).ConfigureAwait(false);
+                await copy.WriteAsync(instance.CreatedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                await copy.WriteAsync(instance.ModifiedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                await WriteInstantAsync(copy, recorded.DeletedAt, ct).ConfigureAwait(false);
+                await copy.WriteAsync(TemporalRows.InstantOf(recorded).UtcDateTime, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                await copy.WriteAsync((short)instance.Kind, NpgsqlDbType.Smallint, ct).ConfigureAwait(false);
+                if (instance.Value is { } value)
+                    await copy.WriteAsync(value.ToJsonString(), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                else
+                    await copy.WriteNullAsync(ct).ConfigureAwait(false);
+                if (TemporalRows.NumberOf(instance) is { } number)
+                    await copy.WriteAsync(number, NpgsqlDbType.Double, ct).ConfigureAwait(false);
+                else
+                    await copy.WriteNullAsync(ct).ConfigureAwait(false);
+                await copy.WriteAsync(TemporalRows.Document(instance), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+            }
+        }
+        await copy.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task WriteInstantAsync(NpgsqlBinaryImporter copy, DateTimeOffset? instant, CancellationToken ct)
+    {
+        if (instant is { } at)
+            await copy.WriteAsync(at.UtcDateTime, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+        else
+            await copy.WriteNullAsync(ct).ConfigureAwait(false);
     }
 
     /// <summary>$3 attribute .. $14 doc of <see cref="InsertInstance"/>.</summary>
