@@ -77,6 +77,8 @@ public sealed class ParkingSubscriber(HttpClient http, BrokerConnection broker, 
         await EnsureSuccessAsync(created, cancellationToken);
     }
 
+    private const string NonexistentTenant = "https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant";
+
     private async Task<List<ParkingPlace>> ReadPlacesAsync(CancellationToken cancellationToken)
     {
         const int pageSize = 500;
@@ -85,6 +87,9 @@ public sealed class ParkingSubscriber(HttpClient http, BrokerConnection broker, 
         {
             var path = $"ngsi-ld/v1/entities?type={string.Join(',', ParkingPlace.EntityTypes)}&options=keyValues&limit={pageSize}&offset={offset}";
             using var response = await SendAsync(HttpMethod.Get, path, null, cancellationToken);
+            // A tenant that holds no entities yet (only the app's subscription) has no places: they arrive as notifications.
+            if (response.StatusCode == HttpStatusCode.NotFound && (await response.Content.ReadAsStringAsync(cancellationToken)).Contains(NonexistentTenant, StringComparison.Ordinal))
+                return places;
             await EnsureSuccessAsync(response, cancellationToken);
             var page = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken)) as JsonArray
                 ?? throw new InvalidOperationException("The broker's answer to a query is not a JSON array.");

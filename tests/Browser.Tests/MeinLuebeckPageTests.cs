@@ -10,8 +10,26 @@ public sealed class MeinLuebeckPageTests(BrowserFixture fixture) : IClassFixture
 {
     private const string ParkingHouse = "urn:ngsi-ld:OffStreetParking:browser-holstentor";
 
-    private Task<ServiceProcess> StartAppAsync() => ServiceProcess.StartAsync(ServiceProcess.BuiltDll("samples/MeinLuebeck", "MeinLuebeck"), app =>
-        ["--Broker:Url", fixture.Broker.BaseAddress.ToString(), "--App:PublicUrl", app.ToString(), "--Logging:LogLevel:Default", "Warning"], "/ready");
+    private Task<ServiceProcess> StartAppAsync(string? tenant = null) => ServiceProcess.StartAsync(ServiceProcess.BuiltDll("samples/MeinLuebeck", "MeinLuebeck"), app =>
+        ["--Broker:Url", fixture.Broker.BaseAddress.ToString(), "--App:PublicUrl", app.ToString(), "--Logging:LogLevel:Default", "Warning",
+         .. tenant is null ? Array.Empty<string>() : ["--Broker:Tenant", tenant]], "/ready");
+
+    [ChromiumFact]
+    public async Task The_app_starts_on_a_tenant_that_holds_no_entities_yet_and_shows_the_first_one()
+    {
+        var tenant = "meinluebeck" + Guid.NewGuid().ToString("N")[..8];
+        await using var app = await StartAppAsync(tenant);
+        var page = await fixture.NewPageAsync();
+        await page.GotoAsync(app.BaseAddress.ToString());
+        await Expect(page.Locator("#connection[data-state=live]")).ToBeVisibleAsync();
+
+        await fixture.SendAsync(HttpMethod.Post, "/ngsi-ld/v1/entities", $$"""
+            {"id": "{{ParkingHouse}}", "type": "OffStreetParking", "name": {"type": "Property", "value": "Parkhaus Holstentor"},
+             "availableSpotNumber": {"type": "Property", "value": 42}, "totalSpotNumber": {"type": "Property", "value": 400},
+             "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [10.6797, 53.866]} } }
+            """, tenant);
+        await Expect(page.Locator($"#map text[data-free='{ParkingHouse}']")).ToHaveTextAsync("42", new() { Timeout = 10_000 });
+    }
 
     [ChromiumFact]
     public async Task A_parking_update_written_to_the_broker_appears_on_the_page()
