@@ -3,7 +3,7 @@
 #
 #   benchmarks/run.sh                      load scenarios (3 s warm-up + 15 s each) and micro benchmarks: about 10 minutes
 #   benchmarks/run.sh --quick              load scenarios, 1 s warm-up + 3 s each, no micro benchmarks: about 2 minutes
-#   benchmarks/run.sh --scenarios C1,S3,S4 only these load scenarios (ids: C1-C4 ceilings, S1-S9 broker)
+#   benchmarks/run.sh --scenarios C1,S3,S4 only these load scenarios (ids: C1-C4 ceilings, S1-S15 broker)
 #   benchmarks/run.sh --micro / --no-micro with or without the BenchmarkDotNet micro benchmarks
 #   benchmarks/run.sh --store postgres --connection 'Host=127.0.0.1;Username=...;Password=...;Database=...'
 #                                          the broker on its PostgreSQL store, plus the raw Npgsql ceilings C2 and C3
@@ -46,7 +46,7 @@ if [ -n "${PGHOST:-}" ] && [[ " ${load_args[*]} " != *" --connection "* ]]; then
   load_args+=(--connection "Host=${PGHOST};Port=${PGPORT:-5432};Username=${PGUSER:-postgres};Password=${PGPASSWORD:-};Database=${PGDATABASE:-postgres}${ssl}")
 fi
 
-projects=(src/Broker benchmarks/Load benchmarks/Ceiling)
+projects=(src/Broker samples/MeinLuebeck benchmarks/Load benchmarks/Ceiling)
 [ "$micro" = yes ] && projects+=(benchmarks/Micro)
 for project in "${projects[@]}"; do
   dotnet build "$project" -c Release -warnaserror --nologo -v quiet

@@ -29,6 +29,9 @@ public sealed class Options
 
     public string BrokerPath { get; private set; } = "src/Broker/bin/Release/net10.0/Broker.dll";
 
+    /// <summary>The MeinLübeck sample, which S15 starts beside the broker.</summary>
+    public string CitizenAppPath { get; private set; } = "samples/MeinLuebeck/bin/Release/net10.0/MeinLuebeck.dll";
+
     public string CeilingPath { get; private set; } = "benchmarks/Ceiling/bin/Release/net10.0/Ceiling.dll";
 
     /// <summary>The store the broker scenarios run on now; <see cref="Stores"/> lists every store of the run.</summary>
@@ -76,6 +79,7 @@ public sealed class Options
             switch (args[i])
             {
                 case "--broker": options.BrokerPath = Next(); break;
+                case "--citizen-app": options.CitizenAppPath = Next(); break;
                 case "--ceiling": options.CeilingPath = Next(); break;
                 case "--store":
                     var store = Next().ToLowerInvariant();

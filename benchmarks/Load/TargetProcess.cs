@@ -30,7 +30,11 @@ public sealed class TargetProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts <c>dotnet DLL --urls http://127.0.0.1:port ARGS</c> and waits until <paramref name="readyPath"/> answers 2xx.</summary>
-    public static async Task<TargetProcess> StartAsync(string dll, IReadOnlyList<string> arguments, string readyPath, string logPath, CancellationToken ct)
+    public static Task<TargetProcess> StartAsync(string dll, IReadOnlyList<string> arguments, string readyPath, string logPath, CancellationToken ct) =>
+        StartAsync(dll, _ => arguments, readyPath, logPath, ct);
+
+    /// <summary>As above, with arguments that name the process's own base address (an app that tells others where to reach it).</summary>
+    public static async Task<TargetProcess> StartAsync(string dll, Func<Uri, IReadOnlyList<string>> arguments, string readyPath, string logPath, CancellationToken ct)
     {
         if (!File.Exists(dll))
             throw new FileNotFoundException($"'{dll}' does not exist: build it first (benchmarks/run.sh does).", dll);
@@ -46,7 +50,7 @@ public sealed class TargetProcess : IAsyncDisposable
         info.ArgumentList.Add(Path.GetFullPath(dll));
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add(baseAddress.ToString().TrimEnd('/'));
-        foreach (var argument in arguments)
+        foreach (var argument in arguments(baseAddress))
             info.ArgumentList.Add(argument);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         var log = new StreamWriter(logPath) { AutoFlush = true };

@@ -23,5 +23,6 @@ public static class Scenarios
         new FederatedQuery(options.BrokerPath, options.FederatedEntities, options.FederatedLimit, federated: false),
         new GetById(CredentialKind.Jwt),
         new GetById(CredentialKind.ApiKey),
+        new CitizenAppUpdate(options.CitizenAppPath),
     ];
 }
