@@ -18,7 +18,7 @@ public sealed class CitizenAppUpdate(string appPath) : BrokerScenario
     private const int Houses = 20;
     private static readonly TimeSpan ArrivalTimeout = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<(string Id, int Free), TaskCompletionSource> _awaited = new();
-    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource? _stop;
     private TargetProcess? _app;
     private string? _appLog;
     private Task? _reader;
@@ -37,6 +37,9 @@ public sealed class CitizenAppUpdate(string appPath) : BrokerScenario
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken ct)
     {
+        // The tool runs a scenario once per store and disposes it after each run.
+        _stop = new CancellationTokenSource();
+        _next = 0;
         _appLog = context.DataPath + "-meinluebeck.log";
         var broker = context.BaseAddress.ToString().TrimEnd('/');
         _app = await TargetProcess.StartAsync(appPath, self => context.Tenant is null
@@ -126,12 +129,15 @@ public sealed class CitizenAppUpdate(string appPath) : BrokerScenario
 
     public override async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
+        if (_stop is not null)
+            await _stop.CancelAsync().ConfigureAwait(false);
         if (_reader is not null)
             await _reader.ConfigureAwait(false);
         if (_app is not null)
             await _app.DisposeAsync().ConfigureAwait(false);
-        _stop.Dispose();
+        _stop?.Dispose();
+        (_stop, _reader, _app) = (null, null, null);
+        _awaited.Clear();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -25,16 +25,17 @@ public sealed class Credentials : IDisposable
     private const string Issuer = "https://idp.load.test/realms/luebeck";
     private const string Audience = "ngsi-ld-broker";
 
-    private readonly RSA _rsa = RSA.Create(2048);
     private readonly string _jwksFile = Path.Combine(Path.GetTempPath(), "load-jwks-" + Guid.NewGuid().ToString("N") + ".json");
     private readonly string _apiKey = "ngsild_" + Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+    private readonly string _jwks = "";
 
     public Credentials(CredentialKind kind)
     {
         Kind = kind;
         if (kind != CredentialKind.Jwt)
             return;
-        var key = _rsa.ExportParameters(false);
+        using var rsa = RSA.Create(2048);
+        var key = rsa.ExportParameters(false);
         var jwks = new JsonObject
         {
             ["keys"] = new JsonArray(new JsonObject
@@ -47,17 +48,18 @@ public sealed class Credentials : IDisposable
                 ["e"] = Base64Url(key.Exponent!),
             }),
         };
-        File.WriteAllText(_jwksFile, jwks.ToJsonString());
-        Token = SignedToken();
+        _jwks = jwks.ToJsonString();
+        Token = SignedToken(rsa);
     }
 
     public CredentialKind Kind { get; }
 
     public string? Token { get; }
 
+    /// <summary>The broker's arguments for a run; the JWKS file is written again for each, since a run's end deletes it (see <see cref="Dispose"/>).</summary>
     public IReadOnlyList<string> BrokerArguments => Kind switch
     {
-        CredentialKind.Jwt => ["--Security:Jwt:JwksFile", _jwksFile, "--Security:Jwt:Issuer", Issuer, "--Security:Jwt:Audience", Audience,
+        CredentialKind.Jwt => [.. WriteJwks(), "--Security:Jwt:Issuer", Issuer, "--Security:Jwt:Audience", Audience,
             "--Security:AnonymousRoles:0", "admin"],
         CredentialKind.ApiKey => ["--Security:ApiKeys:0:Name", "load", "--Security:ApiKeys:0:Sha256", Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(_apiKey))),
             "--Security:ApiKeys:0:Roles:0", "read", "--Security:AnonymousRoles:0", "admin"],
@@ -78,7 +80,7 @@ public sealed class Credentials : IDisposable
     }
 
     /// <summary>A token as Keycloak issues one: RS256, with issuer, audience, a lifetime of a day and the read role.</summary>
-    private string SignedToken()
+    private static string SignedToken(RSA rsa)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var header = new JsonObject { ["alg"] = "RS256", ["typ"] = "JWT", ["kid"] = "load-1" };
@@ -94,15 +96,18 @@ public sealed class Credentials : IDisposable
             ["realm_access"] = new JsonObject { ["roles"] = new JsonArray("read", "offline_access") },
         };
         var signed = Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + Base64Url(Encoding.UTF8.GetBytes(payload.ToJsonString()));
-        var signature = _rsa.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var signature = rsa.SignData(Encoding.ASCII.GetBytes(signed), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signed + "." + Base64Url(signature);
     }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public void Dispose()
+    private string[] WriteJwks()
     {
-        _rsa.Dispose();
-        File.Delete(_jwksFile);
+        File.WriteAllText(_jwksFile, _jwks);
+        return ["--Security:Jwt:JwksFile", _jwksFile];
     }
+
+    /// <summary>Deletes the JWKS file. The scenario runs once per store and is disposed after each run: the key stays.</summary>
+    public void Dispose() => File.Delete(_jwksFile);
 }
