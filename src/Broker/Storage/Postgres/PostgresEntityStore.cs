@@ -446,10 +446,12 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 after.Version = (change.ExpectedVersion ?? 0) + 1;
             }
         }
-        SqlBuilder[] statements;
+        var outcomes = new CommitOutcome[changes.Count];
         try
         {
+            // A value PostgreSQL cannot hold is refused while the statements are built; the catch below restores the versions.
             UnstorableText.Refuse(tenant);
+            SqlBuilder[] statements;
             if (changes.Count >= options.SetBasedWriteThreshold && SetBasedWrite.Applies(changes))
                 statements = [SetBasedWrite.Statement(tenant, changes)];
             else
@@ -458,20 +460,6 @@ public sealed partial class PostgresEntityStore(PostgresStoreOptions options, IL
                 for (var i = 0; i < changes.Count; i++)
                     statements[i] = WriteStatement(tenant, changes[i], CachedRowVersion(tenant, changes[i]));
             }
-        }
-        catch (NgsiLdException)
-        {
-            for (var i = 0; i < changes.Count; i++)
-            {
-                if (changes[i].After is { } after)
-                    after.Version = previousVersions[i];
-            }
-            throw;
-        }
-
-        var outcomes = new CommitOutcome[changes.Count];
-        try
-        {
             // Once sent, the write goes through even if the client goes away (as with the embedded store): no token.
             var results = statements.Length == 1 && changes.Count > 1
                 ? await CommitSetBasedAsync(tenant, statements[0], changes.Count).ConfigureAwait(false)

@@ -93,6 +93,14 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
             return true;
         }, cancellationToken).ConfigureAwait(false);
 
+    /// <summary>What upserting a record keeps of the one recorded: the earliest createdAt, the latest modifiedAt.</summary>
+    private const string RecordUpsert = """
+         ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
+            created_at = least(temporal_entities.created_at, excluded.created_at),
+            modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
+            deleted_at = excluded.deleted_at, state = excluded.state
+        """;
+
     private const string InsertInstance = """
         INSERT INTO temporal_instances (tenant, entity_id, attribute, dataset_id, instance_id, observed_at, created_at, modified_at,
             deleted_at, instant, kind, value, number, doc)
@@ -135,11 +143,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 var upsert = new NpgsqlBatchCommand("""
                     INSERT INTO temporal_entities (tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
                     VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8::jsonb)
-                    ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
-                        created_at = least(temporal_entities.created_at, excluded.created_at),
-                        modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
-                        deleted_at = excluded.deleted_at, state = excluded.state
-                    """);
+                    """ + RecordUpsert);
                 upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenant });
                 upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = record.Id });
                 upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. record.Types] });
@@ -212,11 +216,7 @@ public sealed partial class PostgresTemporalStore(PostgresStoreOptions options, 
                 SELECT u.tenant, u.id, ARRAY(SELECT jsonb_array_elements_text(u.types)), u.scopes, u.created_at, u.modified_at, u.deleted_at, u.state
                 FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::jsonb[])
                     AS u(tenant, id, types, scopes, created_at, modified_at, deleted_at, state)
-                ON CONFLICT (tenant, id) DO UPDATE SET types = excluded.types, scopes = excluded.scopes,
-                    created_at = least(temporal_entities.created_at, excluded.created_at),
-                    modified_at = greatest(temporal_entities.modified_at, excluded.modified_at),
-                    deleted_at = excluded.deleted_at, state = excluded.state
-                """, connection, transaction);
+                """ + RecordUpsert, connection, transaction);
             upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = tenants });
             upsert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = ids });
             upsert.Parameters.Add(new NpgsqlParameter { Value = types, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
